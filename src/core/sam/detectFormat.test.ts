@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { detectSamPart, SamFormatError } from './detectFormat';
+import type { ModelSignature, TensorSpec } from './types';
+
+const f32 = (name: string, shape: (number | string)[]): TensorSpec => ({ name, type: 'float32', shape });
+const i64 = (name: string, shape: (number | string)[]): TensorSpec => ({ name, type: 'int64', shape });
+
+const metaDecoder: ModelSignature = {
+  inputs: [
+    f32('image_embeddings', [1, 256, 64, 64]),
+    f32('point_coords', [1, 'num_points', 2]),
+    f32('point_labels', [1, 'num_points']),
+    f32('mask_input', [1, 1, 256, 256]),
+    f32('has_mask_input', [1]),
+    f32('orig_im_size', [2]),
+  ],
+  outputs: [f32('masks', [-1, -1, -1, -1]), f32('iou_predictions', [-1, 4]), f32('low_res_masks', [-1, -1, -1, -1])],
+};
+
+describe('detectSamPart', () => {
+  it('recognizes a Meta-style encoder [1,3,S,S] and reads S', () => {
+    const part = detectSamPart({ inputs: [f32('input_image', [1, 3, 256, 256])], outputs: [f32('image_embeddings', [1, 64, 16, 16])] });
+    expect(part).toEqual({ part: 'encoder', format: 'meta', inputName: 'input_image', inputSize: 256, embeddingNames: ['image_embeddings'] });
+  });
+
+  it('recognizes a samexporter encoder [H,W,3]', () => {
+    const part = detectSamPart({ inputs: [f32('input_image', ['h', 'w', 3])], outputs: [f32('image_embeddings', [1, 256, 64, 64])] });
+    expect(part).toMatchObject({ part: 'encoder', format: 'samexporter', inputSize: null });
+  });
+
+  it('recognizes a transformers.js vision encoder and keeps both embeddings', () => {
+    const part = detectSamPart({
+      inputs: [f32('pixel_values', ['batch', 3, 1024, 1024])],
+      outputs: [f32('image_embeddings', ['batch', 256, 64, 64]), f32('image_positional_embeddings', ['batch', 256, 64, 64])],
+    });
+    expect(part).toEqual({
+      part: 'encoder',
+      format: 'transformers',
+      inputName: 'pixel_values',
+      inputSize: 1024,
+      embeddingNames: ['image_embeddings', 'image_positional_embeddings'],
+    });
+  });
+
+  it("recognizes Meta's decoder, its mask_input side and full-size masks", () => {
+    expect(detectSamPart(metaDecoder)).toEqual({
+      part: 'decoder',
+      family: 'meta',
+      inputNames: ['image_embeddings', 'point_coords', 'point_labels', 'mask_input', 'has_mask_input', 'orig_im_size'],
+      maskInputSize: 256,
+      maskOutput: 'masks',
+      iouOutput: 'iou_predictions',
+      masksAtImageSize: true,
+    });
+  });
+
+  it('falls back to low_res_masks for a Meta decoder without orig_im_size', () => {
+    const part = detectSamPart({
+      inputs: metaDecoder.inputs.filter((spec) => spec.name !== 'orig_im_size'),
+      outputs: [f32('iou_predictions', [1, 4]), f32('low_res_masks', [1, 4, 256, 256])],
+    });
+    expect(part).toMatchObject({ family: 'meta', maskOutput: 'low_res_masks', masksAtImageSize: false });
+  });
+
+  it('recognizes a transformers.js prompt_encoder_mask_decoder', () => {
+    const part = detectSamPart({
+      inputs: [
+        f32('input_points', ['b', 'p', 'n', 2]),
+        i64('input_labels', ['b', 'p', 'n']),
+        f32('image_embeddings', ['b', 256, 64, 64]),
+        f32('image_positional_embeddings', ['b', 256, 64, 64]),
+      ],
+      outputs: [f32('iou_scores', ['b', 'p', 3]), f32('pred_masks', ['b', 'p', 3, 256, 256])],
+    });
+    expect(part).toMatchObject({ part: 'decoder', family: 'transformers', maskOutput: 'pred_masks', iouOutput: 'iou_scores' });
+  });
+
+  it('names what a non-SAM model has and what was expected', () => {
+    const add: ModelSignature = { inputs: [f32('A', [1, 3]), f32('B', [1, 3])], outputs: [f32('C', [1, 3])] };
+    expect(() => detectSamPart(add, 'add.onnx')).toThrow(SamFormatError);
+    expect(() => detectSamPart(add, 'add.onnx')).toThrow(
+      '“add.onnx” is not a recognized SAM part. It has inputs A [1,3] float32, B [1,3] float32; outputs C [1,3] float32. ' +
+        'Expected a SAM encoder (input input_image',
+    );
+  });
+
+  it('says which names a near-miss decoder lacks', () => {
+    const partial: ModelSignature = {
+      inputs: [f32('image_embeddings', [1, 256, 64, 64]), f32('point_coords', [1, 'n', 2])],
+      outputs: [f32('iou_predictions', [1, 4]), f32('masks', [1, 4, 'h', 'w'])],
+    };
+    expect(() => detectSamPart(partial, 'dec.onnx')).toThrow('It looks like a Meta decoder but lacks input point_labels.');
+  });
+
+  it('writes ? for a tensor without a stated shape', () => {
+    expect(() => detectSamPart({ inputs: [{ name: 'x', type: 'float32', shape: [] }], outputs: [] })).toThrow(
+      'This model is not a recognized SAM part. It has inputs x [?] float32; outputs (none).',
+    );
+  });
+});
