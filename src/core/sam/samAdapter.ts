@@ -10,6 +10,8 @@ export interface SamModelConfig {
   inputSize?: number;
   lowResSize?: number;
   normalization?: Normalization;
+  /** Logit above which a pixel is inside the mask (SAM: 0). */
+  maskThreshold?: number;
 }
 
 /** A model output as any runtime hands it back. */
@@ -78,7 +80,11 @@ export function createSamAdapter(encoder: DetectedEncoder, decoder: DetectedDeco
     const iouPredictions = Array.from({ length: maskCount }, (_, i) => Number(ious.data[i]));
     const maskIndex = selectMaskIndex(iouPredictions);
     const planeSize = planeWidth * planeHeight;
-    const plane = Float32Array.from({ length: planeSize }, (_, i) => Number(masks.data[maskIndex * planeSize + i]));
+    const offset = maskIndex * planeSize;
+    const plane =
+      masks.data instanceof Float32Array
+        ? masks.data.subarray(offset, offset + planeSize)
+        : Float32Array.from({ length: planeSize }, (_, i) => Number(masks.data[offset + i]));
 
     let logits: Float32Array = plane;
     if (!(decoder.masksAtImageSize && planeWidth === image.width && planeHeight === image.height)) {
@@ -87,7 +93,7 @@ export function createSamAdapter(encoder: DetectedEncoder, decoder: DetectedDeco
       }
       logits = lowResLogitsToImage(plane, planeWidth, image, inputSize);
     }
-    return { mask: thresholdLogits(logits, image.width, image.height), predictedIoU: iouPredictions[maskIndex], maskIndex, maskCount };
+    return { mask: thresholdLogits(logits, image.width, image.height, config.maskThreshold ?? 0), predictedIoU: iouPredictions[maskIndex], maskIndex, maskCount };
   };
 
   return { format: encoder.format, inputSize, embeddingNames: encoder.embeddingNames, encoderFeeds, decoderFeeds, decodeMask };
