@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../image/rgbaImage';
 import { detectSamPart, type DetectedDecoder, type DetectedEncoder } from './detectFormat';
 import { parseModelManifest } from './modelManifest';
-import { createSamAdapter, type SamAdapter } from './samAdapter';
+import { createSamAdapter, type OutputTensor, type SamAdapter } from './samAdapter';
 import { signatureFromMetadata } from './signature';
 import type { PlainFeeds, Prompts } from './types';
 
@@ -65,7 +65,7 @@ describe('the demo model through the adapter (onnxruntime-node)', () => {
     const image = uniformImage(300, 200, [90, 140, 200]);
     const outputs = await decode(image, { points: [{ x: 150, y: 100, positive: true }], box: null });
     expect(outputs.masks.dims).toEqual([1, 4, 200, 300]);
-    const decoded = adapter.decodeMask(outputs as unknown as Record<string, ort.Tensor>, image);
+    const decoded = adapter.decodeMask(outputs as unknown as Record<string, OutputTensor>, image);
 
     const ious = Array.from(outputs.iou_predictions.data as Float32Array);
     const expectedIndex = [1, 2, 3].reduce((best, i) => (ious[i] > ious[best] ? i : best), 1);
@@ -85,8 +85,8 @@ describe('the demo model through the adapter (onnxruntime-node)', () => {
       { part: 'encoder', format: 'meta', inputName: 'input_image', inputSize: 256, embeddingNames: ['image_embeddings'] },
       { part: 'decoder', family: 'meta', inputNames: [], maskInputSize: 64, maskOutput: 'low_res_masks', iouOutput: 'iou_predictions', masksAtImageSize: false },
     );
-    const fromLowRes = lowResOnly.decodeMask(outputs as unknown as Record<string, ort.Tensor>, image);
-    const fromGraph = adapter.decodeMask(outputs as unknown as Record<string, ort.Tensor>, image);
+    const fromLowRes = lowResOnly.decodeMask(outputs as unknown as Record<string, OutputTensor>, image);
+    const fromGraph = adapter.decodeMask(outputs as unknown as Record<string, OutputTensor>, image);
     expect(fromLowRes.maskIndex).toBe(fromGraph.maskIndex);
     let differing = 0;
     for (let i = 0; i < fromGraph.mask.data.length; i++) if (fromGraph.mask.data[i] !== fromLowRes.mask.data[i]) differing++;
