@@ -1,0 +1,94 @@
+/** What an analysis measures, and how. Defaults marked (repro) come from METHOD.md. */
+
+/** exact: σ measured at every candidate width; fast: measured at `fastProbeBits`, the rest from σ(b) ∝ 4^(−b). */
+export type SensitivityMode = 'exact' | 'fast';
+
+export interface AnalysisSettings {
+  /** T: how many calibration images (METHOD.md "Layer importance Ω"; (repro) 64, a few suffice for small models). */
+  imageCount: number;
+  /** Prompts decoded per image, at most 16 ((repro) ≤ 16 box prompts). */
+  promptsPerImage: number;
+  /** k of the k×k point grid used for images without ground-truth boxes or clicks. */
+  gridSize: number;
+  sensitivityMode: SensitivityMode;
+  /** Candidate bit-widths b of σ_i(b) (weights and input activations share b, METHOD.md (repro)). */
+  candidateBits: number[];
+  /** Widths measured in fast mode (one or two of the candidates). */
+  fastProbeBits: number[];
+  /** ε of the output distribution's clamp ((repro) 1e-6). */
+  distributionEpsilon: number;
+  /** ε of the synergy denominator max(|s_t(i) − s_t(i+1)|, ε). */
+  synergyEpsilon: number;
+  /**
+   * At most this many encoder suffix segments are compiled to skip blocks a probe cannot affect.
+   * Each holds its own copy of the weights after its cut, so large models want few.
+   */
+  maxEncoderSegments: number;
+}
+
+export const defaultAnalysisSettings: AnalysisSettings = {
+  imageCount: 8,
+  promptsPerImage: 16,
+  gridSize: 4,
+  sensitivityMode: 'exact',
+  candidateBits: [2, 3, 4, 5, 6],
+  fastProbeBits: [2, 6],
+  distributionEpsilon: 1e-6,
+  synergyEpsilon: 1e-6,
+  maxEncoderSegments: 16,
+};
+
+/** Checks settings and says in words what is wrong; returns a normalized copy (widths sorted, unique). */
+export function validateSettings(settings: AnalysisSettings): AnalysisSettings {
+  const problems: string[] = [];
+  const positiveInteger = (value: number, name: string, max = Infinity) => {
+    if (!Number.isInteger(value) || value < 1 || value > max) {
+      problems.push(`${name} must be a whole number from 1 to ${max}, got ${value}`);
+    }
+  };
+  positiveInteger(settings.imageCount, 'number of images');
+  positiveInteger(settings.promptsPerImage, 'prompts per image', 16);
+  positiveInteger(settings.gridSize, 'point grid size', 16);
+  positiveInteger(settings.maxEncoderSegments, 'encoder segments', 256);
+  const widths = (list: number[], name: string) => {
+    if (list.length === 0) problems.push(`${name} must not be empty`);
+    for (const b of list) {
+      if (!Number.isInteger(b) || b < 2 || b > 16) problems.push(`${name} must be whole bit-widths from 2 to 16, got ${b}`);
+    }
+    return [...new Set(list)].sort((a, b) => a - b);
+  };
+  const candidateBits = widths(settings.candidateBits, 'candidate widths');
+  const fastProbeBits = widths(settings.fastProbeBits, 'fast-mode probe widths');
+  if (settings.sensitivityMode !== 'exact' && settings.sensitivityMode !== 'fast') {
+    problems.push(`sensitivity mode must be "exact" or "fast", got "${String(settings.sensitivityMode)}"`);
+  }
+  if (settings.sensitivityMode === 'fast' && (fastProbeBits.length < 1 || fastProbeBits.length > 2)) {
+    problems.push('fast mode measures one or two widths');
+  }
+  for (const [value, name] of [
+    [settings.distributionEpsilon, 'distribution ε'],
+    [settings.synergyEpsilon, 'synergy ε'],
+  ] as const) {
+    if (!(value > 0 && value < 1)) problems.push(`${name} must be between 0 and 1, got ${value}`);
+  }
+  if (problems.length > 0) throw new Error(`Invalid analysis settings: ${problems.join('; ')}`);
+  return { ...settings, candidateBits, fastProbeBits };
+}
+
+/** The widths actually measured by probes under these settings. */
+export function measuredBits(settings: AnalysisSettings): number[] {
+  return settings.sensitivityMode === 'exact' ? settings.candidateBits : settings.fastProbeBits;
+}
+
+/**
+ * The settings that change measured numbers, as a stable string: part of the persistence key.
+ * Mode and candidate widths are left out on purpose: each probe is stored under its own width,
+ * so switching fast→exact reuses every width already measured.
+ */
+export function settingsKey(settings: AnalysisSettings): string {
+  return JSON.stringify({
+    promptsPerImage: settings.promptsPerImage,
+    gridSize: settings.gridSize,
+    distributionEpsilon: settings.distributionEpsilon,
+  });
+}
