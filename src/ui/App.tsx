@@ -1,7 +1,39 @@
+import { useEffect } from 'react';
+import { startStudio } from '../state/startup';
+import { AnalysisPanel } from './AnalysisPanel';
+import { DropOverlay } from './DropOverlay';
+import { FilePickers } from './FilePickers';
+import { Header } from './Header';
+import { ImageStage } from './ImageStage';
+import { ImageStrip } from './ImageStrip';
+import { ModelCard } from './ModelCard';
+import { StageToolbar } from './StageToolbar';
+import { StatusLine } from './StatusLine';
+import { Toasts } from './Toasts';
+
+/** Layout: header; left column (model, images, files); centre (image and mask); right column (analysis). */
 export function App() {
+  useEffect(() => {
+    void startStudio();
+  }, []);
   return (
-    <main className="app">
-      <h1>Mix-QSAM Studio</h1>
-    </main>
+    <div className="app">
+      <Header />
+      <main className="workspace">
+        <aside className="left-column">
+          <ModelCard />
+          <ImageStrip />
+          <FilePickers />
+        </aside>
+        <section className="centre-column card" aria-label="Image">
+          <StageToolbar />
+          <ImageStage />
+          <StatusLine />
+        </section>
+        <AnalysisPanel />
+      </main>
+      <DropOverlay />
+      <Toasts />
+    </div>
   );
 }

@@ -1,0 +1,65 @@
+import { useEffect, useMemo, useRef } from 'react';
+import { fitContain } from '../core/image/viewport';
+import { selectCanSegment, selectSelectedImage, selectSelectedPreview, selectSelectedPrompts } from '../state/selectors';
+import { useStudio } from '../state/store';
+import { MaskOverlay } from './MaskOverlay';
+import { PromptMarkers } from './PromptMarkers';
+import { useElementSize } from './useElementSize';
+import { usePromptGestures } from './usePromptGestures';
+
+/** The selected image, its mask and prompt markers; pointer gestures become prompts. */
+export function ImageStage() {
+  const image = useStudio(selectSelectedImage);
+  const prompts = useStudio(selectSelectedPrompts);
+  const preview = useStudio(selectSelectedPreview);
+  const canSegment = useStudio(selectCanSegment);
+  const decodeCount = useStudio((state) => state.decodeCount);
+  const addPoint = useStudio((state) => state.addPoint);
+  const setBox = useStudio((state) => state.setBox);
+
+  const viewportRef = useRef<HTMLDivElement>(null);
+  const viewport = useElementSize(viewportRef);
+  const rect = useMemo(
+    () => (image && viewport.width > 0 ? fitContain(image.width, image.height, viewport.width, viewport.height) : null),
+    [image, viewport.width, viewport.height],
+  );
+  const { draftBox, handlers } = usePromptGestures(canSegment ? rect : null, image, addPoint, setBox);
+
+  const imageCanvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const canvas = imageCanvas.current;
+    const context = canvas?.getContext('2d');
+    if (!canvas || !context || !image) return;
+    canvas.width = image.width;
+    canvas.height = image.height;
+    context.drawImage(image.bitmap, 0, 0);
+  }, [image]);
+
+  return (
+    <div
+      ref={viewportRef}
+      className="stage-viewport"
+      data-testid="image-stage"
+      data-image-id={image?.id ?? ''}
+      data-encode-state={image?.encodeState ?? ''}
+      data-decode-count={decodeCount}
+      data-mask-area={preview?.area ?? ''}
+      data-predicted-iou={preview ? preview.predictedIoU.toFixed(4) : ''}
+      data-truth-iou={preview?.truth ? preview.truth.iou.toFixed(4) : ''}
+    >
+      {!image && <p className="stage-empty muted">Add an image to start: drop it anywhere on the page.</p>}
+      {image && rect && (
+        <div
+          className={`stage${canSegment ? '' : ' stage-disabled'}`}
+          style={{ left: rect.left, top: rect.top, width: rect.width, height: rect.height }}
+          onContextMenu={(event) => event.preventDefault()}
+          {...handlers}
+        >
+          <canvas ref={imageCanvas} className="stage-layer" aria-label={`Image ${image.name}`} />
+          <MaskOverlay mask={preview?.mask ?? null} />
+          <PromptMarkers prompts={prompts} draftBox={draftBox} width={image.width} height={image.height} scale={rect.scale} />
+        </div>
+      )}
+    </div>
+  );
+}
