@@ -1,0 +1,239 @@
+/**
+ * The parametric fake-quant pass (DESIGN.md "One compiled session, many configurations"): the graph
+ * is rewritten once so that every unit's weight width, activation quantizer and ablation are chosen
+ * by extra graph inputs. One InferenceSession then serves FP, ablations, single-unit probes and any
+ * mixed allocation by changing feeds only.
+ *
+ * Extra inputs (feedsFor({}) gives the FP setting):
+ *   mq_w_on [W] float 0/1, mq_w_idx [W] int32 (index into the candidate widths),
+ *   mq_a_on [S] float 0/1, mq_a_scale / mq_a_zero / mq_a_qmin / mq_a_qmax [S] float,
+ *   mq_ablate [U] float 0/1.
+ * Gates select with Where, so a gate that is off passes the original value bit for bit.
+ * Log2 sites reuse the vectors as (scale, τ, –, levels).
+ */
+import { GraphBuilder } from '../onnx/builder.ts';
+import { defaultOpset, GraphIndex, intAttr } from '../onnx/graph.ts';
+import { cloneModel, encodeModelBytes, type ModelProto, type NodeProto } from '../onnx/proto.ts';
+import { spliceNodes } from '../onnx/rewrite.ts';
+import { DataType } from '../onnx/tensor.ts';
+import { checkConfig, siteParams, sitesOf, type ActivationRanges, type ActivationSite, type QuantConfig } from './config.ts';
+import { DEFAULT_QUANTIZER, weightGrid, type QuantizerOptions } from './quantizers.ts';
+import type { QuantUnit } from './units.ts';
+import { channelBroadcastDims, weightTable, type WeightTable } from './weight-tables.ts';
+
+export const DEFAULT_WEIGHT_BITS: readonly number[] = [2, 3, 4, 5, 6, 7, 8];
+
+export interface ParametricOptions {
+  /** Candidate weight widths the session can select (ranges precomputed for each). */
+  weightBits?: readonly number[];
+  quantizer?: Partial<QuantizerOptions>;
+  /** Calibrated activation ranges (can also be given per call to feedsFor). */
+  ranges?: ActivationRanges;
+  /** τ of the log2 quantizer per unit id (default quantizer.log2Tau). */
+  log2Tau?: Readonly<Record<string, number>>;
+}
+
+/** A feed as plain data; wrap with `new ort.Tensor(type, data, dims)` (see toOrtFeeds). */
+export interface FeedTensor {
+  type: 'float32' | 'int32';
+  data: Float32Array | Int32Array;
+  dims: readonly number[];
+}
+
+export interface ParametricModel {
+  bytes: Uint8Array;
+  units: QuantUnit[];
+  sites: ActivationSite[];
+  weightBits: number[];
+  quantizer: QuantizerOptions;
+  /** Per-channel weight params by unit id and width index (what the graph applies). */
+  weightTables: Map<string, WeightTable>;
+  /** The extra feeds selecting a configuration. Throws on unknown units, widths or missing ranges. */
+  feedsFor(config: QuantConfig, overrides?: { ranges?: ActivationRanges; log2Tau?: Readonly<Record<string, number>> }): Record<string, FeedTensor>;
+}
+
+/**
+ * Session options for the parametric model. Level 'basic' keeps its FP setting bit-exact to the
+ * original model run at the same level; higher levels fuse differently around the gates (last-bit
+ * differences, ~1e-6 relative). Use the parametric session itself for FP references.
+ */
+export const PARAMETRIC_SESSION_OPTIONS = { graphOptimizationLevel: 'basic' } as const;
+
+export const PARAM_INPUTS = {
+  weightOn: 'mq_w_on',
+  weightIndex: 'mq_w_idx',
+  siteOn: 'mq_a_on',
+  siteScale: 'mq_a_scale',
+  siteZero: 'mq_a_zero',
+  siteQmin: 'mq_a_qmin',
+  siteQmax: 'mq_a_qmax',
+  ablate: 'mq_ablate',
+} as const;
+
+export function buildParametricModel(model: ModelProto, units: readonly QuantUnit[], options: ParametricOptions = {}): ParametricModel {
+  const quantizer: QuantizerOptions = { ...DEFAULT_QUANTIZER, ...options.quantizer };
+  const weightBits = [...(options.weightBits ?? DEFAULT_WEIGHT_BITS)];
+  if (weightBits.length === 0) throw new Error('At least one candidate weight width is needed.');
+  if (units.length === 0) throw new Error('No units to quantize.');
+  if (defaultOpset(model) < 11) throw new Error(`The model uses opset ${defaultOpset(model)}; opset 11 or newer is needed (Round, Clip with inputs).`);
+  const copy = cloneModel(model);
+  const graph = copy.graph!;
+  const index = new GraphIndex(graph);
+  const nodesByName = new Map((graph.node ?? []).map((n) => [n.name || (n.output?.[0] ?? ''), n]));
+  for (const unit of units) {
+    if (!nodesByName.has(unit.nodeName)) throw new Error(`Unit "${unit.id}" names node "${unit.nodeName}", which is not in this graph.`);
+  }
+
+  const weightUnits = units.filter((u) => u.kind === 'weight');
+  const sites = sitesOf(units, quantizer);
+  const tables = new Map(weightUnits.map((u) => [u.id, weightTable(index, u, weightBits, quantizer)]));
+
+  const b = new GraphBuilder('mq/');
+  // Plain inputs without initializer defaults: ORT would warn about every overridable initializer.
+  const overridable = (name: string, dims: number[], _values: ArrayLike<number>, dataType: number = DataType.FLOAT) => b.input(name, dims, dataType);
+  const P = PARAM_INPUTS;
+  overridable(P.weightOn, [weightUnits.length], new Float32Array(weightUnits.length));
+  overridable(P.weightIndex, [weightUnits.length], new Int32Array(weightUnits.length), DataType.INT32);
+  overridable(P.siteOn, [sites.length], new Float32Array(sites.length));
+  overridable(P.siteScale, [sites.length], new Float32Array(sites.length).fill(1));
+  overridable(P.siteZero, [sites.length], new Float32Array(sites.length));
+  overridable(P.siteQmin, [sites.length], new Float32Array(sites.length));
+  overridable(P.siteQmax, [sites.length], new Float32Array(sites.length).fill(255));
+  overridable(P.ablate, [units.length], new Float32Array(units.length));
+  const grids = weightBits.map((bits) => weightGrid(bits, quantizer.weightSymmetric));
+  const wQmin = b.floats('w_qmin', grids.map((g) => g.qmin), [grids.length]);
+  const wQmax = b.floats('w_qmax', grids.map((g) => g.qmax), [grids.length]);
+  const half = b.floats('half', [0.5]);
+  const zero = b.floats('zero', [0]);
+  const constIndex = (i: number) => b.init(b.fresh('i'), [], Int32Array.from([i]), DataType.INT32);
+  const element = (vector: string, i: number) => b.op('Gather', [vector, constIndex(i)], { attributes: [intAttr('axis', 0)] });
+  const gate = (vector: string, i: number) => b.op('Greater', [element(vector, i), half]);
+
+  /** (clip(round(x/s) + z, qmin, qmax) − z)·s, the graph twin of quantizers.fakeQuant. */
+  const uniform = (x: string, s: string, z: string, qmin: string, qmax: string) => {
+    const q = b.op('Clip', [b.op('Add', [b.op('Round', [b.op('Div', [x, s])]), z]), qmin, qmax]);
+    return b.op('Mul', [b.op('Sub', [q, z]), s]);
+  };
+  /** The graph twin of quantizers.log2Quant. */
+  const log2 = (x: string, s: string, tau: string, levels: string) => {
+    const minusTauOverLn2 = b.op('Div', [tau, b.floats('neg_ln2', [-Math.LN2])]);
+    const q = b.op('Round', [b.op('Mul', [b.op('Log', [b.op('Div', [x, s])]), minusTauOverLn2])]);
+    const kept = b.op('Less', [q, levels]);
+    const exponent = b.op('Div', [b.op('Max', [q, zero]), b.op('Neg', [tau])]);
+    const value = b.op('Mul', [s, b.op('Pow', [b.floats('two', [2]), exponent])]);
+    return b.op('Where', [kept, value, zero]);
+  };
+
+  const unitPosition = new Map(units.map((u, i) => [u.id, i]));
+  const weightPosition = new Map(weightUnits.map((u, i) => [u.id, i]));
+  const sitesByNode = groupBy(sites, (s) => units[unitPosition.get(s.unitId)!].nodeName);
+  const unitByNode = new Map(units.map((u) => [u.nodeName, u]));
+  const ablationByOutput = new Map(units.map((u) => [u.output, u]));
+
+  spliceNodes(graph, b, {
+    before(node: NodeProto) {
+      const name = node.name || (node.output?.[0] ?? '');
+      const unit = unitByNode.get(name);
+      if (!unit) return;
+      const inputs = [...(node.input ?? [])];
+      if (unit.weight) {
+        const w = weightPosition.get(unit.id)!;
+        const table = tables.get(unit.id)!;
+        const dims = [weightBits.length, ...channelBroadcastDims(unit.weight.dims, unit.weight.channelAxis)];
+        const scales = b.init(b.fresh('w_scale'), dims, Float32Array.from(table.params.flatMap((row) => row.map((p) => p.scale))));
+        const zeros = b.init(b.fresh('w_zero'), dims, Float32Array.from(table.params.flatMap((row) => row.map((p) => p.zeroPoint))));
+        const widthIndex = element(P.weightIndex, w);
+        const pick = (t: string) => b.op('Gather', [t, widthIndex], { attributes: [intAttr('axis', 0)] });
+        const original = inputs[unit.weight.inputIndex];
+        const quantized = uniform(original, pick(scales), pick(zeros), pick(wQmin), pick(wQmax));
+        inputs[unit.weight.inputIndex] = b.op('Where', [gate(P.weightOn, w), quantized, original]);
+      }
+      for (const site of sitesByNode.get(name) ?? []) {
+        const i = sites.indexOf(site);
+        const x = inputs[site.nodeInput];
+        const [s, z, lo, hi] = [P.siteScale, P.siteZero, P.siteQmin, P.siteQmax].map((v) => element(v, i));
+        const quantized = site.quantizer === 'log2' ? log2(x, s, z, hi) : uniform(x, s, z, lo, hi);
+        inputs[site.nodeInput] = b.op('Where', [gate(P.siteOn, i), quantized, x]);
+      }
+      node.input = inputs;
+    },
+    after(node: NodeProto) {
+      (node.output ?? []).forEach((output, k) => {
+        const unit = ablationByOutput.get(output);
+        if (!unit) return;
+        const raw = b.fresh('pre_ablation');
+        const outputs = [...(node.output ?? [])];
+        outputs[k] = raw;
+        node.output = outputs;
+        b.op('Where', [gate(P.ablate, unitPosition.get(unit.id)!), zero, raw], { output });
+      });
+    },
+  });
+  const bytes = encodeModelBytes(copy);
+
+  return {
+    bytes,
+    units: [...units],
+    sites,
+    weightBits,
+    quantizer,
+    weightTables: tables,
+    feedsFor(config, overrides = {}) {
+      checkConfig(config, units, weightBits);
+      const ranges = overrides.ranges ?? options.ranges;
+      const taus = { ...options.log2Tau, ...overrides.log2Tau };
+      const wOn = new Float32Array(weightUnits.length);
+      const wIdx = new Int32Array(weightUnits.length);
+      weightUnits.forEach((unit, w) => {
+        const bits = config[unit.id]?.wBits;
+        if (bits === null || bits === undefined) return;
+        wOn[w] = 1;
+        wIdx[w] = weightBits.indexOf(bits);
+      });
+      const on = new Float32Array(sites.length);
+      const scale = new Float32Array(sites.length).fill(1);
+      const zeroPoint = new Float32Array(sites.length);
+      const qmin = new Float32Array(sites.length);
+      const qmax = new Float32Array(sites.length).fill(255);
+      sites.forEach((site, i) => {
+        const bits = config[site.unitId]?.aBits;
+        if (bits === null || bits === undefined) return;
+        const p = siteParams(site, bits, ranges, taus[site.unitId] ?? quantizer.log2Tau);
+        on[i] = 1;
+        if (p.quantizer === 'log2') {
+          scale[i] = p.scale;
+          zeroPoint[i] = p.tau;
+          qmax[i] = p.levels;
+        } else {
+          scale[i] = p.params.scale;
+          zeroPoint[i] = p.params.zeroPoint;
+          qmin[i] = p.params.qmin;
+          qmax[i] = p.params.qmax;
+        }
+      });
+      const ablate = Float32Array.from(units, (u) => (config[u.id]?.ablate ? 1 : 0));
+      const f = (data: Float32Array): FeedTensor => ({ type: 'float32', data, dims: [data.length] });
+      return {
+        [P.weightOn]: f(wOn),
+        [P.weightIndex]: { type: 'int32', data: wIdx, dims: [wIdx.length] },
+        [P.siteOn]: f(on),
+        [P.siteScale]: f(scale),
+        [P.siteZero]: f(zeroPoint),
+        [P.siteQmin]: f(qmin),
+        [P.siteQmax]: f(qmax),
+        [P.ablate]: f(ablate),
+      };
+    },
+  };
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}

@@ -1,0 +1,105 @@
+/**
+ * SAM part and role of a node, parsed from the module path torch.onnx writes into node names
+ * (e.g. "/blocks.3/attn/qkv/MatMul", "/transformer/layers.0/self_attn/q_proj/MatMul").
+ * Names from other exporters fall back to "other" and the node's own name.
+ */
+
+/** Why a unit is kept at full precision by default (PTQ4SAM defaults, METHOD.md "Units"). */
+export type ExclusionKey =
+  | 'patch-embedding'
+  | 'output-upscaling'
+  | 'iou-head'
+  | 'hypernetwork-mlps'
+  | 'rel-pos'
+  | 'mask-downscaling'
+  | 'prompt-positional-encoding';
+
+export const EXCLUSION_REASONS: Record<ExclusionKey, string> = {
+  'patch-embedding': 'patch embedding (kept FP as in PTQ4SAM)',
+  'output-upscaling': 'output upscaling (kept FP as in PTQ4SAM)',
+  'iou-head': 'IoU prediction head (kept FP as in PTQ4SAM)',
+  'hypernetwork-mlps': 'hypernetwork MLPs (kept FP as in PTQ4SAM)',
+  'rel-pos': 'relative-position-bias table product',
+  'mask-downscaling': 'prompt encoder mask downscaling',
+  'prompt-positional-encoding': 'prompt encoder positional encoding of coordinates',
+};
+
+export interface NodePlace {
+  /** Human-readable SAM part: "encoder block 3", "neck", "decoder layer 1", "final attention", … */
+  part: string;
+  /** Block / layer index within the part's sequence, or null. */
+  block: number | null;
+  /** Module path inside the part ("attn", "self_attn", "mlp", "neck.0", …), or "". */
+  module: string;
+  /** The leaf module ("qkv", "q_proj", "lin1", …), or "" for functional ops (attention matmuls). */
+  leaf: string;
+  exclusion: ExclusionKey | null;
+}
+
+const ATTENTION_MODULES = ['self_attn', 'cross_attn_token_to_image', 'cross_attn_image_to_token', 'final_attn_token_to_image', 'attn'];
+
+/** Module path segments of a node name, without the op name and exporter wrappers. */
+function segments(nodeName: string): string[] {
+  const parts = nodeName.split('/').filter(Boolean);
+  parts.pop(); // the op name itself ("MatMul", "Conv_3")
+  return parts.filter((p) => p !== 'model' && p !== 'image_encoder' && p !== 'mask_decoder' && p !== 'prompt_encoder');
+}
+
+export function placeOfNode(nodeName: string): NodePlace {
+  const segs = segments(nodeName);
+  const joined = `/${segs.join('/')}/`;
+  const leafAfter = (index: number): string => segs.slice(index + 1).join('.');
+  const none = { exclusion: null } as const;
+
+  if (joined.includes('/patch_embed/')) return { part: 'patch embedding', block: null, module: 'patch_embed', leaf: leafAfter(segs.indexOf('patch_embed')), exclusion: 'patch-embedding' };
+  if (joined.includes('/output_upscaling/')) return { part: 'output upscaling', block: null, module: 'output_upscaling', leaf: lastIndexed(segs), exclusion: 'output-upscaling' };
+  if (joined.includes('/iou_prediction_head/')) return { part: 'IoU head', block: null, module: 'iou_prediction_head', leaf: lastIndexed(segs), exclusion: 'iou-head' };
+  if (joined.includes('/output_hypernetworks_mlps')) return { part: 'hypernetwork MLPs', block: null, module: segs.find((s) => s.startsWith('output_hypernetworks_mlps')) ?? '', leaf: lastIndexed(segs), exclusion: 'hypernetwork-mlps' };
+  if (joined.includes('/mask_downscaling/')) return { part: 'prompt encoder', block: null, module: 'mask_downscaling', leaf: lastIndexed(segs), exclusion: 'mask-downscaling' };
+  if (joined.includes('/pe_layer/')) return { part: 'prompt encoder', block: null, module: 'pe_layer', leaf: 'positional encoding', exclusion: 'prompt-positional-encoding' };
+
+  const blockAt = segs.findIndex((s) => /^blocks\.\d+$/.test(s));
+  if (blockAt >= 0) {
+    const inner = segs.slice(blockAt + 1);
+    return { part: `encoder block ${segs[blockAt].split('.')[1]}`, block: Number(segs[blockAt].split('.')[1]), module: inner[0] ?? '', leaf: inner.slice(1).join('.'), ...none };
+  }
+  const neckAt = segs.indexOf('neck');
+  if (neckAt >= 0) return { part: 'neck', block: null, module: 'neck', leaf: segs[neckAt + 1] ?? '', ...none };
+
+  const layerAt = segs.findIndex((s) => /^layers\.\d+$/.test(s));
+  if (layerAt >= 0 && segs[layerAt - 1] === 'transformer') {
+    const inner = segs.slice(layerAt + 1);
+    const index = Number(segs[layerAt].split('.')[1]);
+    return { part: `decoder layer ${index}`, block: index, module: inner[0] ?? '', leaf: inner.slice(1).join('.'), ...none };
+  }
+  const finalAt = segs.indexOf('final_attn_token_to_image');
+  if (finalAt >= 0) return { part: 'final attention', block: null, module: 'final_attn_token_to_image', leaf: leafAfter(finalAt), ...none };
+
+  const attnAt = segs.findIndex((s) => ATTENTION_MODULES.includes(s));
+  if (attnAt >= 0) return { part: segs.slice(0, attnAt).join('.') || 'other', block: null, module: segs[attnAt], leaf: leafAfter(attnAt), ...none };
+  return { part: 'other', block: null, module: segs.slice(0, -1).join('.'), leaf: segs[segs.length - 1] ?? '', ...none };
+}
+
+/** "layers.2" → "2", for Sequential children. */
+function lastIndexed(segs: string[]): string {
+  const last = segs[segs.length - 1] ?? '';
+  return last.replace(/^[a-z_]+\./, '');
+}
+
+/** Role label shown to users and used in reports, e.g. "qkv", "mlp.lin1", "self_attn.q_proj", "neck.conv1". */
+export function roleOf(place: NodePlace, activationRole: 'q·kᵀ' | 'softmax·v' | null, neckIndex: number): string {
+  const { module, leaf } = place;
+  if (place.part === 'neck') return `neck.conv${neckIndex + 1}`;
+  if (activationRole) {
+    if (module === 'attn' || module === '') return activationRole;
+    return `${module}.${activationRole}`;
+  }
+  if (module === 'attn') return leaf || 'attn';
+  if (place.part.startsWith('encoder block')) return [module, leaf].filter(Boolean).join('.');
+  if (place.part.startsWith('decoder layer') || place.part === 'final attention') {
+    if (place.part === 'final attention') return `final_attn.${leaf}`;
+    return [module, leaf].filter(Boolean).join('.');
+  }
+  if (place.exclusion) return [module, leaf].filter(Boolean).join('.');
+  return [module, leaf].filter(Boolean).join('.') || 'unit';
+}
