@@ -1,0 +1,66 @@
+/**
+ * Reference solver for tiny problems: enumerates every allocation. Written independently of the chain
+ * compilation (straight from METHOD.md's formulas), so tests can check the solvers against it.
+ */
+import type { AllocationProblem } from './types';
+import { resolveBudgets } from './budgets';
+
+export interface BruteForceAnswer {
+  bits: number[];
+  /** Objective in the user's sense (maximized in paper mode, minimized in sensitivity mode). */
+  objective: number;
+  sizeBits: number;
+  bops: number;
+}
+
+/** Size, BOPs and objective of an allocation, computed directly from the problem's definition. */
+export function scoreAllocation(problem: AllocationProblem, bits: readonly number[]): { objective: number; sizeBits: number; bops: number } {
+  const { units, objective } = problem;
+  const locks = problem.locks ?? [];
+  const isFp = (i: number) => locks[i]?.kind === 'fp';
+  let sizeBits = 0;
+  let bops = 0;
+  let value = 0;
+  for (let i = 0; i < units.length; i++) {
+    const b = bits[i];
+    const a = isFp(i) ? b : (units[i].activationBits ?? problem.activationBits ?? b);
+    sizeBits += units[i].params * b;
+    bops += units[i].macs * b * a;
+    if (isFp(i)) continue;
+    if (objective.mode === 'paper') value += objective.importance[i] * b;
+    else value += objective.sensitivity.lossByUnit[i][objective.sensitivity.widths.indexOf(b)];
+  }
+  let penalty = 0;
+  for (let i = 0; i + 1 < units.length; i++) {
+    if (isFp(i) || isFp(i + 1)) continue;
+    penalty += objective.lambda * objective.synergy[i] * Math.abs(bits[i] - bits[i + 1]);
+  }
+  const total = objective.mode === 'paper' ? value - penalty : value + penalty;
+  return { objective: total, sizeBits, bops };
+}
+
+/** The best allocation meeting every budget (relative slack 1e-9), or null when none does. */
+export function bruteForce(problem: AllocationProblem): BruteForceAnswer | null {
+  const { units, candidates } = problem;
+  const locks = problem.locks ?? [];
+  const budgets = resolveBudgets(problem);
+  const fits = (value: number, max: number | null, min: number | null) =>
+    (max === null || value <= max * (1 + 1e-9)) && (min === null || value >= min * (1 - 1e-9));
+  const options = units.map((_, i) => {
+    const lock = locks[i];
+    return lock ? [lock.bits] : [...candidates];
+  });
+  const index = new Array<number>(units.length).fill(0);
+  let best: BruteForceAnswer | null = null;
+  const better = (a: number, b: number) => (problem.objective.mode === 'paper' ? a > b : a < b);
+  for (;;) {
+    const bits = index.map((k, i) => options[i][k]);
+    const score = scoreAllocation(problem, bits);
+    if (fits(score.sizeBits, budgets.maxSizeBits, budgets.minSizeBits) && fits(score.bops, budgets.maxBops, budgets.minBops)) {
+      if (!best || better(score.objective, best.objective)) best = { bits, ...score };
+    }
+    let i = 0;
+    while (i < units.length && ++index[i] === options[i].length) index[i++] = 0;
+    if (i === units.length) return best;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Bit allocation (METHOD.md, "The integer program"): choose one width per unit under size and BOPs budgets.
+ * - solveInstant: Lagrangian bound + Viterbi + repair + local search, milliseconds, certified gap.
+ * - solveExact: the flow MILP in glpk.js, seeded with the instant answer.
+ * - paretoSweep / paretoSweepExact: the objective across ~20 budgets.
+ */
+export type {
+  AllocationObjective,
+  AllocationProblem,
+  AllocationResult,
+  AllocationStatus,
+  AllocationUnit,
+  BopsBudget,
+  BudgetSpec,
+  Reach,
+  ResolvedBudgets,
+  SensitivityTable,
+  SizeBudget,
+  UnitLock,
+} from './types';
+export {
+  CANDIDATE_PRESETS,
+  DEFAULT_LOWER_BOUND_FRACTION,
+  DEFAULT_SYNERGY_LAMBDA,
+  bitsToMegabytes,
+  megabytesToBits,
+  parseCandidateList,
+  type CandidatePresetName,
+} from './presets';
+export { resolveBudgets, formatBops, formatMegabytes } from './budgets';
+export { validateProblem } from './validate';
+export { solveInstant } from './instant';
+export { solveExact, type ExactOptions, type GlpkSolver } from './exact';
+export { paretoSweep, paretoSweepExact, paretoProblems, type ParetoOptions, type ParetoPoint, type SweptBudget } from './pareto';
+export { scoreAllocation } from './bruteForce';
