@@ -28,11 +28,11 @@ describe('analysis stores', () => {
     await Promise.all([first.save('run', 'a', 0.5), first.save('run', 'b', { ranges: [1, 2] }), first.save('other', 'a', 3)]);
     await first.clear('other');
     await first.save('run', 'a', 0.25);
-    file.text += '{"run":"run","key":"c","val';
+    file.text = `${file.text ?? ''}{"run":"run","key":"c","val`;
     const second = new JournalFileAnalysisStore(file);
     const entries = await second.load('run');
     expect(Object.fromEntries(entries)).toEqual({ a: 0.25, b: { ranges: [1, 2] } });
     expect((await second.load('other')).size).toBe(0);
-    expect(file.text.split('\n').filter((line) => line.startsWith('{"run"')).length).toBe(6);
+    expect(file.text!.split('\n').filter((line) => line.startsWith('{"run"')).length).toBe(6);
   });
 });

@@ -40,10 +40,10 @@ describe('calibration prompts', () => {
       { family: 'meta', inputNames: ['point_coords', 'point_labels', 'mask_input', 'has_mask_input', 'orig_im_size'], inputSize: 256, maskInputSize: 64 },
     );
     expect(feeds.point_coords.dims).toEqual([2, 2, 2]);
-    expect(Array.from(feeds.point_coords.data)).toEqual([50, 25, 0, 0, 10, 20, 150, 100]);
-    expect(Array.from(feeds.point_labels.data)).toEqual([1, -1, 2, 3]);
+    expect(Array.from(feeds.point_coords.data as Float32Array)).toEqual([50, 25, 0, 0, 10, 20, 150, 100]);
+    expect(Array.from(feeds.point_labels.data as Float32Array)).toEqual([1, -1, 2, 3]);
     expect(feeds.mask_input.dims).toEqual([2, 1, 64, 64]);
-    expect(Array.from(feeds.orig_im_size.data)).toEqual([256, 512]);
+    expect(Array.from(feeds.orig_im_size.data as Float32Array)).toEqual([256, 512]);
     expect(singleMaskPrompts([{ kind: 'point', x: 0, y: 0, positive: true }, { kind: 'box', x0: 0, y0: 0, x1: 1, y1: 1 }])).toEqual([false, true]);
   });
 });

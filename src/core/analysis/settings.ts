@@ -20,8 +20,9 @@ export interface AnalysisSettings {
   /** ε of the synergy denominator max(|s_t(i) − s_t(i+1)|, ε). */
   synergyEpsilon: number;
   /**
-   * At most this many encoder suffix segments are compiled to skip blocks a probe cannot affect.
-   * Each holds its own copy of the weights after its cut, so large models want few.
+   * At most this many encoder suffix segments are compiled to skip blocks a probe cannot affect
+   * (0: every encoder probe runs the whole encoder). Each holds its own copy of the weights after its
+   * cut, so large models want few.
    */
   maxEncoderSegments: number;
 }
@@ -49,7 +50,9 @@ export function validateSettings(settings: AnalysisSettings): AnalysisSettings {
   positiveInteger(settings.imageCount, 'number of images');
   positiveInteger(settings.promptsPerImage, 'prompts per image', 16);
   positiveInteger(settings.gridSize, 'point grid size', 16);
-  positiveInteger(settings.maxEncoderSegments, 'encoder segments', 256);
+  if (!Number.isInteger(settings.maxEncoderSegments) || settings.maxEncoderSegments < 0 || settings.maxEncoderSegments > 256) {
+    problems.push(`encoder segments must be a whole number from 0 (never split) to 256, got ${settings.maxEncoderSegments}`);
+  }
   const widths = (list: number[], name: string) => {
     if (list.length === 0) problems.push(`${name} must not be empty`);
     for (const b of list) {

@@ -1,0 +1,271 @@
+/**
+ * Runs a Mix-QSAM analysis (METHOD.md "Layer importance Ω", "Quantization sensitivity", "Cross-layer
+ * synergy Ŝ") on any onnxruntime (node or web, injected). Per image: one FP reference run, then every
+ * probe of every unit (zero-ablation, and single-unit quantization at each measured width), each
+ * compared with the reference by KL. Each result is saved as soon as it is measured, so a rerun on the
+ * same store measures only what is missing. Cancellation is checked before every forward.
+ */
+import type { RgbaImage } from '../image/rgbaImage';
+import type { OrtModule, SessionOptions } from '../onnx/ort';
+import { decodeModel } from '../onnx/proto';
+import { estimateEtaMs, CancelledError, type Progress } from '../progress';
+import type { ActivationRanges, QuantConfig } from '../quant/config';
+import { buildParametricModel } from '../quant/parametric';
+import type { QuantUnit } from '../quant/units';
+import { imageHash, modelHash, probeEntryKey, runKey as makeRunKey } from './analysisKeys';
+import { calibrateRanges, imageFeeds, prepareSam, promptFeeds, type CalibrationItem, type SamModelFiles } from './analysisModel';
+import { buildResults, type AnalysisResults } from './analysisResults';
+import type { AnalysisStore, StoredValue } from './analysisStore';
+import { singleMaskPrompts } from './calibrationFeeds';
+import { calibrationPrompts, promptsKey, type PromptSource } from './calibrationPrompts';
+import { klDivergence, maskLogitsShape, outputDistribution, selectMasks } from './distribution';
+import { ablationProbe, createProbeTable, quantProbe, setProbe } from './metrics';
+import { DecoderProbeRunner, EncoderProbeRunner, type DecoderOutputs } from './probeSessions';
+import { measuredBits, settingsKey, validateSettings, type AnalysisSettings } from './settings';
+
+export interface AnalysisImage extends Omit<PromptSource, 'width' | 'height'> {
+  name: string;
+  image: RgbaImage;
+}
+
+export interface AnalysisProgress extends Progress {
+  phase: 'preparing' | 'calibrating' | 'probing' | 'done';
+  imageIndex: number | null;
+  unitId: string | null;
+}
+
+/** One probe's raw output, for independent checks (tests) and debugging. */
+export interface ProbeRecord {
+  imageIndex: number;
+  unitId: string;
+  probe: string;
+  lowResDims: readonly number[];
+  lowRes: Float32Array;
+  kl: number;
+}
+
+export interface ReferenceRecord {
+  imageIndex: number;
+  lowResDims: readonly number[];
+  lowRes: Float32Array;
+  selectedMasks: Int32Array;
+}
+
+export interface AnalysisRunOptions {
+  ort: OrtModule;
+  store: AnalysisStore;
+  sessionOptions?: SessionOptions;
+  onProgress?: (progress: AnalysisProgress) => void;
+  /** Partial results while running (at most every `resultsIntervalMs`, and after each image). */
+  onResults?: (results: AnalysisResults) => void;
+  resultsIntervalMs?: number;
+  /** Polled before every forward; true stops the run with a CancelledError. */
+  isCancelled?: () => boolean;
+  /** Awaited between forwards, so a worker can receive a cancel message. */
+  yieldToEventLoop?: () => Promise<void>;
+  onReference?: (record: ReferenceRecord) => void;
+  onProbe?: (record: ProbeRecord) => void;
+  /**
+   * Probe only the units this accepts (default: every unit not excluded). Ω and Ŝ then normalize over
+   * these units; measured KL values are stored per unit, so they are shared with runs of other subsets.
+   */
+  unitFilter?: (unit: QuantUnit) => boolean;
+  now?: () => number;
+}
+
+export interface AnalysisRunStats {
+  /** Probes measured by this run (each one decoder run, plus an encoder suffix for encoder units). */
+  probesRun: number;
+  /** Probes found in the store and not measured again. */
+  probesReused: number;
+  referenceRuns: number;
+  calibrationRuns: number;
+  /** Encoder probes that ran a suffix instead of the whole encoder. */
+  encoderSuffixRuns: number;
+  /** Distinct cuts the encoder was split at. */
+  encoderSegments: number;
+  elapsedMs: number;
+}
+
+const calibrationEntry = 'calibration/ranges';
+
+function probeConfig(unit: QuantUnit, probe: string, bits: number | null): QuantConfig {
+  if (probe === ablationProbe) return { [unit.id]: { wBits: null, aBits: null, ablate: true } };
+  return { [unit.id]: { wBits: unit.kind === 'weight' ? bits : null, aBits: bits } };
+}
+
+/** The [B, M, H, W] view of low-res masks; transformers.js exports add a leading image axis. */
+function lowResShape(dims: readonly number[]) {
+  return maskLogitsShape(dims.length === 5 ? [dims[0] * dims[1], dims[2], dims[3], dims[4]] : dims);
+}
+
+/** Measures what is missing for this model, these images and settings; returns all results. */
+export async function runAnalysis(
+  files: SamModelFiles,
+  images: readonly AnalysisImage[],
+  requestedSettings: AnalysisSettings,
+  options: AnalysisRunOptions,
+): Promise<{ results: AnalysisResults; stats: AnalysisRunStats }> {
+  const now = options.now ?? (() => Date.now());
+  const started = now();
+  const settings = validateSettings(requestedSettings);
+  const { ort, store } = options;
+  const progress = (p: Omit<AnalysisProgress, 'etaMs'> & { etaMs?: number | null }) => options.onProgress?.({ etaMs: null, ...p });
+  const checkCancelled = () => {
+    if (options.isCancelled?.()) throw new CancelledError('Analysis cancelled; what was measured is kept.');
+  };
+  if (images.length === 0) throw new Error('Add at least one image to analyse.');
+  const used = images.slice(0, settings.imageCount);
+  progress({ phase: 'preparing', done: 0, total: 0, label: 'Reading the model', imageIndex: null, unitId: null });
+
+  const sam = prepareSam(files);
+  const items: CalibrationItem[] = used.map((entry) => ({
+    image: entry.image,
+    prompts: calibrationPrompts({ ...entry, width: entry.image.width, height: entry.image.height }, settings.promptsPerImage, settings.gridSize),
+  }));
+  const imageKeys = await Promise.all(used.map(async (entry, t) => `${await imageHash(entry.image)}|${promptsKey(items[t].prompts)}`));
+  const modelKey = await modelHash(files.encoder, files.decoder);
+  const runKey = await makeRunKey(modelKey, imageKeys, settingsKey(settings));
+  const stored = await store.load(runKey);
+
+  const units = options.unitFilter ? sam.probedUnits.filter(options.unitFilter) : sam.probedUnits;
+  if (units.length === 0) throw new Error('No unit is left to probe: the unit filter rejected them all.');
+  const widths = measuredBits(settings);
+  const probes = [ablationProbe, ...widths.map(quantProbe)];
+  const table = createProbeTable(units.map((u) => u.id), used.length, probes);
+  let probesReused = 0;
+  units.forEach((unit, i) =>
+    probes.forEach((probe) => {
+      for (let t = 0; t < used.length; t++) {
+        const value = stored.get(probeEntryKey(t, unit.id, probe));
+        if (typeof value === 'number') {
+          setProbe(table, probe, t, i, value);
+          probesReused++;
+        }
+      }
+    }),
+  );
+  const results = () =>
+    buildResults({ runKey, modelHash: modelKey, settings, units, excluded: sam.excludedUnits, imageNames: used.map((e) => e.name), table });
+  const total = units.length * probes.length * used.length;
+  const stats: AnalysisRunStats = { probesRun: 0, probesReused, referenceRuns: 0, calibrationRuns: 0, encoderSuffixRuns: 0, encoderSegments: 0, elapsedMs: 0 };
+  const missing = (t: number) => units.some((_, i) => probes.some((probe) => Number.isNaN(table.klByProbe.get(probe)![t * units.length + i])));
+  if (!used.some((_, t) => missing(t))) {
+    stats.elapsedMs = now() - started;
+    progress({ phase: 'done', done: total, total, label: 'Done (all results were cached)', imageIndex: null, unitId: null, etaMs: 0 });
+    return { results: results(), stats };
+  }
+
+  let ranges = stored.get(calibrationEntry) as ActivationRanges | undefined;
+  if (!ranges) {
+    ranges = await calibrateRanges({
+      ort,
+      sam,
+      items,
+      sessionOptions: options.sessionOptions,
+      beforeImage: async (t) => {
+        checkCancelled();
+        progress({ phase: 'calibrating', done: t, total: items.length, label: `Calibrating on image ${t + 1}/${items.length}`, imageIndex: t, unitId: null });
+        await options.yieldToEventLoop?.();
+      },
+    });
+    stats.calibrationRuns = items.length;
+    await store.save(runKey, calibrationEntry, ranges as unknown as StoredValue);
+  }
+
+  // Both graphs are made parametric even when only one has probed units: the other serves FP runs.
+  const byGraph = (graph: QuantUnit['graph']) => {
+    const selected = units.filter((unit) => unit.graph === graph);
+    return selected.length > 0 ? selected : sam.probedUnits.filter((unit) => unit.graph === graph).slice(0, 1);
+  };
+  const parametricOptions = { weightBits: widths, ranges };
+  const encoderParametric = buildParametricModel(sam.encoder, byGraph('encoder'), parametricOptions);
+  const decoderParametric = buildParametricModel(sam.decoder, byGraph('decoder'), parametricOptions);
+  const encoder = await EncoderProbeRunner.create({
+    ort,
+    model: decodeModel(encoderParametric.bytes),
+    parametric: encoderParametric,
+    imageInputs: [sam.encoderIo.inputName],
+    outputNames: sam.adapter.embeddingNames,
+    maxSegments: settings.maxEncoderSegments,
+    sessionOptions: options.sessionOptions,
+  });
+  const decoder = await DecoderProbeRunner.create({
+    ort,
+    parametric: decoderParametric,
+    lowResName: sam.lowResOutput,
+    iouName: sam.iouOutput,
+    sessionOptions: options.sessionOptions,
+  });
+  stats.encoderSegments = encoder.segmentPlan.cuts.length;
+
+  const toMeasure = total - probesReused;
+  const probingStarted = now();
+  let lastResults = now();
+  try {
+    for (const [t, item] of items.entries()) {
+      if (!missing(t)) continue;
+      checkCancelled();
+      const image = imageFeeds(ort, sam, item.image);
+      const prompts = promptFeeds(ort, sam, item);
+      const reference = await encoder.reference(image);
+      const referenceOutputs = await decoder.run(reference.outputs, prompts, null);
+      stats.referenceRuns++;
+      const shape = lowResShape(referenceOutputs.lowRes.dims);
+      const selected = selectMasks(referenceOutputs.iou.data as Float32Array, shape.masksPerPrompt, singleMaskPrompts(item.prompts));
+      const referenceLogits = referenceOutputs.lowRes.data as Float32Array;
+      const p = outputDistribution(referenceLogits, shape, selected, settings.distributionEpsilon);
+      options.onReference?.({ imageIndex: t, lowResDims: referenceOutputs.lowRes.dims, lowRes: referenceLogits, selectedMasks: selected });
+
+      for (const [i, unit] of units.entries()) {
+        for (const probe of probes) {
+          const values = table.klByProbe.get(probe)!;
+          if (!Number.isNaN(values[t * units.length + i])) continue;
+          checkCancelled();
+          const bits = probe === ablationProbe ? null : widths[probes.indexOf(probe) - 1];
+          const config = probeConfig(unit, probe, bits);
+          let outputs: DecoderOutputs;
+          if (unit.graph === 'encoder') {
+            const embeddings = await encoder.probe(unit, config, image, reference);
+            outputs = await decoder.run(embeddings, prompts, null);
+          } else {
+            outputs = await decoder.run(reference.outputs, prompts, config);
+          }
+          const logits = outputs.lowRes.data as Float32Array;
+          const kl = klDivergence(p, outputDistribution(logits, lowResShape(outputs.lowRes.dims), selected, settings.distributionEpsilon));
+          if (!Number.isFinite(kl)) {
+            throw new Error(`Probe ${probe} of unit "${unit.id}" on image "${used[t].name}" gave non-finite mask logits.`);
+          }
+          setProbe(table, probe, t, i, kl);
+          await store.save(runKey, probeEntryKey(t, unit.id, probe), kl);
+          stats.probesRun++;
+          options.onProbe?.({ imageIndex: t, unitId: unit.id, probe, lowResDims: outputs.lowRes.dims, lowRes: logits, kl });
+          const elapsed = now() - probingStarted;
+          progress({
+            phase: 'probing',
+            done: probesReused + stats.probesRun,
+            total,
+            label: `Image ${t + 1}/${used.length} · ${unit.part} ${unit.role} · ${probe === ablationProbe ? 'zero-ablation' : `W${bits}A${bits}`}`,
+            imageIndex: t,
+            unitId: unit.id,
+            etaMs: estimateEtaMs(elapsed, stats.probesRun, toMeasure),
+          });
+          if (options.onResults && now() - lastResults >= (options.resultsIntervalMs ?? 500)) {
+            lastResults = now();
+            options.onResults(results());
+          }
+          await options.yieldToEventLoop?.();
+        }
+      }
+      options.onResults?.(results());
+      lastResults = now();
+    }
+  } finally {
+    stats.encoderSuffixRuns = encoder.suffixRuns;
+    await encoder.release();
+    await decoder.release();
+  }
+  stats.elapsedMs = now() - started;
+  progress({ phase: 'done', done: total, total, label: 'Done', imageIndex: null, unitId: null, etaMs: 0 });
+  return { results: results(), stats };
+}

@@ -1,0 +1,145 @@
+/**
+ * Everything an analysis needs to know about a SAM before probing it: its format (sam/ adapters), its
+ * units (quant/units.ts), which are probed (excluded units never are) and the calibrated activation
+ * ranges of the probed units (quant/calibration.ts), measured on the calibration images.
+ */
+import type { RgbaImage } from '../image/rgbaImage';
+import type { OrtFeeds, OrtModule, SessionOptions } from '../onnx/ort';
+import { decodeModel, type GraphProto, type ModelProto } from '../onnx/proto';
+import { buildCalibrationModel, RangeCollector } from '../quant/calibration';
+import type { ActivationRanges } from '../quant/config';
+import { discoverUnits, type QuantUnit } from '../quant/units';
+import { detectSamPart, type DetectedDecoder, type DetectedEncoder } from '../sam/detectFormat';
+import { createSamAdapter, type SamAdapter, type SamModelConfig } from '../sam/samAdapter';
+import type { ModelSignature, PlainFeeds, TensorSpec } from '../sam/types';
+import { batchedDecoderFeeds, type BatchedDecoderIo } from './calibrationFeeds';
+import type { CalibrationPrompt } from './calibrationPrompts';
+
+export interface SamModelFiles {
+  encoder: Uint8Array;
+  decoder: Uint8Array;
+  /** Facts from model.json the ONNX files do not state (input size, normalization). */
+  config?: SamModelConfig;
+}
+
+const elementTypes: Record<number, string> = { 1: 'float32', 6: 'int32', 7: 'int64', 9: 'bool', 11: 'float64' };
+
+/** IO names, types and shapes read from the graph itself, for format detection without a session. */
+export function signatureOfGraph(graph: GraphProto): ModelSignature {
+  const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
+  const spec = (info: NonNullable<GraphProto['input']>[number]): TensorSpec => ({
+    name: info.name ?? '',
+    type: elementTypes[info.type?.tensorType?.elemType ?? 0] ?? '',
+    shape: (info.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0))),
+  });
+  return {
+    inputs: (graph.input ?? []).filter((input) => !initializers.has(input.name)).map(spec),
+    outputs: (graph.output ?? []).map(spec),
+  };
+}
+
+export interface PreparedSam {
+  encoder: ModelProto;
+  decoder: ModelProto;
+  adapter: SamAdapter;
+  encoderIo: DetectedEncoder;
+  decoderIo: BatchedDecoderIo;
+  /** Decoder outputs holding low-res mask logits and IoU predictions. */
+  lowResOutput: string;
+  iouOutput: string;
+  /** Units probed, in execution order: encoder units, then decoder units. */
+  probedUnits: QuantUnit[];
+  excludedUnits: QuantUnit[];
+}
+
+/** Decodes both graphs, recognizes their format and lists their units. */
+export function prepareSam(files: SamModelFiles): PreparedSam {
+  const encoder = decodeModel(files.encoder);
+  const decoder = decodeModel(files.decoder);
+  const encoderPart = detectSamPart(signatureOfGraph(encoder.graph!), 'The encoder');
+  const decoderPart = detectSamPart(signatureOfGraph(decoder.graph!), 'The decoder');
+  if (encoderPart.part !== 'encoder') throw new Error('The file given as encoder is a SAM decoder.');
+  if (decoderPart.part !== 'decoder') throw new Error('The file given as decoder is a SAM encoder.');
+  const adapter = createSamAdapter(encoderPart, decoderPart, files.config);
+  const decoderIo = decoderIoOf(decoderPart, adapter.inputSize, files.config);
+  const units = [...discoverUnits(encoder, { graph: 'encoder' }), ...discoverUnits(decoder, { graph: 'decoder' })];
+  const outputs = new Set((decoder.graph!.output ?? []).map((o) => o.name));
+  return {
+    encoder,
+    decoder,
+    adapter,
+    encoderIo: encoderPart,
+    decoderIo,
+    lowResOutput: outputs.has('low_res_masks') ? 'low_res_masks' : decoderPart.maskOutput,
+    iouOutput: decoderPart.iouOutput,
+    probedUnits: units.filter((unit) => !unit.excludedByDefault),
+    excludedUnits: units.filter((unit) => unit.excludedByDefault),
+  };
+}
+
+function decoderIoOf(decoder: DetectedDecoder, inputSize: number, config: SamModelConfig | undefined): BatchedDecoderIo {
+  return {
+    family: decoder.family,
+    inputNames: decoder.inputNames,
+    inputSize,
+    maskInputSize: decoder.maskInputSize ?? config?.lowResSize ?? 256,
+  };
+}
+
+/** One calibration image with its prompts, ready to feed. */
+export interface CalibrationItem {
+  image: RgbaImage;
+  prompts: CalibrationPrompt[];
+}
+
+function ortFeeds(ort: OrtModule, feeds: PlainFeeds): OrtFeeds {
+  return Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor(t.type, t.data, [...t.dims])]));
+}
+
+export function imageFeeds(ort: OrtModule, sam: PreparedSam, image: RgbaImage): OrtFeeds {
+  return ortFeeds(ort, sam.adapter.encoderFeeds(image));
+}
+
+export function promptFeeds(ort: OrtModule, sam: PreparedSam, item: CalibrationItem): OrtFeeds {
+  return ortFeeds(ort, batchedDecoderFeeds(item.prompts, item.image, sam.decoderIo));
+}
+
+/**
+ * Activation ranges of the probed units (METHOD.md "Quantizers": per tensor, average of per-batch
+ * min/max), one batch per image: the encoder's calibration copy also yields the FP embedding on which
+ * the decoder's copy then runs with all of the image's prompts.
+ */
+export async function calibrateRanges(args: {
+  ort: OrtModule;
+  sam: PreparedSam;
+  items: readonly CalibrationItem[];
+  sessionOptions?: SessionOptions;
+  /** Called before each image; throwing stops calibration. */
+  beforeImage?: (index: number) => Promise<void> | void;
+}): Promise<ActivationRanges> {
+  const { ort, sam } = args;
+  const byGraph = (graph: QuantUnit['graph']) => sam.probedUnits.filter((unit) => unit.graph === graph);
+  const encoderCopy = buildCalibrationModel(sam.encoder, byGraph('encoder'));
+  const decoderCopy = buildCalibrationModel(sam.decoder, byGraph('decoder'));
+  const encoder = await ort.InferenceSession.create(encoderCopy.bytes, args.sessionOptions);
+  const decoder = await ort.InferenceSession.create(decoderCopy.bytes, args.sessionOptions);
+  const collector = new RangeCollector();
+  const collect = (copy: typeof encoderCopy, results: OrtFeeds) => {
+    for (const [key, value] of copy.outputsBySite) collector.add(key, results[value].data as Float32Array);
+  };
+  try {
+    for (const [index, item] of args.items.entries()) {
+      await args.beforeImage?.(index);
+      const encoded = await encoder.run(imageFeeds(ort, sam, item.image));
+      collect(encoderCopy, encoded);
+      const embeddings = Object.fromEntries(sam.adapter.embeddingNames.map((name) => [name, encoded[name]]));
+      const decoderFeeds = { ...promptFeeds(ort, sam, item), ...embeddings };
+      const feeds = Object.fromEntries(decoder.inputNames.filter((n) => decoderFeeds[n]).map((n) => [n, decoderFeeds[n]]));
+      collect(decoderCopy, await decoder.run(feeds));
+    }
+  } finally {
+    await encoder.release();
+    await decoder.release();
+  }
+  return collector.ranges();
+}
