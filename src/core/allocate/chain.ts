@@ -20,6 +20,9 @@ export interface ChainProblem {
   size: Float64Array;
   /** MAC_i·w·a / Σ MAC. */
   bops: Float64Array;
+  /** The same two in absolute units (bits of weights, bit operations), for exact totals. */
+  sizeBits: Float64Array;
+  bitOps: Float64Array;
   /** λ Ŝ_{i,i+1}, 0 where either side is kept at full precision. Length unitCount − 1. */
   pairWeight: Float64Array;
   /** User objective = sign × internal cost: −1 for paper mode (maximize), +1 for sensitivity mode. */
@@ -54,6 +57,8 @@ export function compileChain(problem: AllocationProblem): ChainProblem {
   const cost: number[] = [];
   const size: number[] = [];
   const bops: number[] = [];
+  const sizeBits: number[] = [];
+  const bitOps: number[] = [];
   const isFullPrecision: boolean[] = [];
   const sensitivityColumn = new Map<number, number>();
   if (objective.mode === 'sensitivity') objective.sensitivity.widths.forEach((w, j) => sensitivityColumn.set(w, j));
@@ -68,6 +73,8 @@ export function compileChain(problem: AllocationProblem): ChainProblem {
     for (const w of options) {
       const activationBits = fullPrecision ? w : (unit.activationBits ?? problem.activationBits ?? w);
       width.push(w);
+      sizeBits.push(unit.params * w);
+      bitOps.push(unit.macs * w * activationBits);
       size.push((unit.params * w) / sizeScale);
       bops.push((unit.macs * w * activationBits) / bopsScale);
       if (fullPrecision) cost.push(0);
@@ -89,6 +96,8 @@ export function compileChain(problem: AllocationProblem): ChainProblem {
     cost: Float64Array.from(cost),
     size: Float64Array.from(size),
     bops: Float64Array.from(bops),
+    sizeBits: Float64Array.from(sizeBits),
+    bitOps: Float64Array.from(bitOps),
     pairWeight,
     sign: objective.mode === 'paper' ? -1 : 1,
     paramsTotal,
@@ -113,34 +122,28 @@ export function compileChain(problem: AllocationProblem): ChainProblem {
 /** Extremes over all allocations: size and BOPs grow with every unit's width, so the all-narrowest allocation
  * is the smallest in both at once and the all-widest the largest. */
 function computeReach(chain: ChainProblem): Reach {
-  const sizeScale = chain.paramsTotal > 0 ? chain.paramsTotal : 1;
-  const bopsScale = chain.macsTotal > 0 ? chain.macsTotal : 1;
-  let minSize = 0;
-  let maxSize = 0;
-  let minBops = 0;
-  let maxBops = 0;
+  const reach: Reach = { minSizeBits: 0, maxSizeBits: 0, minBops: 0, maxBops: 0 };
   for (let i = 0; i < chain.unitCount; i++) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    let loB = Infinity;
-    let hiB = -Infinity;
-    for (let k = chain.offsets[i]; k < chain.offsets[i + 1]; k++) {
-      lo = Math.min(lo, chain.size[k]);
-      hi = Math.max(hi, chain.size[k]);
-      loB = Math.min(loB, chain.bops[k]);
-      hiB = Math.max(hiB, chain.bops[k]);
-    }
-    minSize += lo;
-    maxSize += hi;
-    minBops += loB;
-    maxBops += hiB;
+    const options = { start: chain.offsets[i], end: chain.offsets[i + 1] };
+    const sizes = chain.sizeBits.subarray(options.start, options.end);
+    const bops = chain.bitOps.subarray(options.start, options.end);
+    reach.minSizeBits += Math.min(...sizes);
+    reach.maxSizeBits += Math.max(...sizes);
+    reach.minBops += Math.min(...bops);
+    reach.maxBops += Math.max(...bops);
   }
-  return {
-    minSizeBits: minSize * sizeScale,
-    maxSizeBits: maxSize * sizeScale,
-    minBops: minBops * bopsScale,
-    maxBops: maxBops * bopsScale,
-  };
+  return reach;
+}
+
+/** Size in bits and BOPs of an allocation given as option indices, summed in absolute units. */
+export function absoluteTotals(chain: ChainProblem, choice: ArrayLike<number>): { sizeBits: number; bops: number } {
+  let sizeBits = 0;
+  let bops = 0;
+  for (let i = 0; i < chain.unitCount; i++) {
+    sizeBits += chain.sizeBits[choice[i]];
+    bops += chain.bitOps[choice[i]];
+  }
+  return { sizeBits, bops };
 }
 
 /** Cost, normalized size and normalized BOPs of an allocation given as one option index per unit. */

@@ -1,7 +1,7 @@
 /** Turns a solver's internal answer (option indices, minimized cost, lower bound) into an AllocationResult. */
 import type { AllocationResult, AllocationStatus } from './types';
 import type { ChainProblem } from './chain';
-import { choiceToBits, evaluateChoice } from './chain';
+import { absoluteTotals, choiceToBits, evaluateChoice } from './chain';
 import { costSpread } from './lagrangian';
 
 /** Relative difference between an allocation's cost and a bound below which it counts as proven optimal. */
@@ -33,7 +33,8 @@ export function toResult(chain: ChainProblem, method: 'instant' | 'exact', answe
   if (!answer.choice || (answer.status !== 'optimal' && answer.status !== 'feasible')) {
     return { ...base, status: answer.status, bits: null, objective: null, bound: null, gap: null, sizeBits: null, bops: null };
   }
-  const { cost, size, bops } = evaluateChoice(chain, answer.choice);
+  const { cost } = evaluateChoice(chain, answer.choice);
+  const { sizeBits, bops } = absoluteTotals(chain, answer.choice);
   const bound = Number.isFinite(answer.bound) ? Math.min(answer.bound, cost) : null;
   const gap = bound === null ? null : Math.max(0, cost - bound) / Math.max(Math.abs(cost), Math.abs(bound), 1e-300);
   return {
@@ -43,7 +44,7 @@ export function toResult(chain: ChainProblem, method: 'instant' | 'exact', answe
     objective: chain.sign * cost,
     bound: bound === null ? null : chain.sign * bound,
     gap,
-    sizeBits: size * (chain.paramsTotal > 0 ? chain.paramsTotal : 1),
-    bops: bops * (chain.macsTotal > 0 ? chain.macsTotal : 1),
+    sizeBits,
+    bops,
   };
 }
