@@ -1,9 +1,9 @@
 import * as Comlink from 'comlink';
 import type { StateCreator } from 'zustand';
-import type { RgbaImage } from '../core/image/rgbaImage';
 import type { TruthObject } from '../core/sam/promptedObject';
 import { currentInference } from './inferenceConnection';
 import { bitmapFromPixels, bitmapPixels, decodeImageFile } from './imageFiles';
+import type { SampleImage } from './sampleImages';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
@@ -22,13 +22,6 @@ export interface StudioImage {
   /** Ground-truth objects of generated samples; null for the user's images. */
   truth: TruthObject[] | null;
   encodeState: EncodeState;
-}
-
-/** A generated sample image with its truth (from core/synth). */
-export interface SampleImage {
-  name: string;
-  pixels: RgbaImage;
-  truth: TruthObject[];
 }
 
 export interface ImagesSlice {

@@ -1,6 +1,14 @@
-import type { SampleImage } from './imagesSlice';
+import type { RgbaImage } from '../core/image/rgbaImage';
+import type { TruthObject } from '../core/sam/promptedObject';
 
-/** Generated sample images with ground truth, shown at start. */
+/** A generated sample image with its truth. */
+export interface SampleImage {
+  name: string;
+  pixels: RgbaImage;
+  truth: TruthObject[];
+}
+
+/** Generated sample images with ground truth, shown at start (procedural scenes arrive with core/synth). */
 export async function loadSampleImages(): Promise<SampleImage[]> {
   return [];
 }

@@ -41,6 +41,8 @@ export function ImageStage() {
       className="stage-viewport"
       data-testid="image-stage"
       data-image-id={image?.id ?? ''}
+      data-image-width={image?.width ?? ''}
+      data-image-height={image?.height ?? ''}
       data-encode-state={image?.encodeState ?? ''}
       data-decode-count={decodeCount}
       data-mask-area={preview?.area ?? ''}

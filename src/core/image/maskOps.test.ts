@@ -23,4 +23,14 @@ describe('mask operations', () => {
   it('paints only mask pixels', () => {
     expect(Array.from(maskToOverlayRgba(mask([1, 0]), [10, 20, 30, 40]))).toEqual([10, 20, 30, 40, 0, 0, 0, 0]);
   });
+
+  it('paints the boundary in the edge colour: only the centre of a 3×3 block is interior', () => {
+    // 5×5 mask with a 3×3 block in the middle: 8 edge pixels, 1 fill pixel.
+    const bits = new Array(25).fill(0);
+    for (const y of [1, 2, 3]) for (const x of [1, 2, 3]) bits[y * 5 + x] = 1;
+    const out = maskToOverlayRgba(mask(bits, 5), [0, 0, 255, 100], [255, 255, 255, 255]);
+    const kind = (i: number) => (out[i * 4 + 3] === 0 ? '.' : out[i * 4] === 255 ? 'e' : 'f');
+    const rows = [0, 1, 2, 3, 4].map((y) => [0, 1, 2, 3, 4].map((x) => kind(y * 5 + x)).join(''));
+    expect(rows).toEqual(['.....', '.eee.', '.efe.', '.eee.', '.....']);
+  });
 });

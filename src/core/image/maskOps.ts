@@ -29,15 +29,21 @@ export function maskIoU(a: BinaryMask, b: BinaryMask): number {
 /** RGBA colour, each channel 0–255. */
 export type Rgba = readonly [number, number, number, number];
 
-/** Paints mask pixels in one colour over transparency: the overlay drawn on top of the image. */
-export function maskToOverlayRgba(mask: BinaryMask, color: Rgba): Uint8ClampedArray {
-  const out = new Uint8ClampedArray(mask.width * mask.height * 4);
-  for (let i = 0; i < mask.data.length; i++) {
-    if (!mask.data[i]) continue;
-    out[i * 4] = color[0];
-    out[i * 4 + 1] = color[1];
-    out[i * 4 + 2] = color[2];
-    out[i * 4 + 3] = color[3];
+/**
+ * Paints the mask over transparency: inside pixels in `fill`, boundary pixels (inside, with a
+ * 4-neighbour outside or on the image border) in `edge`, so the outline reads on any picture.
+ */
+export function maskToOverlayRgba(mask: BinaryMask, fill: Rgba, edge: Rgba = fill): Uint8ClampedArray {
+  const { width, height, data } = mask;
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (!data[i]) continue;
+      const onBoundary =
+        x === 0 || y === 0 || x === width - 1 || y === height - 1 || !data[i - 1] || !data[i + 1] || !data[i - width] || !data[i + width];
+      out.set(onBoundary ? edge : fill, i * 4);
+    }
   }
   return out;
 }
