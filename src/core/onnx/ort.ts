@@ -27,11 +27,18 @@ export function toOrtFeeds(ort: OrtModule, feeds: Readonly<Record<string, PlainT
 }
 
 /**
- * Session options for reference runs of quantized graphs: onnxruntime-node otherwise fuses
- * DequantizeLinear→MatMul into MatMulNBits with activation quantization, which drifts (ENVIRONMENT.md).
+ * Session options under which a fake-quant simulation and its exported Q/DQ model compute the same
+ * float operations, so that their outputs can be compared bit for bit:
+ * - level 'basic': no fusions that the simulation's gates would block but the export would allow
+ *   (and no DequantizeLinear→MatMul fusion into MatMulNBits, which drifts, ENVIRONMENT.md);
+ * - no pre-packing: MLAS pre-packs constant MatMul weights into another summation order (last-bit
+ *   differences), and the simulation's weights are never constant.
+ * Quantization is discontinuous: a last-bit difference at a rounding boundary moves a value by one
+ * level, which then spreads; matching options keep such flips out of the comparison.
  */
 export const REFERENCE_SESSION_OPTIONS: SessionOptions = {
-  extra: { session: { qdq_matmulnbits_accuracy_level: '0' } },
+  graphOptimizationLevel: 'basic',
+  extra: { session: { disable_prepacking: '1', qdq_matmulnbits_accuracy_level: '0' } },
 };
 
 /** Dims of intermediate values, from one run of a copy of the model that also returns them. */

@@ -13,6 +13,7 @@
  */
 import { GraphBuilder } from '../onnx/builder.ts';
 import { defaultOpset, GraphIndex, intAttr } from '../onnx/graph.ts';
+import { REFERENCE_SESSION_OPTIONS } from '../onnx/ort.ts';
 import { cloneModel, encodeModelBytes, type ModelProto, type NodeProto } from '../onnx/proto.ts';
 import { spliceNodes } from '../onnx/rewrite.ts';
 import { DataType } from '../onnx/tensor.ts';
@@ -53,11 +54,12 @@ export interface ParametricModel {
 }
 
 /**
- * Session options for the parametric model. Level 'basic' keeps its FP setting bit-exact to the
- * original model run at the same level; higher levels fuse differently around the gates (last-bit
- * differences, ~1e-6 relative). Use the parametric session itself for FP references.
+ * Session options for the parametric model (see REFERENCE_SESSION_OPTIONS): its FP setting is then
+ * bit-exact to the original model run with the same options, and its quantized settings to the
+ * exported model. Higher levels fuse differently around the gates (last-bit differences, ~1e-6
+ * relative). Use the parametric session itself for FP references.
  */
-export const PARAMETRIC_SESSION_OPTIONS = { graphOptimizationLevel: 'basic' } as const;
+export const PARAMETRIC_SESSION_OPTIONS = REFERENCE_SESSION_OPTIONS;
 
 export const PARAM_INPUTS = {
   weightOn: 'mq_w_on',

@@ -98,15 +98,36 @@ export function log2QuantArray(values: ArrayLike<number>, scale: number, bits: n
 
 /** Ratios tried by the MSE search: a coarse sweep, then a fine one around the best coarse ratio. */
 const COARSE_RATIOS = Array.from({ length: 15 }, (_, i) => 1 - 0.05 * i);
+const FINE_OFFSETS = [-0.04, -0.03, -0.02, -0.01, 0.01, 0.02, 0.03, 0.04];
 
-function squaredError(row: Float32Array, p: UniformParams): number {
-  // Plain double arithmetic: only compares candidates, the chosen params are applied in float32.
-  const inv = 1 / p.scale;
+/**
+ * Σ (x − x̂)² for the grid of the range [min·r, max·r], in plain double arithmetic: it only ranks
+ * candidate ratios; the winner's params are computed by uniformParams and applied in float32.
+ * Written without allocations: it runs ~25 times per channel and width.
+ */
+function clippedError(row: Float32Array, min: number, max: number, ratio: number, qmax: number, symmetric: boolean): number {
+  let scale: number;
+  let zeroPoint: number;
+  let qmin: number;
+  if (symmetric) {
+    const amax = Math.max(-min, max) * ratio;
+    qmin = -qmax - 1;
+    scale = amax > 0 ? amax / qmax : 1;
+    zeroPoint = 0;
+  } else {
+    const lo = Math.min(min * ratio, 0);
+    const hi = Math.max(max * ratio, 0);
+    qmin = 0;
+    scale = hi > lo ? (hi - lo) / qmax : 1;
+    zeroPoint = Math.min(qmax, Math.max(0, Math.round(-lo / scale)));
+  }
+  const inv = 1 / scale;
   let sum = 0;
   for (let i = 0; i < row.length; i++) {
-    let q = Math.round(row[i] * inv) + p.zeroPoint;
-    q = q < p.qmin ? p.qmin : q > p.qmax ? p.qmax : q;
-    const d = row[i] - (q - p.zeroPoint) * p.scale;
+    const x = row[i];
+    let q = Math.round(x * inv) + zeroPoint;
+    q = q < qmin ? qmin : q > qmax ? qmax : q;
+    const d = x - (q - zeroPoint) * scale;
     sum += d * d;
   }
   return sum;
@@ -117,30 +138,33 @@ export function channelParams(row: Float32Array, bits: number, options: Pick<Qua
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < row.length; i++) {
-    if (row[i] < min) min = row[i];
-    if (row[i] > max) max = row[i];
+    const x = row[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
   }
-  const at = (ratio: number) => uniformParams(min * ratio, max * ratio, bits, options.weightSymmetric);
-  if (options.weightRange === 'minmax' || min === max) return at(1);
-  let best = at(1);
+  const symmetric = options.weightSymmetric;
+  if (options.weightRange === 'minmax' || min === max) return uniformParams(min, max, bits, symmetric);
+  const qmax = weightGrid(bits, symmetric).qmax;
   let bestRatio = 1;
-  let bestError = squaredError(row, best);
-  const consider = (ratio: number) => {
-    const p = at(ratio);
-    const error = squaredError(row, p);
+  let bestError = Infinity;
+  for (let k = 0; k < COARSE_RATIOS.length; k++) {
+    const error = clippedError(row, min, max, COARSE_RATIOS[k], qmax, symmetric);
     if (error < bestError) {
-      best = p;
+      bestError = error;
+      bestRatio = COARSE_RATIOS[k];
+    }
+  }
+  const center = bestRatio;
+  for (let k = 0; k < FINE_OFFSETS.length; k++) {
+    const ratio = center + FINE_OFFSETS[k];
+    if (ratio > 1) continue;
+    const error = clippedError(row, min, max, ratio, qmax, symmetric);
+    if (error < bestError) {
       bestError = error;
       bestRatio = ratio;
     }
-  };
-  for (const ratio of COARSE_RATIOS.slice(1)) consider(ratio);
-  const center = bestRatio;
-  for (let k = -4; k <= 4; k++) {
-    const ratio = center + 0.01 * k;
-    if (k !== 0 && ratio > 0 && ratio <= 1) consider(ratio);
   }
-  return best;
+  return uniformParams(min * bestRatio, max * bestRatio, bits, symmetric);
 }
 
 /** Per-output-channel params of a weight for one width. */

@@ -12,7 +12,8 @@ export type ExclusionKey =
   | 'hypernetwork-mlps'
   | 'rel-pos'
   | 'mask-downscaling'
-  | 'prompt-positional-encoding';
+  | 'prompt-positional-encoding'
+  | 'mask-product';
 
 export const EXCLUSION_REASONS: Record<ExclusionKey, string> = {
   'patch-embedding': 'patch embedding (kept FP as in PTQ4SAM)',
@@ -22,6 +23,7 @@ export const EXCLUSION_REASONS: Record<ExclusionKey, string> = {
   'rel-pos': 'relative-position-bias table product',
   'mask-downscaling': 'prompt encoder mask downscaling',
   'prompt-positional-encoding': 'prompt encoder positional encoding of coordinates',
+  'mask-product': 'mask product (hypernetwork output · upscaled embedding, kept FP as in PTQ4SAM)',
 };
 
 export interface NodePlace {
@@ -91,6 +93,7 @@ export function roleOf(place: NodePlace, activationRole: 'q·kᵀ' | 'softmax·v
   const { module, leaf } = place;
   if (place.part === 'neck') return `neck.conv${neckIndex + 1}`;
   if (activationRole) {
+    if (place.part === 'final attention') return `final_attn.${activationRole}`;
     if (module === 'attn' || module === '') return activationRole;
     return `${module}.${activationRole}`;
   }

@@ -115,7 +115,7 @@ function describeUnit(
   if (constant[0] && constant[1]) return null; // folded by any runtime; nothing to quantize
   if (op !== 'MatMul' && weightIndex < 0) return null; // Conv/Gemm with a runtime weight: out of scope
 
-  const place = placeOfNode(nodeName);
+  let place = placeOfNode(nodeName);
   let weight: WeightRef | null = null;
   let activationRole: 'q·kᵀ' | 'softmax·v' | null = null;
   let postSoftmaxInput: number | null = null;
@@ -125,12 +125,22 @@ function describeUnit(
     const folded = foldWeight(index, inputs[weightIndex], nodeName);
     weight = { value: inputs[weightIndex], inputIndex: weightIndex, dims: folded.dims, channelAxis: channelAxisOf(node, weightIndex, folded.dims), path };
     if (op === 'MatMul' && folded.dims.length >= 3) exclusion ??= 'rel-pos';
-    if (op === 'MatMul' && weightIndex === 1 && folded.dims[folded.dims.length - 2] === 2) exclusion ??= 'prompt-positional-encoding';
+    if (op === 'MatMul' && weightIndex === 1 && folded.dims[folded.dims.length - 2] === 2 && !exclusion) {
+      // [.., 2] coordinates times a [2, F] Gaussian matrix: the prompt encoder's positional encoding.
+      exclusion = 'prompt-positional-encoding';
+      place = { ...place, part: 'prompt encoder', module: '', leaf: 'pe_layer' };
+    }
   } else {
     postSoftmaxInput = inputs.findIndex((name) => producedBySoftmax(index, name));
     if (postSoftmaxInput < 0) postSoftmaxInput = null;
     activationRole = postSoftmaxInput === null ? 'q·kᵀ' : 'softmax·v';
     if (/rel_pos/.test(nodeName)) exclusion ??= 'rel-pos';
+    if (place.part === 'other' && graph === 'decoder' && postSoftmaxInput === null) {
+      // Outside any attention module: SAM's mask product hyper_in @ upscaled embedding.
+      exclusion ??= 'mask-product';
+      activationRole = null;
+      place = { ...place, part: 'mask prediction', module: '', leaf: 'mask product' };
+    }
   }
   if (exclusion && exclusions[exclusion] === false) exclusion = null;
 

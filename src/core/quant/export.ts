@@ -1,0 +1,154 @@
+/**
+ * Export pass: a chosen configuration becomes a plain deployable ONNX (opset 21) that reproduces the
+ * fake-quant simulation of the same configuration.
+ *
+ * - Weights: integer codes stored as INT4 (widths ≤ 4) or INT8 (5–8), per-output-channel
+ *   DequantizeLinear. Asymmetric codes q ∈ [0, 2^b−1] are stored shifted by −2^(b−1) together with
+ *   their zero point, so (q − z)·s, and hence the dequantized weight, is unchanged.
+ * - Activations (uniform): Clip → QuantizeLinear → DequantizeLinear with the simulation's scale and
+ *   zero point (uint8; uint16 above 8 bits). For b < 8 the b-bit grid is reproduced by clipping the
+ *   real input to [(qmin−z)·s, (qmax−z)·s] before quantizing: round(x/s)+z then never leaves [qmin, qmax].
+ * - Post-softmax log2 sites: no ONNX operator expresses log2 quantization, so the same float
+ *   subgraph as the simulation is written with constant parameters.
+ * Units at full precision are untouched; the whole graph is upgraded to opset 21 first.
+ */
+import { GraphBuilder } from '../onnx/builder.ts';
+import { GraphIndex, intAttr } from '../onnx/graph.ts';
+import { upgradeOpset } from '../onnx/opset.ts';
+import { encodeModelBytes, type ModelProto, type NodeProto } from '../onnx/proto.ts';
+import { removeDeadNodes, spliceNodes } from '../onnx/rewrite.ts';
+import { DataType, makeTensor } from '../onnx/tensor.ts';
+import { checkConfig, siteParams, sitesOf, type ActivationRanges, type QuantConfig } from './config.ts';
+import { DEFAULT_QUANTIZER, quantizeCode, type QuantizerOptions, type UniformParams } from './quantizers.ts';
+import type { QuantUnit } from './units.ts';
+import { weightTable } from './weight-tables.ts';
+import { foldWeight } from '../onnx/fold.ts';
+
+export interface ExportOptions {
+  quantizer?: Partial<QuantizerOptions>;
+  /** Calibrated ranges (needed when any activation is quantized). */
+  ranges?: ActivationRanges;
+  log2Tau?: Readonly<Record<string, number>>;
+}
+
+export interface ExportSizes {
+  /** Size of the exported file. */
+  fileBytes: number;
+  /** Σ params × bits / 8 over quantized weights: the ideal packed size. */
+  idealWeightBytes: number;
+  /** Bytes the quantized weights take as stored (INT8: 1 byte, INT4: ½ byte per value). */
+  storedWeightBytes: number;
+  /** Per-channel scales (float32) and zero points of the quantized weights. */
+  scaleBytes: number;
+  /** Parameters of the quantized units as float32 before export. */
+  fp32WeightBytes: number;
+}
+
+export interface ExportResult {
+  bytes: Uint8Array;
+  sizes: ExportSizes;
+  /** Ids of units whose weights were quantized, and of units whose activations were. */
+  quantizedWeights: string[];
+  quantizedActivations: string[];
+}
+
+export function exportQuantizedModel(model: ModelProto, units: readonly QuantUnit[], config: QuantConfig, options: ExportOptions = {}): ExportResult {
+  const quantizer: QuantizerOptions = { ...DEFAULT_QUANTIZER, ...options.quantizer };
+  checkConfig(config, units, null);
+  for (const unit of units) {
+    if (config[unit.id]?.ablate) throw new Error(`Unit "${unit.id}" is ablated: ablation is an analysis setting and cannot be exported.`);
+  }
+  const upgraded = upgradeOpset(model, 21);
+  const graph = upgraded.graph!;
+  const index = new GraphIndex(graph);
+  const byNode = new Map(units.map((u) => [u.nodeName, u]));
+  const sites = sitesOf(units, quantizer);
+  const b = new GraphBuilder('qdq/');
+  const sizes: ExportSizes = { fileBytes: 0, idealWeightBytes: 0, storedWeightBytes: 0, scaleBytes: 0, fp32WeightBytes: 0 };
+  const quantizedWeights: string[] = [];
+  const quantizedActivations = new Set<string>();
+  const nodeNames = new Set((graph.node ?? []).map((n) => n.name || (n.output?.[0] ?? '')));
+  for (const unit of units) if (!nodeNames.has(unit.nodeName)) throw new Error(`Unit "${unit.id}" names node "${unit.nodeName}", which is not in this graph.`);
+
+  const quantizeWeight = (node: NodeProto, unit: QuantUnit, bits: number) => {
+    const weight = unit.weight!;
+    const folded = foldWeight(index, weight.value, unit.nodeName);
+    const params = weightTable(index, unit, [bits], quantizer).params[0];
+    const channels = weight.dims[weight.channelAxis];
+    const inner = weight.dims.slice(weight.channelAxis + 1).reduce((x, y) => x * y, 1);
+    const shift = quantizer.weightSymmetric ? 0 : 2 ** (bits - 1);
+    const codes = new Int8Array(folded.data.length);
+    for (let i = 0; i < codes.length; i++) codes[i] = quantizeCode(folded.data[i], params[Math.floor(i / inner) % channels]) - shift;
+    const storage = bits <= 4 ? DataType.INT4 : DataType.INT8;
+    const base = b.fresh(`${unit.nodeName.replace(/^\//, '').replaceAll('/', '.')}.weight`);
+    b.initializers.push(makeTensor(`${base}_quantized`, storage, weight.dims, codes));
+    b.initializers.push(makeTensor(`${base}_scale`, DataType.FLOAT, [channels], Float32Array.from(params, (p) => p.scale)));
+    b.initializers.push(makeTensor(`${base}_zero_point`, storage, [channels], Int8Array.from(params, (p) => p.zeroPoint - shift)));
+    const dequantized = b.op('DequantizeLinear', [`${base}_quantized`, `${base}_scale`, `${base}_zero_point`], { name: `${unit.nodeName}/weight/DequantizeLinear`, attributes: [intAttr('axis', weight.channelAxis)] });
+    const inputs = [...(node.input ?? [])];
+    inputs[weight.inputIndex] = dequantized;
+    node.input = inputs;
+    sizes.idealWeightBytes += (codes.length * bits) / 8;
+    sizes.storedWeightBytes += storage === DataType.INT4 ? Math.ceil(codes.length / 2) : codes.length;
+    sizes.scaleBytes += channels * (4 + (storage === DataType.INT4 ? 0.5 : 1));
+    sizes.fp32WeightBytes += codes.length * 4;
+    quantizedWeights.push(unit.id);
+  };
+
+  const uniformQdq = (x: string, p: UniformParams, bits: number, path: string) => {
+    const wide = bits > 8;
+    const zeroType = wide ? DataType.UINT16 : DataType.UINT8;
+    const scale = b.floats('scale', [p.scale]);
+    const zero = b.fresh('zero_point');
+    b.initializers.push(wide ? makeTensor16(zero, p.zeroPoint) : makeTensor(zero, zeroType, [], [p.zeroPoint]));
+    let input = x;
+    if (p.qmin > 0 || p.qmax < (wide ? 65535 : 255)) {
+      const lo = Math.fround((p.qmin - p.zeroPoint) * p.scale);
+      const hi = Math.fround((p.qmax - p.zeroPoint) * p.scale);
+      input = b.op('Clip', [x, b.floats('lo', [lo]), b.floats('hi', [hi])], { name: `${path}/Clip` });
+    }
+    const q = b.op('QuantizeLinear', [input, scale, zero], { name: `${path}/QuantizeLinear` });
+    return b.op('DequantizeLinear', [q, scale, zero], { name: `${path}/DequantizeLinear` });
+  };
+
+  /** Same node structure as the simulation's log2 quantizer (parametric.ts), parameters as constants. */
+  const log2Subgraph = (x: string, scale: number, tau: number, levels: number, path: string) => {
+    const s = b.floats('scale', [scale]);
+    const t = b.floats('tau', [tau]);
+    const zero = b.floats('zero', [0]);
+    const minusTauOverLn2 = b.op('Div', [t, b.floats('neg_ln2', [-Math.LN2])]);
+    const q = b.op('Round', [b.op('Mul', [b.op('Log', [b.op('Div', [x, s])]), minusTauOverLn2])], { name: `${path}/Round` });
+    const kept = b.op('Less', [q, b.floats('levels', [levels])]);
+    const exponent = b.op('Div', [b.op('Max', [q, zero]), b.op('Neg', [t])]);
+    const value = b.op('Mul', [s, b.op('Pow', [b.floats('two', [2]), exponent])]);
+    return b.op('Where', [kept, value, zero], { name: `${path}/Where` });
+  };
+
+  spliceNodes(graph, b, {
+    before(node) {
+      const unit = byNode.get(node.name || (node.output?.[0] ?? ''));
+      if (!unit) return;
+      const setting = config[unit.id];
+      if (unit.weight && setting?.wBits) quantizeWeight(node, unit, setting.wBits);
+      const bits = setting?.aBits;
+      if (!bits) return;
+      for (const site of sites.filter((s) => s.unitId === unit.id)) {
+        const p = siteParams(site, bits, options.ranges, options.log2Tau?.[unit.id] ?? quantizer.log2Tau);
+        const inputs = [...(node.input ?? [])];
+        const path = `${unit.nodeName}/input${site.input}`;
+        inputs[site.nodeInput] = p.quantizer === 'log2' ? log2Subgraph(inputs[site.nodeInput], p.scale, p.tau, p.levels, path) : uniformQdq(inputs[site.nodeInput], p.params, bits, path);
+        node.input = inputs;
+        quantizedActivations.add(unit.id);
+      }
+    },
+  });
+  removeDeadNodes(graph);
+  const bytes = encodeModelBytes(upgraded);
+  sizes.fileBytes = bytes.byteLength;
+  return { bytes, sizes, quantizedWeights, quantizedActivations: [...quantizedActivations] };
+}
+
+function makeTensor16(name: string, value: number) {
+  const raw = new Uint8Array(new Uint16Array([value]).buffer);
+  return { name, dataType: DataType.UINT16, dims: [], rawData: raw };
+}
