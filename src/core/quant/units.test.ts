@@ -1,7 +1,12 @@
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildEncoder, TINY_ENCODER } from '../../../bench/sam-graph.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
-import { discoverUnits } from './units.ts';
+import type { OrtModule } from '../onnx/ort.ts';
+import { decodeModel } from '../onnx/proto.ts';
+import { discoverUnits, type QuantUnit } from './units.ts';
+import { discoverUnitsProbed } from './units-probe.ts';
 
 describe('discoverUnits on a tiny SAM encoder', () => {
   // TINY_ENCODER: 32² image, patch 8 → 4×4 grid, N = 16 tokens, width C = 16, 2 heads (d = 8),
@@ -76,5 +81,85 @@ describe('discoverUnits on hand-made graphs', () => {
     g.op('MatMul', [g.input('x', [1, 3]), w], { name: '/lin/MatMul', output: 'y' });
     g.output('y');
     expect(() => discoverUnits(g.toModel())).toThrow(/Unsupported op Mul \("\/scale\/Mul"\) on the weight path of node "\/lin\/MatMul"/);
+  });
+});
+
+describe('discoverUnits on the demo SAM (public/models/demo-sam)', () => {
+  const file = (name: string) => new URL(`../../../public/models/demo-sam/${name}`, import.meta.url);
+  const arch = JSON.parse(readFileSync(file('model.json'), 'utf8')).architecture;
+  const ortModule = ort as unknown as OrtModule;
+  const tensor = (dims: number[], values?: number[]) => new ort.Tensor('float32', values ? Float32Array.from(values) : new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+
+  it('encoder: units, parameters and MACs from the architecture by hand', async () => {
+    const units = await discoverUnitsProbed(ortModule, decodeModel(readFileSync(file('encoder.onnx'))), { input_image: tensor([1, 3, 256, 256]) });
+    const C = arch.encoder_embed_dim; // 160
+    const grid = arch.img_size / arch.patch_size; // 16 → 256 tokens
+    const tokens = grid * grid;
+    const heads = arch.encoder_num_heads;
+    const d = C / heads;
+    const window = arch.encoder_window_size; // 8: 4 windows of 64 tokens (16 divisible by 8, no padding)
+    const windows = (grid / window) ** 2;
+    const attentionMacs = (k: number) => (arch.encoder_global_attn_indexes.includes(k) ? heads * tokens * tokens * d : windows * heads * window ** 2 * window ** 2 * d);
+    const expected: [string, number, number][] = [['patch_embed.proj', C * 3 * 16 * 16, C * tokens * 3 * 16 * 16]];
+    for (let k = 0; k < arch.encoder_depth; k++) {
+      expected.push(
+        ['qkv', C * 3 * C, tokens * 3 * C * C],
+        ['q·kᵀ', 0, attentionMacs(k)],
+        ['softmax·v', 0, attentionMacs(k)],
+        ['proj', C * C, tokens * C * C],
+        ['mlp.lin1', C * 4 * C, tokens * 4 * C * C],
+        ['mlp.lin2', 4 * C * C, tokens * C * 4 * C],
+      );
+    }
+    const neck = arch.prompt_embed_dim; // 128
+    expected.push(['neck.conv1', neck * C, neck * tokens * C], ['neck.conv2', neck * neck * 9, neck * tokens * neck * 9]);
+    expect(units.map((u) => [u.role, u.params, u.macs])).toEqual(expected);
+    expect(units.length).toBe(39);
+    expect(units.filter((u) => u.excludedByDefault).map((u) => u.part)).toEqual(['patch embedding']);
+    // Parameters of the quantizable weights against the model card's image-encoder total (the rest: biases, norms, pos/rel-pos).
+    expect(units.reduce((s, u) => s + u.params, 0)).toBeLessThan(JSON.parse(readFileSync(file('model.json'), 'utf8')).parameters.imageEncoder);
+  });
+
+  it('decoder (one box = 2 points): units, parameters and MACs by hand', async () => {
+    const feeds = {
+      image_embeddings: tensor([1, 128, 16, 16]),
+      point_coords: tensor([1, 2, 2], [10, 10, 100, 120]),
+      point_labels: tensor([1, 2], [2, 3]),
+      mask_input: tensor([1, 1, 64, 64]),
+      has_mask_input: tensor([1], [0]),
+      orig_im_size: tensor([2], [256, 256]),
+    };
+    const units = await discoverUnitsProbed(ortModule, decodeModel(readFileSync(file('decoder.onnx'))), feeds);
+    const C = arch.prompt_embed_dim; // 128
+    const T = 1 + 4 + 2; // IoU token, 4 mask tokens, 2 box corners
+    const I = 16 * 16; // image tokens
+    const heads = arch.decoder_num_heads;
+    const inner = C / 2; // cross attention downsample rate 2
+    const attention = (prefix: string, nq: number, nk: number, width: number): [string, number, number][] => [
+      [`${prefix}.q_proj`, C * width, nq * width * C],
+      [`${prefix}.k_proj`, C * width, nk * width * C],
+      [`${prefix}.v_proj`, C * width, nk * width * C],
+      [`${prefix}.q·kᵀ`, 0, heads * nq * nk * (width / heads)],
+      [`${prefix}.softmax·v`, 0, heads * nq * nk * (width / heads)],
+      [`${prefix}.out_proj`, width * C, nq * C * width],
+    ];
+    const layers: [string, number, number][] = [];
+    for (let k = 0; k < arch.decoder_depth; k++) {
+      layers.push(
+        ...attention('self_attn', T, T, C),
+        ...attention('cross_attn_token_to_image', T, I, inner),
+        ['mlp.lin1', C * arch.decoder_mlp_dim, T * arch.decoder_mlp_dim * C],
+        ['mlp.lin2', arch.decoder_mlp_dim * C, T * C * arch.decoder_mlp_dim],
+        ...attention('cross_attn_image_to_token', I, T, inner),
+      );
+    }
+    const included = units.filter((u) => !u.excludedByDefault);
+    expect(included.map((u) => [u.role, u.params, u.macs])).toEqual([...layers, ...attention('final_attn', T, I, inner)]);
+    expect(included.length).toBe(46);
+    const excluded = units.filter((u) => u.excludedByDefault);
+    const countBy = (key: (u: QuantUnit) => string) => excluded.reduce<Record<string, number>>((m, u) => ({ ...m, [key(u)]: (m[key(u)] ?? 0) + 1 }), {});
+    expect(countBy((u) => u.part)).toEqual({ 'prompt encoder': 4, 'output upscaling': 2, 'hypernetwork MLPs': 12, 'mask prediction': 1, 'IoU head': 3 });
+    // ConvTranspose 128→32, k 2, stride 2 on 16×16: each input element scatters into 32·2·2 outputs.
+    expect(units.find((u) => u.role === 'output_upscaling.0')).toMatchObject({ params: 128 * 32 * 4, macs: 128 * I * 32 * 4 });
   });
 });
