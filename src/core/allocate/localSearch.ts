@@ -4,7 +4,7 @@
  */
 import type { ChainProblem } from './chain';
 import { budgetViolation, evaluateChoice } from './chain';
-import { applyMove, combinedDeltaCost, segmentMoves, singleMoves, type Move } from './moves';
+import { applyMove, combinedDeltaCost, segmentMoves, singleMoves, SingleMoveTable, type Move } from './moves';
 
 /** Relative budget excess without the tolerance cut-off, so that every step of a repair counts. */
 function rawViolation(chain: ChainProblem, size: number, bops: number): number {
@@ -23,34 +23,58 @@ function rawViolation(chain: ChainProblem, size: number, bops: number): number {
  * Returns null when nothing reduces the excess any further.
  */
 export function repair(chain: ChainProblem, start: Int32Array): Int32Array | null {
-  const choice = Int32Array.from(start);
+  const table = new SingleMoveTable(chain, Int32Array.from(start));
+  const choice = table.choice;
   let { size, bops } = evaluateChoice(chain, choice);
   const maxSteps = chain.offsets[chain.unitCount] * 2;
   for (let step = 0; step < maxSteps; step++) {
     if (budgetViolation(chain, size, bops) === 0) return choice;
     const violation = rawViolation(chain, size, bops);
-    const moves = singleMoves(chain, choice);
-    let best: Move | null = null;
+    let best = -1;
     let bestScore = Infinity;
-    for (const move of moves) {
-      const reduction = violation - rawViolation(chain, size + move.deltaSize, bops + move.deltaBops);
-      if (reduction <= 0) continue;
-      const score = move.deltaCost / reduction;
-      if (score < bestScore) {
-        bestScore = score;
-        best = move;
+    for (let i = 0; i < chain.unitCount; i++) {
+      const current = choice[i];
+      for (let k = chain.offsets[i]; k < chain.offsets[i + 1]; k++) {
+        if (k === current) continue;
+        const reduction = violation - rawViolation(chain, size + chain.size[k] - chain.size[current], bops + chain.bops[k] - chain.bops[current]);
+        if (reduction <= 0) continue;
+        const score = table.delta[k] / reduction;
+        if (score < bestScore) {
+          bestScore = score;
+          best = k;
+        }
       }
     }
+    if (best >= 0) {
+      const i = unitOf(chain, best);
+      size += chain.size[best] - chain.size[choice[i]];
+      bops += chain.bops[best] - chain.bops[choice[i]];
+      table.set(i, best);
+      continue;
+    }
     // Stuck between a floor and a ceiling: a pair of changes can trade size against BOPs.
-    const chosen = best ? [best] : bestRepairingPair(chain, moves, size, bops, violation);
-    if (!chosen) return null;
-    for (const move of chosen) {
+    const pair = bestRepairingPair(chain, singleMoves(chain, choice), size, bops, violation);
+    if (!pair) return null;
+    for (const move of pair) {
       applyMove(chain, choice, move);
+      table.refreshAround(move.start, move.end);
       size += move.deltaSize;
       bops += move.deltaBops;
     }
   }
   return budgetViolation(chain, size, bops) === 0 ? choice : null;
+}
+
+/** The unit an option index belongs to (binary search over the offsets). */
+function unitOf(chain: ChainProblem, k: number): number {
+  let low = 0;
+  let high = chain.unitCount - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (chain.offsets[middle] <= k) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }
 
 function bestRepairingPair(chain: ChainProblem, moves: Move[], size: number, bops: number, violation: number): Move[] | null {
@@ -79,46 +103,72 @@ export interface ImproveOptions {
 }
 
 /**
- * Local search from a feasible allocation: applies the best improving move that keeps every budget, and when
- * there is none, the first improving pair of moves (scanned cheapest first). Never leaves the feasible set
- * and never increases the cost.
+ * Local search from a feasible allocation. Cheap moves first: sweeps over the units applying each unit's best
+ * improving width, then the best improving segment move; when neither helps, the first improving pair of
+ * single-unit changes that raises one unit and lowers another (scanned cheapest first). Never leaves the
+ * feasible set and never increases the cost.
  */
 export function improve(chain: ChainProblem, start: Int32Array, options: ImproveOptions = {}): Int32Array {
   const pairMoves = options.pairMoves ?? true;
   const maxMoves = options.maxMoves ?? 10 * chain.unitCount + 100;
-  const choice = Int32Array.from(start);
-  let { cost, size, bops } = evaluateChoice(chain, choice);
-  const epsilon = 1e-12 * (Math.abs(cost) + 1e-300);
-  const fits = (s: number, b: number) => budgetViolation(chain, s, b) === 0;
+  const table = new SingleMoveTable(chain, Int32Array.from(start));
+  const choice = table.choice;
+  const state = { ...evaluateChoice(chain, choice) };
+  const epsilon = 1e-12 * (Math.abs(state.cost) + 1e-300);
   const widths = [...new Set(chain.width)];
+  const apply = (move: Move, deltaCost = move.deltaCost) => {
+    applyMove(chain, choice, move);
+    table.refreshAround(move.start, move.end);
+    state.cost += deltaCost;
+    state.size += move.deltaSize;
+    state.bops += move.deltaBops;
+  };
 
   for (let applied = 0; applied < maxMoves; applied++) {
-    const moves = [...singleMoves(chain, choice), ...segmentMoves(chain, choice, widths)];
-    let best: Move | null = null;
-    for (const move of moves) {
-      if (move.deltaCost < -epsilon && (!best || move.deltaCost < best.deltaCost) && fits(size + move.deltaSize, bops + move.deltaBops)) {
-        best = move;
+    // Best single-unit change that keeps the budgets.
+    let best = -1;
+    let bestDelta = -epsilon;
+    for (let i = 0; i < chain.unitCount; i++) {
+      const current = choice[i];
+      for (let k = chain.offsets[i]; k < chain.offsets[i + 1]; k++) {
+        if (table.delta[k] >= bestDelta) continue;
+        const size = state.size + chain.size[k] - chain.size[current];
+        const bops = state.bops + chain.bops[k] - chain.bops[current];
+        if (budgetViolation(chain, size, bops) !== 0) continue;
+        best = k;
+        bestDelta = table.delta[k];
       }
     }
-    if (best) {
-      applyMove(chain, choice, best);
-      cost += best.deltaCost;
-      size += best.deltaSize;
-      bops += best.deltaBops;
+    if (best >= 0) {
+      const i = unitOf(chain, best);
+      state.cost += bestDelta;
+      state.size += chain.size[best] - chain.size[choice[i]];
+      state.bops += chain.bops[best] - chain.bops[choice[i]];
+      table.set(i, best);
+      continue;
+    }
+    let bestSegment: Move | null = null;
+    for (const move of segmentMoves(chain, choice, widths)) {
+      if (move.deltaCost < -epsilon && (!bestSegment || move.deltaCost < bestSegment.deltaCost) && fitsAfter(chain, state, move)) {
+        bestSegment = move;
+      }
+    }
+    if (bestSegment) {
+      apply(bestSegment);
       continue;
     }
     if (!pairMoves) break;
-    // Pairs of single-unit changes only: pairs involving segments cost far more time than they gain.
-    const pair = findImprovingPair(chain, choice, moves.filter((m) => m.start === m.end), size, bops, epsilon);
+    const pair = findImprovingPair(chain, choice, singleMoves(chain, choice), state.size, state.bops, epsilon);
     if (!pair) break;
     const [first, second, deltaCost] = pair;
-    applyMove(chain, choice, first);
-    applyMove(chain, choice, second);
-    cost += deltaCost;
-    size += first.deltaSize + second.deltaSize;
-    bops += first.deltaBops + second.deltaBops;
+    apply(first, 0);
+    apply(second, deltaCost);
   }
   return choice;
+}
+
+function fitsAfter(chain: ChainProblem, state: { size: number; bops: number }, move: Move): boolean {
+  return budgetViolation(chain, state.size + move.deltaSize, state.bops + move.deltaBops) === 0;
 }
 
 function findImprovingPair(
@@ -130,12 +180,17 @@ function findImprovingPair(
   epsilon: number,
 ): [Move, Move, number] | null {
   const sorted = [...moves].sort((a, b) => a.deltaCost - b.deltaCost);
+  const widthOf = (m: Move) => chain.width[choice[m.start]];
+  // Size and BOPs grow with width, so a pair can only fit where one alone did not by going opposite ways.
+  const raises = sorted.filter((m) => m.width > widthOf(m));
+  const lowers = sorted.filter((m) => m.width < widthOf(m));
   for (const first of sorted) {
     // A pair improves only if its cheaper move already gains something.
     if (first.deltaCost >= 0) break;
-    for (const second of sorted) {
+    const partners = first.width > widthOf(first) ? lowers : raises;
+    for (const second of partners) {
       if (first.deltaCost + second.deltaCost >= -epsilon) break;
-      if (second === first) continue;
+      if (second.start === first.start) continue;
       const deltaCost = combinedDeltaCost(chain, choice, first, second);
       if (deltaCost === null || deltaCost >= -epsilon) continue;
       if (budgetViolation(chain, size + first.deltaSize + second.deltaSize, bops + first.deltaBops + second.deltaBops) === 0) {

@@ -134,3 +134,39 @@ export function combinedDeltaCost(chain: ChainProblem, choice: Int32Array, first
     weight * (Math.abs(a.width - b.width) - Math.abs(a.width - oldB) - Math.abs(oldA - b.width) + Math.abs(oldA - oldB))
   );
 }
+
+/**
+ * Cost change of every single-unit change, kept current as the allocation changes (a change at unit i only
+ * alters the deltas of units i−1..i+1), so a local-search step scans a flat array instead of rebuilding moves.
+ */
+export class SingleMoveTable {
+  /** delta[k]: cost change of switching option k's unit to option k (0 for the unit's current option). */
+  readonly delta: Float64Array;
+
+  constructor(
+    private readonly chain: ChainProblem,
+    readonly choice: Int32Array,
+  ) {
+    this.delta = new Float64Array(chain.offsets[chain.unitCount]);
+    for (let i = 0; i < chain.unitCount; i++) this.refreshUnit(i);
+  }
+
+  /** Sets unit i to option k and refreshes the deltas it affects. */
+  set(i: number, k: number): void {
+    this.choice[i] = k;
+    this.refreshAround(i, i);
+  }
+
+  /** Refreshes the deltas of units start−1 .. end+1 after a change of units start..end. */
+  refreshAround(start: number, end: number): void {
+    for (let u = Math.max(0, start - 1); u <= Math.min(this.chain.unitCount - 1, end + 1); u++) this.refreshUnit(u);
+  }
+
+  private refreshUnit(i: number): void {
+    const chain = this.chain;
+    const current = this.choice[i];
+    for (let k = chain.offsets[i]; k < chain.offsets[i + 1]; k++) {
+      this.delta[k] = k === current ? 0 : chain.cost[k] - chain.cost[current] + edgeDelta(chain, this.choice, i, i, chain.width[k]);
+    }
+  }
+}
