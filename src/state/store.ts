@@ -1,4 +1,5 @@
 import { create } from 'zustand';
+import { createAnalysisSlice, type AnalysisSlice } from './analysisSlice';
 import { createBackendSlice, type BackendSlice } from './backendSlice';
 import { createImagesSlice, type ImagesSlice } from './imagesSlice';
 import { createModelSlice, type ModelSlice } from './modelSlice';
@@ -6,7 +7,7 @@ import { createPreviewSlice, type PreviewSlice } from './previewSlice';
 import { createToastsSlice, type ToastsSlice } from './toastsSlice';
 
 /** The studio's state: one slice per concern (zustand's slices pattern). Add a slice here and to the type. */
-export type StudioState = BackendSlice & ModelSlice & ImagesSlice & PreviewSlice & ToastsSlice;
+export type StudioState = BackendSlice & ModelSlice & ImagesSlice & PreviewSlice & ToastsSlice & AnalysisSlice;
 
 export const useStudio = create<StudioState>()((...args) => ({
   ...createBackendSlice(...args),
@@ -14,4 +15,5 @@ export const useStudio = create<StudioState>()((...args) => ({
   ...createImagesSlice(...args),
   ...createPreviewSlice(...args),
   ...createToastsSlice(...args),
+  ...createAnalysisSlice(...args),
 }));

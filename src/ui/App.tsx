@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { startStudio } from '../state/startup';
 import { AnalysisPanel } from './AnalysisPanel';
+import { AnalysisView } from './analysis/AnalysisView';
 import { DropOverlay } from './DropOverlay';
 import { FilePickers } from './FilePickers';
 import { Header } from './Header';
@@ -30,7 +31,9 @@ export function App() {
           <ImageStage />
           <StatusLine />
         </section>
-        <AnalysisPanel />
+        <AnalysisPanel>
+          <AnalysisView />
+        </AnalysisPanel>
       </main>
       <DropOverlay />
       <Toasts />
