@@ -112,6 +112,9 @@ export const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (
         } catch (error) {
           get().pushToast('error', `Could not read ${manifestFile.name}`, errorMessage(error));
         }
+      } else if (files.some(isOnnxFile)) {
+        // The user's own export: SAM's standard sizes unless its shapes say otherwise, not the demo's model.json.
+        set({ modelConfig: {} });
       }
       const onnxFiles = files.filter(isOnnxFile);
       if (onnxFiles.length === 0) return;

@@ -158,7 +158,8 @@ const api = {
       await decoder?.session.release();
       decoder = { ...loaded, detected };
     }
-    modelConfig = { ...modelConfig, ...config };
+    // The config describes the model as a whole (model.json); the latest load states it.
+    modelConfig = config;
     const pairError = rebuildAdapter();
     const format = detected.part === 'encoder' ? detected.format : detected.family;
     return { part: detected.part, format, fileName, sizeBytes: bytes.byteLength, signature: describeSignature(signature), pairReady: adapter !== null, pairError };

@@ -20,7 +20,14 @@ const metaDecoder: ModelSignature = {
 describe('detectSamPart', () => {
   it('recognizes a Meta-style encoder [1,3,S,S] and reads S', () => {
     const part = detectSamPart({ inputs: [f32('input_image', [1, 3, 256, 256])], outputs: [f32('image_embeddings', [1, 64, 16, 16])] });
-    expect(part).toEqual({ part: 'encoder', format: 'meta', inputName: 'input_image', inputSize: 256, embeddingNames: ['image_embeddings'] });
+    expect(part).toEqual({
+      part: 'encoder',
+      format: 'meta',
+      inputName: 'input_image',
+      inputSize: 256,
+      embeddingNames: ['image_embeddings'],
+      embeddingShape: [1, 64, 16, 16],
+    });
   });
 
   it('recognizes a samexporter encoder [H,W,3]', () => {
@@ -39,6 +46,7 @@ describe('detectSamPart', () => {
       inputName: 'pixel_values',
       inputSize: 1024,
       embeddingNames: ['image_embeddings', 'image_positional_embeddings'],
+      embeddingShape: ['batch', 256, 64, 64],
     });
   });
 
@@ -51,6 +59,7 @@ describe('detectSamPart', () => {
       maskOutput: 'masks',
       iouOutput: 'iou_predictions',
       masksAtImageSize: true,
+      embeddingShape: [1, 256, 64, 64],
     });
   });
 

@@ -10,6 +10,8 @@ export interface DetectedEncoder {
   inputSize: number | null;
   /** Encoder outputs the decoder consumes under the same names. */
   embeddingNames: string[];
+  /** Shape of image_embeddings as the model states it (may hold symbolic dimensions). */
+  embeddingShape: readonly (number | string)[];
 }
 
 /** A prompt + mask decoder. Meta's IO also serves samexporter and MobileSAM exports. */
@@ -26,6 +28,8 @@ export interface DetectedDecoder {
   iouOutput: string;
   /** True when the mask output is already at the original image size (Meta's `masks`, given orig_im_size). */
   masksAtImageSize: boolean;
+  /** Shape of the image_embeddings input as the model states it. */
+  embeddingShape: readonly (number | string)[];
 }
 
 export type DetectedPart = DetectedEncoder | DetectedDecoder;
@@ -72,7 +76,8 @@ export function detectSamPart(signature: ModelSignature, fileName = 'This model'
     pattern.inputs.every((name) => inputs.has(name)) && pattern.outputs.every((name) => outputs.has(name));
 
   const [metaEncoder, transformersEncoder, metaDecoder, transformersDecoder] = patterns;
-  if (matches(metaEncoder)) return metaStyleEncoder(inputs.get('input_image')!);
+  const embeddingShape = (outputs.get('image_embeddings') ?? inputs.get('image_embeddings'))?.shape ?? [];
+  if (matches(metaEncoder)) return metaStyleEncoder(inputs.get('input_image')!, embeddingShape);
   if (matches(transformersEncoder)) {
     return {
       part: 'encoder',
@@ -80,6 +85,7 @@ export function detectSamPart(signature: ModelSignature, fileName = 'This model'
       inputName: 'pixel_values',
       inputSize: numericDim(inputs.get('pixel_values')!.shape, 2),
       embeddingNames: ['image_embeddings', 'image_positional_embeddings'],
+      embeddingShape,
     };
   }
   if (matches(metaDecoder)) {
@@ -94,6 +100,7 @@ export function detectSamPart(signature: ModelSignature, fileName = 'This model'
         maskOutput,
         iouOutput: 'iou_predictions',
         masksAtImageSize: maskOutput === 'masks' && hasOrigSize,
+        embeddingShape,
       };
     }
   }
@@ -106,12 +113,13 @@ export function detectSamPart(signature: ModelSignature, fileName = 'This model'
       maskOutput: 'pred_masks',
       iouOutput: 'iou_scores',
       masksAtImageSize: false,
+      embeddingShape,
     };
   }
   throw new SamFormatError(`${quoteName(fileName)} is not a recognized SAM part. ${nearMiss(inputs, outputs)}It has ${describeSignature(signature)}. ${expectation}`);
 }
 
-function metaStyleEncoder(input: TensorSpec): DetectedEncoder {
+function metaStyleEncoder(input: TensorSpec, embeddingShape: readonly (number | string)[]): DetectedEncoder {
   // [H,W,3] with a trailing 3 is samexporter's "resized but not normalized" input; [1,3,S,S] is Meta-style.
   const isHwc = input.shape.length === 3;
   return {
@@ -120,6 +128,7 @@ function metaStyleEncoder(input: TensorSpec): DetectedEncoder {
     inputName: 'input_image',
     inputSize: isHwc ? null : numericDim(input.shape, 2),
     embeddingNames: ['image_embeddings'],
+    embeddingShape,
   };
 }
 

@@ -82,8 +82,17 @@ describe('the demo model through the adapter (onnxruntime-node)', () => {
     const outputs = await decode(image, { points: [], box: { x0: 40, y0: 30, x1: 220, y1: 170 } });
     // Drop the full-size masks: the adapter must rebuild them from low_res_masks.
     const lowResOnly = createSamAdapter(
-      { part: 'encoder', format: 'meta', inputName: 'input_image', inputSize: 256, embeddingNames: ['image_embeddings'] },
-      { part: 'decoder', family: 'meta', inputNames: [], maskInputSize: 64, maskOutput: 'low_res_masks', iouOutput: 'iou_predictions', masksAtImageSize: false },
+      { part: 'encoder', format: 'meta', inputName: 'input_image', inputSize: 256, embeddingNames: ['image_embeddings'], embeddingShape: [] },
+      {
+        part: 'decoder',
+        family: 'meta',
+        inputNames: [],
+        maskInputSize: 64,
+        maskOutput: 'low_res_masks',
+        iouOutput: 'iou_predictions',
+        masksAtImageSize: false,
+        embeddingShape: [],
+      },
     );
     const fromLowRes = lowResOnly.decodeMask(outputs as unknown as Record<string, OutputTensor>, image);
     const fromGraph = adapter.decodeMask(outputs as unknown as Record<string, OutputTensor>, image);
@@ -92,6 +101,43 @@ describe('the demo model through the adapter (onnxruntime-node)', () => {
     for (let i = 0; i < fromGraph.mask.data.length; i++) if (fromGraph.mask.data[i] !== fromLowRes.mask.data[i]) differing++;
     // Same maths in float32 in two implementations: at most a few pixels sitting exactly on the 0 level may flip.
     expect(differing).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('pairing parts', () => {
+  const encoder = (format: 'meta' | 'transformers', embeddingShape: (number | string)[]): DetectedEncoder => ({
+    part: 'encoder',
+    format,
+    inputName: 'input_image',
+    inputSize: 1024,
+    embeddingNames: ['image_embeddings'],
+    embeddingShape,
+  });
+  const decoder = (family: 'meta' | 'transformers', embeddingShape: (number | string)[]): DetectedDecoder => ({
+    part: 'decoder',
+    family,
+    inputNames: [],
+    maskInputSize: 256,
+    maskOutput: 'masks',
+    iouOutput: 'iou_predictions',
+    masksAtImageSize: true,
+    embeddingShape,
+  });
+
+  it('refuses an encoder and decoder of different families', () => {
+    expect(() => createSamAdapter(encoder('transformers', []), decoder('meta', []))).toThrow(
+      'The encoder is a transformers.js export but the decoder is a Meta/samexporter export: load the encoder and decoder of the same export.',
+    );
+  });
+
+  it('refuses embeddings of different shapes, naming both', () => {
+    expect(() => createSamAdapter(encoder('meta', [1, 256, 64, 64]), decoder('meta', [1, 128, 16, 16]))).toThrow(
+      'The encoder produces image_embeddings [1,256,64,64] but the decoder expects [1,128,16,16]',
+    );
+  });
+
+  it('accepts symbolic dimensions it cannot compare', () => {
+    expect(createSamAdapter(encoder('meta', ['b', 256, 64, 64]), decoder('meta', [1, 256, 64, 64])).inputSize).toBe(1024);
   });
 });
 

@@ -52,6 +52,14 @@ export function createSamAdapter(encoder: DetectedEncoder, decoder: DetectedDeco
       `The encoder is a ${familyName(encoderFamily)} export but the decoder is a ${familyName(decoder.family)} export: load the encoder and decoder of the same export.`,
     );
   }
+  const produced = encoder.embeddingShape;
+  const expected = decoder.embeddingShape;
+  const comparable = produced.length === expected.length && produced.every((dim, i) => typeof dim === 'number' && typeof expected[i] === 'number' && dim > 0 && (expected[i] as number) > 0);
+  if (comparable && produced.some((dim, i) => dim !== expected[i])) {
+    throw new Error(
+      `The encoder produces image_embeddings [${produced.join(',')}] but the decoder expects [${expected.join(',')}]: load the encoder and decoder of the same export.`,
+    );
+  }
   const inputSize = encoder.inputSize ?? config.inputSize ?? defaultInputSize;
   const normalization = config.normalization ?? samNormalization;
   const maskInputSize = decoder.maskInputSize ?? config.lowResSize ?? defaultMaskInputSize;
