@@ -9,11 +9,11 @@ import type { RgbaImage } from '../image/rgbaImage';
 import type { OrtModule, SessionOptions } from '../onnx/ort';
 import { decodeModel } from '../onnx/proto';
 import { estimateEtaMs, CancelledError, type Progress } from '../progress';
-import type { ActivationRanges, QuantConfig } from '../quant/config';
-import { buildParametricModel } from '../quant/parametric';
+import type { QuantConfig } from '../quant/config';
+import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS } from '../quant/parametric';
 import type { QuantUnit } from '../quant/units';
 import { imageHash, modelHash, probeEntryKey, runKey as makeRunKey } from './analysisKeys';
-import { calibrateRanges, imageFeeds, prepareSam, promptFeeds, type CalibrationItem, type SamModelFiles } from './analysisModel';
+import { calibrate, imageFeeds, prepareSam, promptFeeds, type CalibrationFacts, type CalibrationItem, type SamModelFiles } from './analysisModel';
 import { buildResults, type AnalysisResults } from './analysisResults';
 import type { AnalysisStore, StoredValue } from './analysisStore';
 import { singleMaskPrompts } from './calibrationFeeds';
@@ -87,7 +87,7 @@ export interface AnalysisRunStats {
   elapsedMs: number;
 }
 
-const calibrationEntry = 'calibration/ranges';
+const calibrationEntry = 'calibration';
 
 function probeConfig(unit: QuantUnit, probe: string, bits: number | null): QuantConfig {
   if (probe === ablationProbe) return { [unit.id]: { wBits: null, aBits: null, ablate: true } };
@@ -110,6 +110,8 @@ export async function runAnalysis(
   const started = now();
   const settings = validateSettings(requestedSettings);
   const { ort, store } = options;
+  // The quantization engine's options: FP settings bit-exact to the original graph, no weight pre-packing.
+  const sessionOptions: SessionOptions = { ...PARAMETRIC_SESSION_OPTIONS, ...options.sessionOptions };
   const progress = (p: Omit<AnalysisProgress, 'etaMs'> & { etaMs?: number | null }) => options.onProgress?.({ etaMs: null, ...p });
   const checkCancelled = () => {
     if (options.isCancelled?.()) throw new CancelledError('Analysis cancelled; what was measured is kept.');
@@ -145,8 +147,17 @@ export async function runAnalysis(
       }
     }),
   );
+  let facts = stored.get(calibrationEntry) as CalibrationFacts | undefined;
   const results = () =>
-    buildResults({ runKey, modelHash: modelKey, settings, units, excluded: sam.excludedUnits, imageNames: used.map((e) => e.name), table });
+    buildResults({
+      runKey,
+      modelHash: modelKey,
+      settings,
+      units: units.map((unit) => ({ ...unit, macs: facts?.macs[unit.id] ?? unit.macs })),
+      excluded: sam.excludedUnits,
+      imageNames: used.map((e) => e.name),
+      table,
+    });
   const total = units.length * probes.length * used.length;
   const stats: AnalysisRunStats = { probesRun: 0, probesReused, referenceRuns: 0, calibrationRuns: 0, encoderSuffixRuns: 0, encoderSegments: 0, elapsedMs: 0 };
   const missing = (t: number) => units.some((_, i) => probes.some((probe) => Number.isNaN(table.klByProbe.get(probe)![t * units.length + i])));
@@ -156,21 +167,20 @@ export async function runAnalysis(
     return { results: results(), stats };
   }
 
-  let ranges = stored.get(calibrationEntry) as ActivationRanges | undefined;
-  if (!ranges) {
-    ranges = await calibrateRanges({
+  if (!facts) {
+    facts = await calibrate({
       ort,
       sam,
       items,
-      sessionOptions: options.sessionOptions,
-      beforeImage: async (t) => {
+      sessionOptions,
+      beforeImage: async (t: number) => {
         checkCancelled();
         progress({ phase: 'calibrating', done: t, total: items.length, label: `Calibrating on image ${t + 1}/${items.length}`, imageIndex: t, unitId: null });
         await options.yieldToEventLoop?.();
       },
     });
     stats.calibrationRuns = items.length;
-    await store.save(runKey, calibrationEntry, ranges as unknown as StoredValue);
+    await store.save(runKey, calibrationEntry, facts as unknown as StoredValue);
   }
 
   // Both graphs are made parametric even when only one has probed units: the other serves FP runs.
@@ -178,7 +188,7 @@ export async function runAnalysis(
     const selected = units.filter((unit) => unit.graph === graph);
     return selected.length > 0 ? selected : sam.probedUnits.filter((unit) => unit.graph === graph).slice(0, 1);
   };
-  const parametricOptions = { weightBits: widths, ranges };
+  const parametricOptions = { weightBits: widths, ranges: facts.ranges, log2Tau: facts.log2Tau };
   const encoderParametric = buildParametricModel(sam.encoder, byGraph('encoder'), parametricOptions);
   const decoderParametric = buildParametricModel(sam.decoder, byGraph('decoder'), parametricOptions);
   const encoder = await EncoderProbeRunner.create({
@@ -188,14 +198,14 @@ export async function runAnalysis(
     imageInputs: [sam.encoderIo.inputName],
     outputNames: sam.adapter.embeddingNames,
     maxSegments: settings.maxEncoderSegments,
-    sessionOptions: options.sessionOptions,
+    sessionOptions,
   });
   const decoder = await DecoderProbeRunner.create({
     ort,
     parametric: decoderParametric,
     lowResName: sam.lowResOutput,
     iouName: sam.iouOutput,
-    sessionOptions: options.sessionOptions,
+    sessionOptions,
   });
   stats.encoderSegments = encoder.segmentPlan.cuts.length;
 

@@ -5,10 +5,12 @@
  */
 import type { RgbaImage } from '../image/rgbaImage';
 import type { OrtFeeds, OrtModule, SessionOptions } from '../onnx/ort';
-import { decodeModel, type GraphProto, type ModelProto } from '../onnx/proto';
-import { buildCalibrationModel, RangeCollector } from '../quant/calibration';
-import type { ActivationRanges } from '../quant/config';
-import { discoverUnits, type QuantUnit } from '../quant/units';
+import { decodeModel, encodeModelBytes, type GraphProto, type ModelProto } from '../onnx/proto';
+import { withExtraOutputs } from '../onnx/rewrite';
+import { RangeCollector } from '../quant/calibration';
+import { siteKey, type ActivationRanges } from '../quant/config';
+import { chooseLog2Taus } from '../quant/log2-tau';
+import { discoverUnits, shapeProbeNames, type QuantUnit } from '../quant/units';
 import { detectSamPart, type DetectedDecoder, type DetectedEncoder } from '../sam/detectFormat';
 import { createSamAdapter, type SamAdapter, type SamModelConfig } from '../sam/samAdapter';
 import type { ModelSignature, PlainFeeds, TensorSpec } from '../sam/types';
@@ -104,42 +106,76 @@ export function promptFeeds(ort: OrtModule, sam: PreparedSam, item: CalibrationI
   return ortFeeds(ort, batchedDecoderFeeds(item.prompts, item.image, sam.decoderIo));
 }
 
+/** What calibration measures once per run, stored with the run so a resume skips it. */
+export interface CalibrationFacts {
+  ranges: ActivationRanges;
+  /** τ of the log2 quantizer per softmax·v unit (quant/log2-tau.ts). */
+  log2Tau: Record<string, number>;
+  /** MACs per unit id, from the shapes of the calibration runs (null when a shape stayed unknown). */
+  macs: Record<string, number | null>;
+}
+
 /**
  * Activation ranges of the probed units (METHOD.md "Quantizers": per tensor, average of per-batch
- * min/max), one batch per image: the encoder's calibration copy also yields the FP embedding on which
- * the decoder's copy then runs with all of the image's prompts.
+ * min/max), one batch per image: the encoder's copy also yields the FP embedding on which the
+ * decoder's copy then runs with all of the image's prompts. The same runs give the shapes for MACs;
+ * τ of the log2 quantizer is then chosen on the same batches.
  */
-export async function calibrateRanges(args: {
+export async function calibrate(args: {
   ort: OrtModule;
   sam: PreparedSam;
   items: readonly CalibrationItem[];
   sessionOptions?: SessionOptions;
   /** Called before each image; throwing stops calibration. */
   beforeImage?: (index: number) => Promise<void> | void;
-}): Promise<ActivationRanges> {
+}): Promise<CalibrationFacts> {
   const { ort, sam } = args;
   const byGraph = (graph: QuantUnit['graph']) => sam.probedUnits.filter((unit) => unit.graph === graph);
-  const encoderCopy = buildCalibrationModel(sam.encoder, byGraph('encoder'));
-  const decoderCopy = buildCalibrationModel(sam.decoder, byGraph('decoder'));
-  const encoder = await ort.InferenceSession.create(encoderCopy.bytes, args.sessionOptions);
-  const decoder = await ort.InferenceSession.create(decoderCopy.bytes, args.sessionOptions);
+  const copies = {
+    encoder: calibrationCopy(sam.encoder, byGraph('encoder')),
+    decoder: calibrationCopy(sam.decoder, byGraph('decoder')),
+  };
+  const encoder = await ort.InferenceSession.create(encodeModelBytes(copies.encoder.model), args.sessionOptions);
+  const decoder = await ort.InferenceSession.create(encodeModelBytes(copies.decoder.model), args.sessionOptions);
   const collector = new RangeCollector();
-  const collect = (copy: typeof encoderCopy, results: OrtFeeds) => {
-    for (const [key, value] of copy.outputsBySite) collector.add(key, results[value].data as Float32Array);
+  const shapes = { encoder: new Map<string, number[]>(), decoder: new Map<string, number[]>() };
+  const batches = { encoder: [] as OrtFeeds[], decoder: [] as OrtFeeds[] };
+  const collect = (graph: QuantUnit['graph'], results: OrtFeeds) => {
+    for (const [key, value] of copies[graph].outputsBySite) collector.add(key, results[value].data as Float32Array);
+    for (const name of copies[graph].shapeNames) if (results[name]) shapes[graph].set(name, [...results[name].dims]);
   };
   try {
     for (const [index, item] of args.items.entries()) {
       await args.beforeImage?.(index);
-      const encoded = await encoder.run(imageFeeds(ort, sam, item.image));
-      collect(encoderCopy, encoded);
+      const image = imageFeeds(ort, sam, item.image);
+      const encoded = await encoder.run(image);
+      collect('encoder', encoded);
       const embeddings = Object.fromEntries(sam.adapter.embeddingNames.map((name) => [name, encoded[name]]));
       const decoderFeeds = { ...promptFeeds(ort, sam, item), ...embeddings };
       const feeds = Object.fromEntries(decoder.inputNames.filter((n) => decoderFeeds[n]).map((n) => [n, decoderFeeds[n]]));
-      collect(decoderCopy, await decoder.run(feeds));
+      collect('decoder', await decoder.run(feeds));
+      batches.encoder.push(image);
+      batches.decoder.push(feeds);
     }
   } finally {
     await encoder.release();
     await decoder.release();
   }
-  return collector.ranges();
+  const ranges = collector.ranges();
+  const log2Tau: Record<string, number> = {};
+  const macs: Record<string, number | null> = {};
+  for (const graph of ['encoder', 'decoder'] as const) {
+    const model = graph === 'encoder' ? sam.encoder : sam.decoder;
+    Object.assign(log2Tau, await chooseLog2Taus(ort, model, byGraph(graph), ranges, batches[graph], { sessionOptions: args.sessionOptions }));
+    for (const unit of discoverUnits(model, { graph, shapes: shapes[graph] })) macs[unit.id] = unit.macs;
+  }
+  return { ranges, log2Tau, macs };
+}
+
+/** A copy of the FP model that also returns every site's activation and the values MACs need. */
+function calibrationCopy(model: ModelProto, units: readonly QuantUnit[]) {
+  const outputsBySite = new Map<string, string>();
+  for (const unit of units) unit.activationInputs.forEach((value, i) => outputsBySite.set(siteKey(unit.id, i), value));
+  const shapeNames = shapeProbeNames(model);
+  return { model: withExtraOutputs(model, [...new Set([...outputsBySite.values(), ...shapeNames])]), outputsBySite, shapeNames };
 }
