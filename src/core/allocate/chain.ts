@@ -34,6 +34,8 @@ export interface ChainProblem {
   sizeMin: number;
   bopsMax: number;
   bopsMin: number;
+  /** The sides as meetsBudgets accepts them: widened by BUDGET_TOLERANCE, ±Infinity where absent. */
+  limits: { sizeHigh: number; sizeLow: number; bopsHigh: number; bopsLow: number };
   budgets: ResolvedBudgets;
   reach: Reach;
 }
@@ -106,6 +108,7 @@ export function compileChain(problem: AllocationProblem): ChainProblem {
     sizeMin: -Infinity,
     bopsMax: Infinity,
     bopsMin: -Infinity,
+    limits: { sizeHigh: Infinity, sizeLow: -Infinity, bopsHigh: Infinity, bopsLow: -Infinity },
     budgets: { maxSizeBits: null, minSizeBits: null, maxBops: null, minBops: null },
     reach: { minSizeBits: 0, maxSizeBits: 0, minBops: 0, maxBops: 0 },
   };
@@ -116,6 +119,13 @@ export function compileChain(problem: AllocationProblem): ChainProblem {
   if (minSizeBits !== null) chain.sizeMin = minSizeBits / sizeScale;
   if (maxBops !== null) chain.bopsMax = maxBops / bopsScale;
   if (minBops !== null) chain.bopsMin = minBops / bopsScale;
+  // Relative slack, so rounding noise cannot make a fitting allocation fail.
+  chain.limits = {
+    sizeHigh: chain.sizeMax * (1 + BUDGET_TOLERANCE),
+    sizeLow: chain.sizeMin * (1 - BUDGET_TOLERANCE),
+    bopsHigh: chain.bopsMax * (1 + BUDGET_TOLERANCE),
+    bopsLow: chain.bopsMin * (1 - BUDGET_TOLERANCE),
+  };
   return chain;
 }
 
@@ -163,24 +173,8 @@ export function evaluateChoice(chain: ChainProblem, choice: ArrayLike<number>): 
 
 /** Whether normalized size and BOPs meet every budget side (with BUDGET_TOLERANCE slack). */
 export function meetsBudgets(chain: ChainProblem, size: number, bops: number): boolean {
-  return budgetViolation(chain, size, bops) === 0;
-}
-
-/** Sum of relative excesses over the budget sides; 0 when every side is met within tolerance. */
-export function budgetViolation(chain: ChainProblem, size: number, bops: number): number {
-  let violation = 0;
-  violation += excess(size - chain.sizeMax, chain.sizeMax);
-  violation += excess(chain.sizeMin - size, chain.sizeMin);
-  violation += excess(bops - chain.bopsMax, chain.bopsMax);
-  violation += excess(chain.bopsMin - bops, chain.bopsMin);
-  return violation;
-}
-
-function excess(over: number, side: number): number {
-  if (!Number.isFinite(side)) return 0;
-  const scale = Math.max(Math.abs(side), 1e-300);
-  const relative = over / scale;
-  return relative > BUDGET_TOLERANCE ? relative : 0;
+  const { limits } = chain;
+  return size <= limits.sizeHigh && size >= limits.sizeLow && bops <= limits.bopsHigh && bops >= limits.bopsLow;
 }
 
 /** Widths of an allocation given as option indices. */

@@ -45,6 +45,7 @@ export function solveInstantChain(chain: ChainProblem, workspace = new ViterbiWo
     addStart(meetsBudgets(chain, seed.size, seed.bops) ? seed.choice : repair(chain, seed.choice));
   }
 
+  // Local search from every start: the cheapest start does not reliably end cheapest.
   let best: Int32Array | null = null;
   let bestCost = Infinity;
   for (const start of starts) {

@@ -3,7 +3,7 @@
  * one or two moves at a time (moves.ts) while every budget stays met.
  */
 import type { ChainProblem } from './chain';
-import { budgetViolation, evaluateChoice } from './chain';
+import { evaluateChoice, meetsBudgets } from './chain';
 import { applyMove, combinedDeltaCost, segmentMoves, singleMoves, SingleMoveTable, type Move } from './moves';
 
 /** Relative budget excess without the tolerance cut-off, so that every step of a repair counts. */
@@ -28,7 +28,7 @@ export function repair(chain: ChainProblem, start: Int32Array): Int32Array | nul
   let { size, bops } = evaluateChoice(chain, choice);
   const maxSteps = chain.offsets[chain.unitCount] * 2;
   for (let step = 0; step < maxSteps; step++) {
-    if (budgetViolation(chain, size, bops) === 0) return choice;
+    if (meetsBudgets(chain, size, bops)) return choice;
     const violation = rawViolation(chain, size, bops);
     let best = -1;
     let bestScore = Infinity;
@@ -62,7 +62,7 @@ export function repair(chain: ChainProblem, start: Int32Array): Int32Array | nul
       bops += move.deltaBops;
     }
   }
-  return budgetViolation(chain, size, bops) === 0 ? choice : null;
+  return meetsBudgets(chain, size, bops) ? choice : null;
 }
 
 /** The unit an option index belongs to (binary search over the offsets). */
@@ -134,7 +134,7 @@ export function improve(chain: ChainProblem, start: Int32Array, options: Improve
         if (table.delta[k] >= bestDelta) continue;
         const size = state.size + chain.size[k] - chain.size[current];
         const bops = state.bops + chain.bops[k] - chain.bops[current];
-        if (budgetViolation(chain, size, bops) !== 0) continue;
+        if (!meetsBudgets(chain, size, bops)) continue;
         best = k;
         bestDelta = table.delta[k];
       }
@@ -168,7 +168,7 @@ export function improve(chain: ChainProblem, start: Int32Array, options: Improve
 }
 
 function fitsAfter(chain: ChainProblem, state: { size: number; bops: number }, move: Move): boolean {
-  return budgetViolation(chain, state.size + move.deltaSize, state.bops + move.deltaBops) === 0;
+  return meetsBudgets(chain, state.size + move.deltaSize, state.bops + move.deltaBops);
 }
 
 function findImprovingPair(
@@ -193,7 +193,7 @@ function findImprovingPair(
       if (second.start === first.start) continue;
       const deltaCost = combinedDeltaCost(chain, choice, first, second);
       if (deltaCost === null || deltaCost >= -epsilon) continue;
-      if (budgetViolation(chain, size + first.deltaSize + second.deltaSize, bops + first.deltaBops + second.deltaBops) === 0) {
+      if (meetsBudgets(chain, size + first.deltaSize + second.deltaSize, bops + first.deltaBops + second.deltaBops)) {
         return [first, second, deltaCost];
       }
     }
