@@ -66,10 +66,14 @@ export async function dropFiles(page: Page, files: DroppedFile[]): Promise<void>
   const dataTransfer = await page.evaluateHandle(
     (list) => {
       const transfer = new DataTransfer();
-      for (const file of list) transfer.items.add(new File([new Uint8Array(file.bytes)], file.name, { type: file.type }));
+      for (const file of list) {
+        const bytes = Uint8Array.from(atob(file.base64), (char) => char.charCodeAt(0));
+        transfer.items.add(new File([bytes], file.name, { type: file.type }));
+      }
       return transfer;
     },
-    files.map((file) => ({ name: file.name, type: file.type, bytes: [...file.bytes] })),
+    // Base64 crosses into the page far faster than a JSON array of numbers (model files are megabytes).
+    files.map((file) => ({ name: file.name, type: file.type, base64: Buffer.from(file.bytes).toString('base64') })),
   );
   await page.dispatchEvent('main', 'dragenter', { dataTransfer });
   await expect(page.getByTestId('drop-overlay')).toBeVisible();
