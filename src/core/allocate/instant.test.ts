@@ -54,6 +54,24 @@ describe('instant path on the hand example', () => {
   });
 });
 
+describe('instant path edge cases', () => {
+  it('without budgets the priced chain is the problem itself: optimal at once', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const problem = { ...smallProblem(seed), budgets: {} };
+      const result = solveInstant(problem);
+      expect(result.status).toBe('optimal');
+      expect(result.objective as number).toBeCloseTo(enumerateAllocations(problem).best?.objective as number, 12);
+    }
+  });
+
+  it('every unit locked: the locks are the answer', () => {
+    const result = solveInstant(handExample({ locks: [{ kind: 'fixed', bits: 4 }, { kind: 'fixed', bits: 2 }, { kind: 'fixed', bits: 4 }] }));
+    expect(result.status).toBe('optimal');
+    expect(result.bits).toEqual([4, 2, 4]);
+    expect(result.gap).toBe(0);
+  });
+});
+
 describe('instant path, randomized against brute force', () => {
   it('never breaks a budget or a lock, and the optimum always lies within its certified gap', () => {
     let optimal = 0;
