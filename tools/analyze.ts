@@ -1,0 +1,132 @@
+/**
+ * Mix-QSAM analysis from the command line, with onnxruntime-node and the same core code as the studio:
+ * prints the units ranked by importance Ω with σ at each width and Ŝ, and writes the results as JSON.
+ *
+ *   npm run analyze -- --images 8 [--prompts 16] [--mode exact|fast] [--bits 2,3,4,5,6] [--fast-bits 2,6]
+ *                      [--model DIR | --encoder E.onnx --decoder D.onnx] [--image-files a.jpg,b.png]
+ *                      [--out artifacts/analysis/results.json] [--cache artifacts/analysis/cache.jsonl] [--top 10]
+ *
+ * With --cache, measured probes are journalled to the file and a rerun (or an interrupted run) measures
+ * only what is missing. Without --images, T = 8; without --image-files, the studio's sample scenes are
+ * used with their ground-truth boxes as prompts (images without boxes get a k×k point grid).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { runAnalysis, type AnalysisProgress } from '../src/core/analysis/analysisEngine';
+import { rankByImportance, type AnalysisResults, type UnitAnalysis } from '../src/core/analysis/analysisResults';
+import { MemoryAnalysisStore, type AnalysisStore } from '../src/core/analysis/analysisStore';
+import { defaultAnalysisSettings, validateSettings, type AnalysisSettings } from '../src/core/analysis/settings';
+import type { OrtModule } from '../src/core/onnx/ort';
+import { imageFromFile, journalStore, loadModelFiles, sampleScenes } from './analyzeInputs';
+
+const usage = `usage: npm run analyze -- [--images N] [--prompts N] [--grid K] [--mode exact|fast] [--bits 2,3,4,5,6]
+       [--fast-bits 2,6] [--model DIR | --encoder E.onnx --decoder D.onnx] [--image-files a.jpg,b.png]
+       [--out FILE.json] [--cache FILE.jsonl] [--top N] [--threads N] [--quiet]`;
+
+function parseArgs(argv: string[]): Map<string, string> {
+  const args = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i];
+    if (!key.startsWith('--')) throw new Error(`unexpected argument "${key}"\n${usage}`);
+    const flag = key.slice(2);
+    if (flag === 'quiet' || flag === 'help') args.set(flag, 'true');
+    else if (i + 1 >= argv.length) throw new Error(`--${flag} needs a value\n${usage}`);
+    else args.set(flag, argv[++i]);
+  }
+  return args;
+}
+
+const integer = (text: string | undefined, name: string, fallback: number): number => {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value)) throw new Error(`--${name} must be a whole number, got "${text}"`);
+  return value;
+};
+const widths = (text: string | undefined, name: string, fallback: number[]): number[] =>
+  text === undefined ? fallback : text.split(',').map((part) => integer(part.trim(), name, NaN));
+
+function formatNumber(value: number): string {
+  return Number.isFinite(value) ? value.toExponential(3).padStart(10) : '         —';
+}
+
+function printRanking(results: AnalysisResults, top: number): void {
+  const ranked = rankByImportance(results);
+  const position = new Map(results.units.map((unit, i) => [unit.id, i]));
+  const header = `${'rank'.padStart(4)}  ${'unit'.padEnd(58)} ${'Ω'.padStart(10)} ${results.candidateBits.map((b) => `σ(${b})`.padStart(10)).join(' ')} ${'Ŝ→next'.padStart(10)}`;
+  const line = (unit: UnitAnalysis, rank: number) => {
+    const i = position.get(unit.id)!;
+    const label = `${unit.part} · ${unit.role}`.slice(0, 58).padEnd(58);
+    const sigma = unit.sensitivity.map(formatNumber).join(' ');
+    return `${String(rank).padStart(4)}  ${label} ${formatNumber(unit.importance)} ${sigma} ${formatNumber(results.synergy[i] ?? NaN)}`;
+  };
+  console.log(header);
+  ranked.slice(0, top).forEach((unit, k) => console.log(line(unit, k + 1)));
+  if (ranked.length > 2 * top) console.log(`${'…'.padStart(4)}`);
+  const bottomStart = Math.max(top, ranked.length - top);
+  ranked.slice(bottomStart).forEach((unit, k) => console.log(line(unit, bottomStart + k + 1)));
+  const extrapolated = results.candidateBits.filter((b) => !results.measuredBits.includes(b));
+  if (extrapolated.length > 0) console.log(`σ at ${extrapolated.join(', ')} bits extrapolated from ${results.measuredBits.join(' and ')} bits with σ(b) ∝ 4^(−b).`);
+  console.log(`${results.units.length} units probed; ${results.excludedUnits.length} kept at full precision and not probed.`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.has('help')) {
+    console.log(usage);
+    return;
+  }
+  const mode = args.get('mode') ?? defaultAnalysisSettings.sensitivityMode;
+  if (mode !== 'exact' && mode !== 'fast') throw new Error(`--mode must be exact or fast, got "${mode}"`);
+  const candidateBits = widths(args.get('bits'), 'bits', defaultAnalysisSettings.candidateBits);
+  const settings: AnalysisSettings = validateSettings({
+    ...defaultAnalysisSettings,
+    imageCount: integer(args.get('images'), 'images', defaultAnalysisSettings.imageCount),
+    promptsPerImage: integer(args.get('prompts'), 'prompts', defaultAnalysisSettings.promptsPerImage),
+    gridSize: integer(args.get('grid'), 'grid', defaultAnalysisSettings.gridSize),
+    sensitivityMode: mode,
+    candidateBits,
+    fastProbeBits: widths(args.get('fast-bits'), 'fast-bits', [Math.min(...candidateBits), Math.max(...candidateBits)]),
+  });
+  const files = await loadModelFiles({ dir: args.get('model'), encoder: args.get('encoder'), decoder: args.get('decoder') });
+  const imageFiles = args.get('image-files')?.split(',').filter(Boolean);
+  const images = imageFiles ? await Promise.all(imageFiles.map(imageFromFile)) : sampleScenes(settings.imageCount);
+  const cachePath = args.get('cache');
+  const store: AnalysisStore = cachePath ? await journalStore(cachePath) : new MemoryAnalysisStore();
+  const threads = args.get('threads');
+  const quiet = args.has('quiet');
+
+  let lastPrinted = 0;
+  const onProgress = (progress: AnalysisProgress) => {
+    if (quiet || !process.stderr.isTTY) return;
+    const now = Date.now();
+    if (now - lastPrinted < 200 && progress.phase === 'probing') return;
+    lastPrinted = now;
+    const eta = progress.etaMs === null ? '' : ` · ETA ${(progress.etaMs / 1000).toFixed(0)} s`;
+    process.stderr.write(`\r\x1b[K${progress.done}/${progress.total}${eta} · ${progress.label}`);
+  };
+  const { results, stats } = await runAnalysis(files, images, settings, {
+    ort: ort as unknown as OrtModule,
+    store,
+    sessionOptions: threads ? { intraOpNumThreads: integer(threads, 'threads', 0) } : undefined,
+    onProgress,
+  });
+  if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+
+  printRanking(results, integer(args.get('top'), 'top', 10));
+  const seconds = (stats.elapsedMs / 1000).toFixed(1);
+  console.log(
+    `${images.slice(0, settings.imageCount).length} images; ${stats.probesRun} probes measured (${stats.probesReused} reused from the cache), ` +
+      `${stats.encoderSuffixRuns} encoder probes started from one of ${stats.encoderSegments} cuts; ${seconds} s.`,
+  );
+  const out = args.get('out') ?? 'artifacts/analysis/results.json';
+  await mkdir(dirname(out), { recursive: true });
+  // NaN (not measured) has no JSON form: it is written as null.
+  await writeFile(out, `${JSON.stringify({ results, stats }, null, 1)}\n`);
+  console.log(`Results written to ${out}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
