@@ -8,9 +8,9 @@ import { DataType } from '../onnx/tensor.ts';
 import { calibrate } from './calibration.ts';
 import { allocationToConfig, type ActivationRanges } from './config.ts';
 import { exportQuantizedModel } from './export.ts';
-import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS } from './parametric.ts';
+import { buildParametricModel } from './parametric.ts';
 import { discoverUnits, type QuantUnit } from './units.ts';
-import { verifyExport } from './verify.ts';
+import { createReferenceSession, verifyExport } from './verify.ts';
 
 const ortModule = ort as unknown as OrtModule;
 const demo = (file: string) => decodeModel(readFileSync(new URL(`../../../public/models/demo-sam/${file}`, import.meta.url)));
@@ -61,12 +61,14 @@ describe.each([
   it('reproduces the fake-quant simulation of a mixed W/A allocation (≤ 1e-3 of the output range)', async () => {
     const config = allocationToConfig(mixedAllocation(units), units);
     const parametric = buildParametricModel(model, units, { ranges, weightBits: widths });
-    const simulation = await ort.InferenceSession.create(parametric.bytes, PARAMETRIC_SESSION_OPTIONS);
-    const exported = exportQuantizedModel(model, units, config, { ranges });
+    const simulation = await createReferenceSession(ortModule, parametric.bytes);
+    const exported = exportQuantizedModel(model, units, config, { ranges, simulation: parametric });
     const result = await verifyExport(ortModule, { session: simulation, feeds: toOrtFeeds(ortModule, parametric.feedsFor(config)) }, exported.bytes, inputs);
     console.info(`${graph} mixed W3–8/A3–8 export vs simulation: ${JSON.stringify(result.perOutput)}`);
     expect(result.perOutput[output].range).toBeGreaterThan(0);
     expect(result.perOutput[output].relativeError).toBeLessThanOrEqual(1e-3);
+    // Under REFERENCE_SESSION_OPTIONS both sessions run the same float operations: equal bit for bit.
+    expect(result.maxAbsError).toBe(0);
     // The quantized model really differs from FP: the comparison is not vacuous.
     const fp = await simulation.run({ ...inputs, ...toOrtFeeds(ortModule, parametric.feedsFor({})) });
     const quantized = await simulation.run({ ...inputs, ...toOrtFeeds(ortModule, parametric.feedsFor(config)) });

@@ -21,11 +21,17 @@ import { DataType, makeTensor } from '../onnx/tensor.ts';
 import { checkConfig, siteParams, sitesOf, type ActivationRanges, type QuantConfig } from './config.ts';
 import { DEFAULT_QUANTIZER, quantizeCode, type QuantizerOptions, type UniformParams } from './quantizers.ts';
 import type { QuantUnit } from './units.ts';
+import type { ParametricModel } from './parametric.ts';
 import { weightTable } from './weight-tables.ts';
 import { foldWeight } from '../onnx/fold.ts';
 
 export interface ExportOptions {
   quantizer?: Partial<QuantizerOptions>;
+  /**
+   * The simulation this export must reproduce: its weight tables are reused (no second MSE search)
+   * and its quantizer options apply. Pass the ParametricModel the configuration was chosen with.
+   */
+  simulation?: Pick<ParametricModel, 'weightBits' | 'weightTables' | 'quantizer'>;
   /** Calibrated ranges (needed when any activation is quantized). */
   ranges?: ActivationRanges;
   log2Tau?: Readonly<Record<string, number>>;
@@ -53,7 +59,8 @@ export interface ExportResult {
 }
 
 export function exportQuantizedModel(model: ModelProto, units: readonly QuantUnit[], config: QuantConfig, options: ExportOptions = {}): ExportResult {
-  const quantizer: QuantizerOptions = { ...DEFAULT_QUANTIZER, ...options.quantizer };
+  const quantizer: QuantizerOptions = { ...DEFAULT_QUANTIZER, ...options.simulation?.quantizer, ...options.quantizer };
+  const simulation = options.simulation;
   checkConfig(config, units, null);
   for (const unit of units) {
     if (config[unit.id]?.ablate) throw new Error(`Unit "${unit.id}" is ablated: ablation is an analysis setting and cannot be exported.`);
@@ -73,12 +80,13 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   const quantizeWeight = (node: NodeProto, unit: QuantUnit, bits: number) => {
     const weight = unit.weight!;
     const folded = foldWeight(index, weight.value, unit.nodeName);
-    const params = weightTable(index, unit, [bits], quantizer).params[0];
+    const table = simulation?.weightTables.get(unit.id);
+    const tableIndex = simulation?.weightBits.indexOf(bits) ?? -1;
+    const params = table && tableIndex >= 0 ? table.params[tableIndex] : weightTable(index, unit, [bits], quantizer).params[0];
     const channels = weight.dims[weight.channelAxis];
     const inner = weight.dims.slice(weight.channelAxis + 1).reduce((x, y) => x * y, 1);
     const shift = quantizer.weightSymmetric ? 0 : 2 ** (bits - 1);
-    const codes = new Int8Array(folded.data.length);
-    for (let i = 0; i < codes.length; i++) codes[i] = quantizeCode(folded.data[i], params[Math.floor(i / inner) % channels]) - shift;
+    const codes = quantizeCodes(folded.data, params, inner, shift);
     const storage = bits <= 4 ? DataType.INT4 : DataType.INT8;
     const base = b.fresh(`${unit.nodeName.replace(/^\//, '').replaceAll('/', '.')}.weight`);
     b.initializers.push(makeTensor(`${base}_quantized`, storage, weight.dims, codes));
@@ -146,6 +154,20 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   const bytes = encodeModelBytes(upgraded);
   sizes.fileBytes = bytes.byteLength;
   return { bytes, sizes, quantizedWeights, quantizedActivations: [...quantizedActivations] };
+}
+
+/** Integer codes of a weight laid out [outer, channels, inner], shifted into signed storage. */
+function quantizeCodes(data: Float32Array, params: readonly UniformParams[], inner: number, shift: number): Int8Array {
+  const codes = new Int8Array(data.length);
+  const channels = params.length;
+  let i = 0;
+  while (i < data.length) {
+    for (let c = 0; c < channels; c++) {
+      const p = params[c];
+      for (let k = 0; k < inner; k++, i++) codes[i] = quantizeCode(data[i], p) - shift;
+    }
+  }
+  return codes;
 }
 
 function makeTensor16(name: string, value: number) {

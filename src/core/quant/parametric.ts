@@ -13,7 +13,7 @@
  */
 import { GraphBuilder } from '../onnx/builder.ts';
 import { defaultOpset, GraphIndex, intAttr } from '../onnx/graph.ts';
-import { REFERENCE_SESSION_OPTIONS } from '../onnx/ort.ts';
+import type { SessionOptions } from '../onnx/ort.ts';
 import { cloneModel, encodeModelBytes, type ModelProto, type NodeProto } from '../onnx/proto.ts';
 import { spliceNodes } from '../onnx/rewrite.ts';
 import { DataType } from '../onnx/tensor.ts';
@@ -54,12 +54,16 @@ export interface ParametricModel {
 }
 
 /**
- * Session options for the parametric model (see REFERENCE_SESSION_OPTIONS): its FP setting is then
- * bit-exact to the original model run with the same options, and its quantized settings to the
- * exported model. Higher levels fuse differently around the gates (last-bit differences, ~1e-6
- * relative). Use the parametric session itself for FP references.
+ * Session options for analysis runs of the parametric model: level 'basic' keeps constant folding
+ * (fast) and, without weight pre-packing, its FP setting is bit-exact to the original model run with
+ * the same options. Higher levels fuse differently around the gates (last-bit differences, ~1e-6
+ * relative). Use the parametric session itself for FP references. To check an export bit for bit,
+ * use REFERENCE_SESSION_OPTIONS for both sessions instead.
  */
-export const PARAMETRIC_SESSION_OPTIONS = REFERENCE_SESSION_OPTIONS;
+export const PARAMETRIC_SESSION_OPTIONS: SessionOptions = {
+  graphOptimizationLevel: 'basic',
+  extra: { session: { disable_prepacking: '1' } },
+};
 
 export const PARAM_INPUTS = {
   weightOn: 'mq_w_on',

@@ -96,9 +96,14 @@ export function log2QuantArray(values: ArrayLike<number>, scale: number, bits: n
   return out;
 }
 
-/** Ratios tried by the MSE search: a coarse sweep, then a fine one around the best coarse ratio. */
+/**
+ * Clip ratios of the MSE search: a coarse sweep 1.0, 0.95, … 0.3 that stops once the error has
+ * grown for two ratios in a row (the error is close to unimodal in the ratio), then a fine sweep
+ * ±0.04 around the best coarse ratio. About 10 evaluations per channel and width instead of 23.
+ */
 const COARSE_RATIOS = Array.from({ length: 15 }, (_, i) => 1 - 0.05 * i);
 const FINE_OFFSETS = [-0.04, -0.03, -0.02, -0.01, 0.01, 0.02, 0.03, 0.04];
+const COARSE_PATIENCE = 2;
 
 /**
  * Σ (x − x̂)² for the grid of the range [min·r, max·r], in plain double arithmetic: it only ranks
@@ -147,8 +152,12 @@ export function channelParams(row: Float32Array, bits: number, options: Pick<Qua
   const qmax = weightGrid(bits, symmetric).qmax;
   let bestRatio = 1;
   let bestError = Infinity;
-  for (let k = 0; k < COARSE_RATIOS.length; k++) {
+  let previous = Infinity;
+  let rising = 0;
+  for (let k = 0; k < COARSE_RATIOS.length && rising < COARSE_PATIENCE; k++) {
     const error = clippedError(row, min, max, COARSE_RATIOS[k], qmax, symmetric);
+    rising = error > previous ? rising + 1 : 0;
+    previous = error;
     if (error < bestError) {
       bestError = error;
       bestRatio = COARSE_RATIOS[k];

@@ -20,6 +20,7 @@ export interface VerifyResult {
 }
 
 export interface Simulation {
+  /** The parametric model's session, created with REFERENCE_SESSION_OPTIONS for an exact check. */
   session: OrtSession;
   /** Configuration feeds (ParametricModel.feedsFor(config) wrapped as ORT tensors). */
   feeds: OrtFeeds;
@@ -27,7 +28,8 @@ export interface Simulation {
 
 /**
  * Compares the exported model against the simulation on `inputs` (the model's own inputs).
- * The exported session uses REFERENCE_SESSION_OPTIONS unless `sessionOptions` is given.
+ * The exported session uses REFERENCE_SESSION_OPTIONS unless `sessionOptions` is given (pass {} to
+ * measure what a deployment with onnxruntime's defaults sees).
  */
 export async function verifyExport(
   ort: OrtModule,
@@ -66,4 +68,9 @@ export async function verifyExport(
   } finally {
     await exported.release();
   }
+}
+
+/** The simulation session verifyExport expects: the parametric model under REFERENCE_SESSION_OPTIONS. */
+export function createReferenceSession(ort: OrtModule, parametricBytes: Uint8Array): Promise<OrtSession> {
+  return ort.InferenceSession.create(parametricBytes, REFERENCE_SESSION_OPTIONS);
 }
