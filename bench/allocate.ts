@@ -6,7 +6,7 @@
  *
  *   npm run bench:allocate                       # L ∈ {50,100,200,400}, K ∈ {3,5,6}, 2 seeds × 2 objectives
  *   npm run bench:allocate -- --units 200 --widths 5 --seeds 4 --time-limit 20 --repeats 5
- *   npm run bench:allocate -- --ablation         # exact path with and without Lagrangian fixing / cutoff row
+ *   npm run bench:allocate -- --ablation         # exact path with and without wider search / fixing / cutoff row
  */
 import GLPK from 'glpk.js/node';
 import { compileChain } from '../src/core/allocate/chain';
@@ -145,10 +145,11 @@ async function main(): Promise<void> {
 /** The same instances through the exact path with its seeding switched off piece by piece. */
 async function ablation(glpk: GlpkSolver): Promise<void> {
   const variants: [string, ExactOptions][] = [
-    ['fixing + cutoff (default)', {}],
-    ['fixing only', { cutoffRow: false }],
-    ['cutoff only', { fixVariables: false }],
-    ['plain flow MILP', { fixVariables: false, cutoffRow: false }],
+    ['wider search + fixing + cutoff (default)', {}],
+    ['fixing + cutoff', { intensify: false }],
+    ['fixing only', { intensify: false, cutoffRow: false }],
+    ['cutoff only', { intensify: false, fixVariables: false }],
+    ['plain flow MILP', { intensify: false, fixVariables: false, cutoffRow: false }],
   ];
   const sizes = unitCounts.filter((l) => l <= 200);
   console.log(`exact-path ablation: K=5, b̄ ∈ {${averages}}, ${seeds} seeds × ${modes.length} objectives, time limit ${timeLimitS} s`);
