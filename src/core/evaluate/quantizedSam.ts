@@ -1,0 +1,115 @@
+/**
+ * A SAM whose encoder and decoder run as parametric fake-quant sessions (quant/parametric.ts, DESIGN.md
+ * "One compiled session, many configurations"): full precision, a uniform baseline and any mixed
+ * allocation are the same two sessions fed differently. Weights and activations are quantized with the
+ * calibrated ranges and log2 τ of the analysis (analysis/analysisModel.ts CalibrationFacts).
+ */
+import type { CalibrationFacts, PreparedSam } from '../analysis/analysisModel';
+import { toOrtFeeds, type OrtFeeds, type OrtModule, type OrtSession, type SessionOptions } from '../onnx/ort';
+import { encodeModelBytes, type ModelProto } from '../onnx/proto';
+import { allocationToConfig, type Allocation, type QuantConfig } from '../quant/config';
+import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS, type ParametricModel } from '../quant/parametric';
+import type { GraphKind, QuantUnit } from '../quant/units';
+
+/** The parametric graphs of both SAM parts (null: the part has no quantizable unit and runs as is). */
+export interface SamParametric {
+  encoder: ParametricModel | null;
+  decoder: ParametricModel | null;
+  /** Widths the sessions can select for weights. */
+  weightBits: number[];
+  facts: CalibrationFacts;
+}
+
+/** Units an allocation may set: the analysed (probed) units, by graph. */
+export function unitsOfGraph(sam: PreparedSam, graph: GraphKind): QuantUnit[] {
+  return sam.probedUnits.filter((unit) => unit.graph === graph);
+}
+
+/** Widths an allocation uses (null and missing entries are full precision). */
+export function allocationWidths(allocation: Allocation | null): number[] {
+  if (!allocation) return [];
+  const widths = new Set<number>();
+  for (const bits of Object.values(allocation)) if (typeof bits === 'number') widths.add(bits);
+  return [...widths].sort((a, b) => a - b);
+}
+
+/** Builds both parametric graphs able to select every width in `weightBits`. */
+export function buildSamParametric(sam: PreparedSam, facts: CalibrationFacts, weightBits: readonly number[]): SamParametric {
+  const widths = [...new Set(weightBits)].sort((a, b) => a - b);
+  if (widths.length === 0) throw new Error('At least one candidate width is needed to quantize.');
+  const options = { weightBits: widths, ranges: facts.ranges, log2Tau: facts.log2Tau };
+  const build = (model: ModelProto, graph: GraphKind) => {
+    const units = unitsOfGraph(sam, graph);
+    return units.length > 0 ? buildParametricModel(model, units, options) : null;
+  };
+  return { encoder: build(sam.encoder, 'encoder'), decoder: build(sam.decoder, 'decoder'), weightBits: widths, facts };
+}
+
+/** True when the parametric graphs can run every width of the allocation. */
+export function supportsAllocation(parametric: SamParametric, allocation: Allocation | null): boolean {
+  return allocationWidths(allocation).every((bits) => parametric.weightBits.includes(bits));
+}
+
+/** One graph's configuration of an allocation; null allocation means full precision. */
+export function graphConfig(sam: PreparedSam, graph: GraphKind, allocation: Allocation | null): QuantConfig {
+  return allocation ? allocationToConfig(allocation, unitsOfGraph(sam, graph)) : {};
+}
+
+function only(feeds: OrtFeeds, session: OrtSession): OrtFeeds {
+  return Object.fromEntries(session.inputNames.filter((name) => feeds[name]).map((name) => [name, feeds[name]]));
+}
+
+/** The sessions of a SamParametric: `embed` and `decode` take an allocation (null: full precision). */
+export class QuantizedSam {
+  private constructor(
+    readonly ort: OrtModule,
+    readonly sam: PreparedSam,
+    readonly parametric: SamParametric,
+    private readonly encoder: OrtSession,
+    private readonly decoder: OrtSession,
+  ) {}
+
+  /**
+   * Opens both sessions. Default options are PARAMETRIC_SESSION_OPTIONS (fast, FP bit-exact to the
+   * original graph); pass REFERENCE_SESSION_OPTIONS to compare with an exported file (quant/verify.ts).
+   */
+  static async create(ort: OrtModule, sam: PreparedSam, parametric: SamParametric, sessionOptions: SessionOptions = {}): Promise<QuantizedSam> {
+    const options = { ...PARAMETRIC_SESSION_OPTIONS, ...sessionOptions };
+    const open = (part: ParametricModel | null, model: ModelProto) => ort.InferenceSession.create(part ? part.bytes : encodeModelBytes(model), options);
+    const encoder = await open(parametric.encoder, sam.encoder);
+    try {
+      const decoder = await open(parametric.decoder, sam.decoder);
+      return new QuantizedSam(ort, sam, parametric, encoder, decoder);
+    } catch (error) {
+      await encoder.release();
+      throw error;
+    }
+  }
+
+  /** The configuration feeds of one graph (every gate input is fed, full precision included). */
+  configFeeds(graph: GraphKind, allocation: Allocation | null): OrtFeeds {
+    const part = graph === 'encoder' ? this.parametric.encoder : this.parametric.decoder;
+    if (!part) return {};
+    if (!supportsAllocation(this.parametric, allocation)) {
+      throw new Error(`The allocation uses widths [${allocationWidths(allocation).join(', ')}] but the quantized sessions were built for [${this.parametric.weightBits.join(', ')}].`);
+    }
+    return toOrtFeeds(this.ort, part.feedsFor(graphConfig(this.sam, graph, allocation)));
+  }
+
+  /** The encoder outputs the decoder reads (image embeddings), with the allocation's encoder units quantized. */
+  async embed(imageFeeds: OrtFeeds, allocation: Allocation | null): Promise<OrtFeeds> {
+    const names = [...this.sam.adapter.embeddingNames];
+    const results = await this.encoder.run(only({ ...imageFeeds, ...this.configFeeds('encoder', allocation) }, this.encoder), names);
+    return Object.fromEntries(names.map((name) => [name, results[name]]));
+  }
+
+  /** Every decoder output for these prompts, with the allocation's decoder units quantized. */
+  async decode(embeddings: OrtFeeds, promptFeeds: OrtFeeds, allocation: Allocation | null): Promise<OrtFeeds> {
+    return this.decoder.run(only({ ...promptFeeds, ...embeddings, ...this.configFeeds('decoder', allocation) }, this.decoder));
+  }
+
+  async release(): Promise<void> {
+    await this.encoder.release();
+    await this.decoder.release();
+  }
+}

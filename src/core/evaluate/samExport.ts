@@ -1,0 +1,55 @@
+/**
+ * The deployable files of an allocation: encoder and decoder each through the export pass
+ * (quant/export.ts, DESIGN.md "One compiled session, many configurations"), with the simulation's
+ * weight tables, calibrated ranges and log2 τ, so the files reproduce the fake-quant preview.
+ */
+import type { PreparedSam } from '../analysis/analysisModel';
+import { encodeModelBytes } from '../onnx/proto';
+import type { Allocation } from '../quant/config';
+import { exportQuantizedModel, type ExportSizes } from '../quant/export';
+import type { GraphKind } from '../quant/units';
+import { graphConfig, supportsAllocation, unitsOfGraph, type SamParametric } from './quantizedSam';
+
+export interface ExportedPart {
+  graph: GraphKind;
+  bytes: Uint8Array;
+  sizes: ExportSizes;
+  /** Size of the original (full-precision) file. */
+  fpFileBytes: number;
+  quantizedWeights: string[];
+  quantizedActivations: string[];
+}
+
+export interface ExportedSam {
+  encoder: ExportedPart;
+  decoder: ExportedPart;
+}
+
+export function exportQuantizedSam(
+  sam: PreparedSam,
+  parametric: SamParametric,
+  allocation: Allocation,
+  fpFileBytes: { encoder: number; decoder: number },
+): ExportedSam {
+  if (!supportsAllocation(parametric, allocation)) {
+    throw new Error(`The allocation uses widths outside the quantized sessions' [${parametric.weightBits.join(', ')}]; evaluate it once before exporting.`);
+  }
+  const part = (graph: GraphKind): ExportedPart => {
+    const model = graph === 'encoder' ? sam.encoder : sam.decoder;
+    const simulation = graph === 'encoder' ? parametric.encoder : parametric.decoder;
+    const units = unitsOfGraph(sam, graph);
+    if (!simulation || units.length === 0) {
+      // Nothing to quantize in this part: it ships as it came.
+      const bytes = encodeModelBytes(model);
+      const sizes = { fileBytes: bytes.byteLength, idealWeightBytes: 0, storedWeightBytes: 0, scaleBytes: 0, fp32WeightBytes: 0 };
+      return { graph, bytes, sizes, fpFileBytes: fpFileBytes[graph], quantizedWeights: [], quantizedActivations: [] };
+    }
+    const result = exportQuantizedModel(model, units, graphConfig(sam, graph, allocation), {
+      simulation,
+      ranges: parametric.facts.ranges,
+      log2Tau: parametric.facts.log2Tau,
+    });
+    return { graph, ...result, fpFileBytes: fpFileBytes[graph] };
+  };
+  return { encoder: part('encoder'), decoder: part('decoder') };
+}
