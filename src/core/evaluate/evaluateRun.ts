@@ -13,7 +13,7 @@ import type { EvaluationItem } from './evaluationItems';
 import type { EvaluationPlan } from './evaluationPlans';
 import { maskAgreement, meanIoU } from './maskAgreement';
 import { promptMasks } from './promptMasks';
-import type { QuantizedSam } from './quantizedSam';
+import type { SamRunner } from './quantizedSam';
 
 export interface PlanScore {
   id: EvaluationPlan['id'];
@@ -49,7 +49,7 @@ export interface EvaluationRunOptions {
 }
 
 export async function evaluatePlans(
-  runner: QuantizedSam,
+  runner: SamRunner,
   items: readonly EvaluationItem[],
   plans: readonly EvaluationPlan[],
   options: EvaluationRunOptions = {},

@@ -10,7 +10,7 @@ import type { Allocation } from '../quant/config';
 import { matchPromptedObject, type TruthMatch, type TruthObject } from '../sam/promptedObject';
 import type { OutputTensor } from '../sam/samAdapter';
 import type { Prompts } from '../sam/types';
-import { graphConfig, type QuantizedSam } from './quantizedSam';
+import { graphConfig, type SamRunner } from './quantizedSam';
 import { maskAgreement, type MaskAgreement } from './maskAgreement';
 
 export interface PreviewMask {
@@ -37,13 +37,13 @@ export class MaskPreviewer {
   private readonly embeddings = new Map<string, Promise<OrtFeeds>>();
 
   constructor(
-    readonly runner: QuantizedSam,
+    readonly runner: SamRunner,
     private readonly now: () => number = () => Date.now(),
   ) {}
 
   private embed(imageKey: string, image: RgbaImage, allocation: Allocation | null, count: () => void): Promise<OrtFeeds> {
     // Only the encoder's quantized units change the embedding (FP and an all-null allocation share one).
-    const quantized = Object.entries(graphConfig(this.runner.sam, 'encoder', allocation)).filter(([, setting]) => setting.aBits !== null || setting.wBits !== null);
+    const quantized = Object.entries(graphConfig(this.runner.sam, 'encoder', allocation)).filter(([, setting]) => setting && (setting.aBits !== null || setting.wBits !== null));
     const key = `${imageKey}|${JSON.stringify(quantized)}`;
     let cached = this.embeddings.get(key);
     if (cached) {

@@ -59,8 +59,17 @@ function only(feeds: OrtFeeds, session: OrtSession): OrtFeeds {
   return Object.fromEntries(session.inputNames.filter((name) => feeds[name]).map((name) => [name, feeds[name]]));
 }
 
+/** What evaluation, preview and verification run on (a worker may wrap a QuantizedSam to queue its runs). */
+export interface SamRunner {
+  readonly ort: OrtModule;
+  readonly sam: PreparedSam;
+  readonly parametric: SamParametric;
+  embed(imageFeeds: OrtFeeds, allocation: Allocation | null): Promise<OrtFeeds>;
+  decode(embeddings: OrtFeeds, promptFeeds: OrtFeeds, allocation: Allocation | null): Promise<OrtFeeds>;
+}
+
 /** The sessions of a SamParametric: `embed` and `decode` take an allocation (null: full precision). */
-export class QuantizedSam {
+export class QuantizedSam implements SamRunner {
   private constructor(
     readonly ort: OrtModule,
     readonly sam: PreparedSam,

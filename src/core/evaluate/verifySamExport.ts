@@ -12,7 +12,7 @@ import type { RgbaImage } from '../image/rgbaImage';
 import { REFERENCE_SESSION_OPTIONS, toOrtFeeds, type OrtFeeds, type OrtSession, type SessionOptions } from '../onnx/ort';
 import type { Allocation } from '../quant/config';
 import type { OutputComparison } from '../quant/verify';
-import type { QuantizedSam } from './quantizedSam';
+import type { SamRunner } from './quantizedSam';
 
 export interface SamVerification {
   /** Exported vs simulated encoder outputs (image embeddings) on the image. */
@@ -53,7 +53,7 @@ function only(feeds: OrtFeeds, session: OrtSession): OrtFeeds {
 }
 
 export async function verifySamExport(
-  simulation: QuantizedSam,
+  simulation: SamRunner,
   exported: { encoder: Uint8Array; decoder: Uint8Array },
   allocation: Allocation,
   sample: { image: RgbaImage; prompts: readonly CalibrationPrompt[] },
