@@ -184,6 +184,7 @@ def write_model_json(model, out_dir: str, meta: dict) -> None:
             "steps": meta.get("steps"),
             "device": meta.get("device"),
             "trainSeconds": meta.get("seconds"),
+            "stages": meta.get("stages"),
             "date": meta.get("date") or datetime.date.today().isoformat(),
             "torchExport": torch.__version__,
         },
