@@ -76,6 +76,17 @@ describe.each([
     await simulation.release();
   }, 120_000);
 
+  it('also reproduces the simulation with every unit quantized, excluded ones included (Gemm, ConvTranspose, K = 2 MatMul)', async () => {
+    const allocation = Object.fromEntries(units.map((u, i) => [u.id, widths[(i + 2) % widths.length]]));
+    const config = allocationToConfig(allocation, units);
+    const parametric = buildParametricModel(model, units, { ranges, weightBits: widths, quantizer: { weightRange: 'minmax', weightSymmetric: true } });
+    const simulation = await createReferenceSession(ortModule, parametric.bytes);
+    const exported = exportQuantizedModel(model, units, config, { ranges, simulation: parametric });
+    const result = await verifyExport(ortModule, { session: simulation, feeds: toOrtFeeds(ortModule, parametric.feedsFor(config)) }, exported.bytes, inputs);
+    expect(result.maxAbsError).toBe(0);
+    await simulation.release();
+  }, 120_000);
+
   it('writes opset 21 with INT4 weights for widths ≤ 4 and INT8 above, sized Σ params·container', () => {
     const allocation = mixedAllocation(units);
     const exported = exportQuantizedModel(model, units, allocationToConfig(allocation, units), { ranges });
