@@ -1,13 +1,17 @@
 import { create } from 'zustand';
 import { createAnalysisSlice, type AnalysisSlice } from './analysisSlice';
 import { createBackendSlice, type BackendSlice } from './backendSlice';
+import { createBudgetSlice, type BudgetSlice } from './budgetSlice';
 import { createImagesSlice, type ImagesSlice } from './imagesSlice';
 import { createModelSlice, type ModelSlice } from './modelSlice';
 import { createPreviewSlice, type PreviewSlice } from './previewSlice';
+import { createPreviewQuantSlice, type PreviewQuantSlice } from './previewQuantSlice';
+import { createEvaluateSlice, type EvaluateSlice } from './evaluateSlice';
+import { createExportSlice, type ExportSlice } from './exportSlice';
 import { createToastsSlice, type ToastsSlice } from './toastsSlice';
 
 /** The studio's state: one slice per concern (zustand's slices pattern). Add a slice here and to the type. */
-export type StudioState = BackendSlice & ModelSlice & ImagesSlice & PreviewSlice & ToastsSlice & AnalysisSlice;
+export type StudioState = BackendSlice & ModelSlice & ImagesSlice & PreviewSlice & ToastsSlice & AnalysisSlice & BudgetSlice & PreviewQuantSlice & EvaluateSlice & ExportSlice;
 
 export const useStudio = create<StudioState>()((...args) => ({
   ...createBackendSlice(...args),
@@ -16,4 +20,8 @@ export const useStudio = create<StudioState>()((...args) => ({
   ...createPreviewSlice(...args),
   ...createToastsSlice(...args),
   ...createAnalysisSlice(...args),
+  ...createBudgetSlice(...args),
+  ...createPreviewQuantSlice(...args),
+  ...createEvaluateSlice(...args),
+  ...createExportSlice(...args),
 }));
