@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 /**
  * The budget slice against the real solvers (core instant path and glpk.js, in-process instead of in workers),
  * with optima checked by a plain enumeration written here.
