@@ -3,11 +3,14 @@ import { startStudio } from '../state/startup';
 import { AnalysisPanel } from './AnalysisPanel';
 import { AnalysisView } from './analysis/AnalysisView';
 import { DropOverlay } from './DropOverlay';
+import { ExportView } from './export/ExportView';
 import { FilePickers } from './FilePickers';
 import { Header } from './Header';
 import { ImageStage } from './ImageStage';
 import { ImageStrip } from './ImageStrip';
 import { ModelCard } from './ModelCard';
+import { EvaluateView } from './preview/EvaluateView';
+import { QuantPreviewView } from './preview/QuantPreviewView';
 import { StageToolbar } from './StageToolbar';
 import { StatusLine } from './StatusLine';
 import { Toasts } from './Toasts';
@@ -33,6 +36,9 @@ export function App() {
         </section>
         <AnalysisPanel>
           <AnalysisView />
+          <QuantPreviewView />
+          <EvaluateView />
+          <ExportView />
         </AnalysisPanel>
       </main>
       <DropOverlay />

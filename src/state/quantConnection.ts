@@ -1,0 +1,144 @@
+/**
+ * The one quantization worker (preview, evaluation, export) and what it holds: the model it was given and
+ * the parametric sessions prepared for the current analysis. A handle, not state: kept out of the store.
+ * Every caller goes through preparedQuantWorker, which sends only what changed since the last call.
+ */
+import * as Comlink from 'comlink';
+import type { AnalysisImage } from '../core/analysis/analysisEngine';
+import type { EvaluationSource } from '../core/evaluate/evaluationItems';
+import type { Progress } from '../core/progress';
+import { DEFAULT_WEIGHT_BITS } from '../core/quant/parametric';
+import { startQuantWorker, type QuantClient } from '../workers/quantClient';
+import { bitmapPixels } from './imageFiles';
+import type { ModelPartCard } from './modelSlice';
+import { promptsOf } from './previewSlice';
+import type { StudioState } from './store';
+
+let client: QuantClient | null = null;
+let clientKey: string | null = null;
+let backendDescription = '';
+let modelSent: { encoder: ModelPartCard; decoder: ModelPartCard } | null = null;
+let preparedKey: string | null = null;
+let pending: { key: string; work: Promise<PreparedWorker> } | null = null;
+const imagesSent = new Set<string>();
+
+export interface PreparedWorker {
+  api: QuantClient['api'];
+  /** The backend the worker runs on, in words. */
+  backend: string;
+  /** True (once) when this image's pixels must go with the next preview request. */
+  needsImage(imageId: string): boolean;
+}
+
+/** The first `count` images with what the analysis calibrates on: known boxes, else the user's clicks. */
+export function calibrationImages(state: StudioState, count: number): AnalysisImage[] {
+  return state.images.slice(0, count).map((image) => {
+    const clicks = promptsOf(state, image.id).points;
+    return {
+      name: image.name,
+      image: bitmapPixels(image.bitmap),
+      boxes: image.truth?.map((object) => object.box),
+      clicks: clicks.length > 0 ? [...clicks] : undefined,
+    };
+  });
+}
+
+/** The same images with their true objects' masks, for mIoU against ground truth. */
+export function evaluationSources(state: StudioState, count: number): EvaluationSource[] {
+  return state.images.slice(0, count).map((image) => {
+    const clicks = promptsOf(state, image.id).points;
+    return {
+      name: image.name,
+      image: bitmapPixels(image.bitmap),
+      truth: image.truth?.map((object) => ({ mask: object.mask, box: object.box })) ?? null,
+      clicks: clicks.length > 0 ? [...clicks] : undefined,
+    };
+  });
+}
+
+async function worker(state: StudioState): Promise<QuantClient> {
+  const { request, threads } = state.backendSettings;
+  const key = `${request}/${threads ?? 'auto'}`;
+  // Backend and thread count are fixed per worker (onnxruntime-web reads numThreads once).
+  if (client && clientKey !== key) {
+    client.terminate();
+    client = null;
+  }
+  if (!client) {
+    client = startQuantWorker();
+    clientKey = key;
+    modelSent = null;
+    preparedKey = null;
+    imagesSent.clear();
+    try {
+      backendDescription = (await client.api.init(request, threads)).description;
+    } catch (error) {
+      client.terminate();
+      client = null;
+      throw error;
+    }
+  }
+  return client;
+}
+
+/**
+ * The worker with the current model and the quantized sessions for the current analysis, preparing what is
+ * missing (a new model is sent; calibration is read from the analysis' store, or measured when absent).
+ */
+export function preparedQuantWorker(state: StudioState, onProgress?: (progress: Progress) => void): Promise<PreparedWorker> {
+  const results = state.analysisResults;
+  const { encoderPart, decoderPart } = state;
+  if (!encoderPart || !decoderPart || state.modelStatus !== 'ready') return Promise.reject(new Error('Load a SAM encoder and decoder first.'));
+  if (!results?.complete) return Promise.reject(new Error('Run Analyze first: the quantized model uses its calibration.'));
+  const key = JSON.stringify([state.backendSettings, encoderPart.fileName, encoderPart.sizeBytes, decoderPart.fileName, decoderPart.sizeBytes, results.runKey]);
+  if (pending?.key === key) return pending.work;
+  const previous = pending?.work.catch(() => undefined);
+  const work = (async (): Promise<PreparedWorker> => {
+    await previous;
+    const quant = await worker(state);
+    if (modelSent?.encoder !== encoderPart || modelSent?.decoder !== decoderPart) {
+      const [encoder, decoder] = await Promise.all([encoderPart.source.arrayBuffer(), decoderPart.source.arrayBuffer()]);
+      await quant.api.setModel(Comlink.transfer({ encoder, decoder, config: state.modelConfig }, [encoder, decoder]));
+      modelSent = { encoder: encoderPart, decoder: decoderPart };
+      preparedKey = null;
+      imagesSent.clear();
+    }
+    if (preparedKey !== results.runKey) {
+      const images = calibrationImages(state, results.settings.imageCount);
+      await quant.api.prepare(
+        Comlink.transfer(
+          {
+            runKey: results.runKey,
+            images,
+            promptsPerImage: results.settings.promptsPerImage,
+            gridSize: results.settings.gridSize,
+            // Every width a candidate list, lock or uniform baseline can ask for (2..8): one build serves all.
+            weightBits: [...DEFAULT_WEIGHT_BITS],
+          },
+          images.map((entry) => entry.image.data.buffer as ArrayBuffer),
+        ),
+        onProgress ? Comlink.proxy(onProgress) : undefined,
+      );
+      preparedKey = results.runKey;
+    }
+    return {
+      api: quant.api,
+      backend: backendDescription,
+      needsImage: (imageId) => {
+        if (imagesSent.has(imageId)) return false;
+        imagesSent.add(imageId);
+        return true;
+      },
+    };
+  })();
+  pending = { key, work };
+  work.catch(() => {
+    if (pending?.work === work) pending = null;
+  });
+  return work;
+}
+
+/** Stops a running evaluation or export. */
+export function cancelQuantWork(): void {
+  void client?.api.cancel();
+}

@@ -1,0 +1,113 @@
+import { useEffect, useRef } from 'react';
+import { selectAllocation } from '../../state/budgetSlice';
+import { allocationKeyOf } from '../../state/evaluateSlice';
+import type { ExportedFile } from '../../state/exportSlice';
+import { useStudio } from '../../state/store';
+import { formatBytes, formatMs } from '../format';
+import { QuantProgress } from '../preview/QuantProgress';
+import { downloadBlob } from './download';
+import '../preview/preview.css';
+
+/** The check passes when the largest |Δ| of the mask logits is at most this fraction of their range. */
+export const VERIFY_TOLERANCE = 1e-3;
+
+function SizeRow({ part, file }: { part: string; file: ExportedFile }) {
+  const ratio = file.sizes.fileBytes > 0 ? file.fpFileBytes / file.sizes.fileBytes : 0;
+  return (
+    <tr data-part={part} data-file-bytes={file.sizes.fileBytes} data-fp-bytes={file.fpFileBytes}>
+      <td>{part}</td>
+      <td className="number">{formatBytes(file.fpFileBytes)}</td>
+      <td className="number">{formatBytes(file.sizes.fileBytes)}</td>
+      <td className="number">{ratio > 0 ? `×${ratio.toFixed(1)} smaller` : '—'}</td>
+    </tr>
+  );
+}
+
+/** Download quantized model: export, verify against the simulation, show sizes, save both files. */
+export function ExportView() {
+  const status = useStudio((state) => state.exportStatus);
+  const progress = useStudio((state) => state.exportProgress);
+  const exported = useStudio((state) => state.exported);
+  const error = useStudio((state) => state.exportError);
+  const allocation = useStudio(selectAllocation);
+  const exportModel = useStudio((state) => state.exportQuantizedModel);
+  const cancel = useStudio((state) => state.cancelExport);
+  const busy = status === 'running' || status === 'cancelling';
+
+  // A new export downloads its two files once; the links below save them again.
+  const downloadedSerial = useRef(0);
+  useEffect(() => {
+    if (!exported || downloadedSerial.current === exported.serial) return;
+    downloadedSerial.current = exported.serial;
+    downloadBlob(exported.encoder.blob, exported.encoder.fileName);
+    downloadBlob(exported.decoder.blob, exported.decoder.fileName);
+  }, [exported]);
+
+  const verification = exported?.verification;
+  const relative = verification ? verification.endToEnd.relativeError : null;
+  const verified = relative !== null && relative <= VERIFY_TOLERANCE;
+  const stale = exported !== null && allocation !== null && exported.allocationKey !== allocationKeyOf(allocation.widthByUnit);
+  return (
+    <section
+      className="card export-view"
+      aria-label="Export"
+      data-testid="export-view"
+      data-status={status}
+      data-max-abs-error={verification?.endToEnd.maxAbsError ?? ''}
+      data-logit-range={verification?.endToEnd.range ?? ''}
+      data-relative-error={relative ?? ''}
+      data-prompts={verification?.prompts ?? ''}
+    >
+      <div className="card-title">
+        <h2>Export</h2>
+        {status === 'cancelled' && <span className="status">Cancelled</span>}
+      </div>
+      <div className="quant-actions">
+        <button type="button" onClick={() => void exportModel()} disabled={busy || !allocation} title={allocation ? 'Quantized encoder and decoder (.onnx), checked against the preview' : 'Set a budget first'}>
+          Download quantized model
+        </button>
+        <button type="button" onClick={cancel} disabled={status !== 'running'}>
+          Cancel
+        </button>
+      </div>
+      {busy && progress && <QuantProgress progress={progress} label="Export progress" testId="export-progress" />}
+      {error && <p className="quant-error">{error}</p>}
+      {exported && verification && (
+        <>
+          <p className={verified ? 'verified' : 'not-verified'} data-testid="export-verification">
+            {verified ? 'Verified' : 'Differs from the preview'}: max |Δ| = {verification.endToEnd.maxAbsError.toExponential(1)} on {verification.prompts} prompts
+          </p>
+          <p className="muted quant-note">
+            Mask logits (range {verification.endToEnd.range.toFixed(2)}) of the exported files vs the simulation on {exported.checkImage}; encoder embeddings max |Δ| ={' '}
+            {verification.encoder.maxAbsError.toExponential(1)} · {exported.backend} · {formatMs(exported.elapsedMs)}
+          </p>
+          <table className="quant-table" data-testid="export-sizes">
+            <thead>
+              <tr>
+                <th>File</th>
+                <th className="number">FP32</th>
+                <th className="number">Quantized</th>
+                <th className="number" />
+              </tr>
+            </thead>
+            <tbody>
+              <SizeRow part="Encoder" file={exported.encoder} />
+              <SizeRow part="Decoder" file={exported.decoder} />
+            </tbody>
+          </table>
+          <div className="download-links">
+            {[exported.encoder, exported.decoder].map((file) => (
+              <a key={file.fileName} href="#" onClick={(event) => {
+                  event.preventDefault();
+                  downloadBlob(file.blob, file.fileName);
+                }}>
+                Save {file.fileName} ({formatBytes(file.sizes.fileBytes)})
+              </a>
+            ))}
+          </div>
+          {stale && <p className="quant-stale">The allocation changed since: download again to export it.</p>}
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,313 @@
+/// <reference lib="webworker" />
+/**
+ * Runs the quantized SAM for preview, evaluation and export, off the main thread. Thin on purpose: the
+ * work is core/evaluate (parametric sessions, mIoU, export, verification); this file owns the
+ * onnxruntime-web sessions, queues their runs one at a time (interleaving a preview between the
+ * forwards of an evaluation) and reuses the analysis' stored calibration (IndexedDB) when it has one.
+ */
+import * as Comlink from 'comlink';
+import type * as OrtWeb from 'onnxruntime-web';
+import type { AnalysisImage } from '../core/analysis/analysisEngine';
+import { calibrate, prepareSam, type CalibrationFacts, type PreparedSam } from '../core/analysis/analysisModel';
+import { calibrationPrompts } from '../core/analysis/calibrationPrompts';
+import { evaluatePlans, type EvaluationProgress, type EvaluationResult } from '../core/evaluate/evaluateRun';
+import { evaluationItems, type EvaluationSource } from '../core/evaluate/evaluationItems';
+import type { EvaluationPlan } from '../core/evaluate/evaluationPlans';
+import { MaskPreviewer, type MaskPreviewResult } from '../core/evaluate/maskPreview';
+import { allocationWidths, buildSamParametric, QuantizedSam, type SamParametric, type SamRunner } from '../core/evaluate/quantizedSam';
+import { exportQuantizedSam, type ExportedPart } from '../core/evaluate/samExport';
+import { verifySamExport, type SamVerification } from '../core/evaluate/verifySamExport';
+import type { RgbaImage } from '../core/image/rgbaImage';
+import { REFERENCE_SESSION_OPTIONS, type OrtModule, type SessionOptions } from '../core/onnx/ort';
+import { CancelledError, type Progress } from '../core/progress';
+import type { Allocation } from '../core/quant/config';
+import { chooseBackend, describeBackendChoice, type BackendChoice, type BackendRequest, type GpuAdapterFacts } from '../core/sam/backendChoice';
+import type { TruthObject } from '../core/sam/promptedObject';
+import type { SamModelConfig } from '../core/sam/samAdapter';
+import type { Prompts } from '../core/sam/types';
+import { IdbAnalysisStore } from './analysisIdbStore';
+
+export interface QuantBackend {
+  choice: BackendChoice;
+  description: string;
+}
+
+export interface QuantModelRequest {
+  encoder: ArrayBuffer;
+  decoder: ArrayBuffer;
+  config: SamModelConfig;
+}
+
+export interface QuantPrepareRequest {
+  /** The analysis run whose stored calibration (ranges, log2 τ) is reused; null calibrates afresh. */
+  runKey: string | null;
+  /** Calibration images, used when nothing is stored. */
+  images: AnalysisImage[];
+  promptsPerImage: number;
+  gridSize: number;
+  /** Widths the sessions must be able to select (candidates, uniform baselines, the allocation's). */
+  weightBits: number[];
+}
+
+export interface QuantPrepared {
+  /** Where the activation ranges came from. */
+  calibration: 'analysis' | 'calibrated';
+  weightBits: number[];
+  elapsedMs: number;
+}
+
+export interface QuantPreviewRequest {
+  imageId: string;
+  /** Pixels, sent once per image (the worker keeps them). */
+  image: RgbaImage | null;
+  prompts: Prompts;
+  allocation: Allocation;
+  truth: TruthObject[] | null;
+}
+
+export interface QuantExportRequest {
+  allocation: Allocation;
+  /** Image and prompts the exported files are checked on. */
+  check: EvaluationSource;
+  promptsPerImage: number;
+  gridSize: number;
+}
+
+export interface QuantExportResult {
+  encoder: ExportedPart;
+  decoder: ExportedPart;
+  verification: SamVerification;
+  backend: string;
+  elapsedMs: number;
+}
+
+let ort: typeof OrtWeb | null = null;
+let backend: BackendChoice | null = null;
+let sam: PreparedSam | null = null;
+let fpFileBytes = { encoder: 0, decoder: 0 };
+let prepared: { key: string; parametric: SamParametric; runner: QuantizedSam; previewer: MaskPreviewer } | null = null;
+let preparing: Promise<QuantPrepared> | null = null;
+const images = new Map<string, RgbaImage>();
+let cancelRequested = false;
+const store = new IdbAnalysisStore();
+
+/** Minimal WebGPU typing: TypeScript's DOM library does not declare navigator.gpu yet. */
+interface GpuLike {
+  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null>;
+}
+
+async function gpuAdapterFacts(): Promise<GpuAdapterFacts | null> {
+  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
+  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
+  if (!adapter) return null;
+  const info = adapter.info ?? {};
+  return {
+    isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    description: info.description ?? '',
+  };
+}
+
+/** A macrotask turn without setTimeout's 4 ms clamp, so a cancel message is received between forwards. */
+const channel = new MessageChannel();
+const waiting: (() => void)[] = [];
+channel.port1.onmessage = () => waiting.shift()?.();
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    channel.port2.postMessage(null);
+  });
+}
+
+// onnxruntime-web sessions must not run concurrently: every run goes through this queue, one at a time.
+let queue: Promise<unknown> = Promise.resolve();
+function serially<T>(work: () => Promise<T>): Promise<T> {
+  const next = queue.then(work, work);
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+/** The prepared sessions with every run queued, so a preview slips in between an evaluation's forwards. */
+function queuedRunner(runner: SamRunner): SamRunner {
+  return {
+    ort: runner.ort,
+    sam: runner.sam,
+    parametric: runner.parametric,
+    embed: (image, allocation) => serially(() => runner.embed(image, allocation)),
+    decode: (embeddings, prompts, allocation) => serially(() => runner.decode(embeddings, prompts, allocation)),
+  };
+}
+
+function runtime(): { ort: OrtModule; options: SessionOptions; description: string } {
+  if (!ort || !backend) throw new Error('The quantization worker was not started: call init first.');
+  return { ort: ort as unknown as OrtModule, options: { executionProviders: [backend.backend] }, description: describeBackendChoice(backend) };
+}
+
+function requireSam(): PreparedSam {
+  if (!sam) throw new Error('No model was given to the quantization worker.');
+  return sam;
+}
+
+function requirePrepared() {
+  if (!prepared) throw new Error('The quantized model is not prepared yet: run an analysis first.');
+  return prepared;
+}
+
+async function releasePrepared(): Promise<void> {
+  const old = prepared;
+  prepared = null;
+  if (old) await serially(() => old.runner.release());
+}
+
+async function storedCalibration(runKey: string | null): Promise<CalibrationFacts | null> {
+  if (!runKey) return null;
+  try {
+    const stored = (await store.load(runKey)).get('calibration') as CalibrationFacts | undefined;
+    return stored && stored.ranges && stored.log2Tau ? stored : null;
+  } catch {
+    return null; // no IndexedDB (private mode): calibrate instead
+  }
+}
+
+const api = {
+  /** Chooses the backend as the other workers do (core/sam/backendChoice.ts) and loads that entry. */
+  async init(request: BackendRequest, threads: number | null): Promise<QuantBackend> {
+    const choice = chooseBackend({ request, adapter: await gpuAdapterFacts(), hardwareConcurrency: navigator.hardwareConcurrency, threads });
+    // The /webgpu entry: the default entry's WebGPU path computed int8 DequantizeLinear wrongly (ENVIRONMENT.md).
+    ort = choice.backend === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
+    ort.env.wasm.numThreads = choice.threads;
+    backend = choice;
+    return { choice, description: describeBackendChoice(choice) };
+  },
+
+  /** A new model: everything prepared for the previous one is dropped. */
+  async setModel(request: QuantModelRequest): Promise<{ units: number }> {
+    await releasePrepared();
+    images.clear();
+    sam = prepareSam({ encoder: new Uint8Array(request.encoder), decoder: new Uint8Array(request.decoder), config: request.config });
+    fpFileBytes = { encoder: request.encoder.byteLength, decoder: request.decoder.byteLength };
+    return { units: sam.probedUnits.length };
+  },
+
+  /**
+   * Builds the parametric sessions for these calibration facts and widths (once per key; a call with the
+   * same key returns at once). Calibrates on `images` when the analysis stored no calibration.
+   */
+  prepare(request: QuantPrepareRequest, onProgress?: (progress: Progress) => void): Promise<QuantPrepared> {
+    const key = JSON.stringify([request.runKey, request.weightBits]);
+    if (prepared?.key === key) return Promise.resolve({ calibration: 'analysis', weightBits: prepared.parametric.weightBits, elapsedMs: 0 });
+    const work = (async (): Promise<QuantPrepared> => {
+      await preparing?.catch(() => undefined);
+      if (prepared?.key === key) return { calibration: 'analysis', weightBits: prepared.parametric.weightBits, elapsedMs: 0 };
+      const started = performance.now();
+      const { ort: runtimeOrt, options } = runtime();
+      const model = requireSam();
+      let facts = await storedCalibration(request.runKey);
+      const calibration = facts ? 'analysis' : 'calibrated';
+      if (!facts) {
+        // The analysis' own calibration prompts (analysis/analysisEngine.ts): known boxes, else clicks, else a grid.
+        const items = request.images.map((entry) => ({
+          image: entry.image,
+          prompts: calibrationPrompts({ ...entry, width: entry.image.width, height: entry.image.height }, request.promptsPerImage, request.gridSize),
+        }));
+        facts = await serially(() =>
+          calibrate({
+            ort: runtimeOrt,
+            sam: model,
+            items,
+            sessionOptions: options,
+            beforeImage: (t) => onProgress?.({ done: t, total: items.length, label: `Calibrating on image ${t + 1}/${items.length}`, etaMs: null }),
+          }),
+        );
+      }
+      onProgress?.({ done: 0, total: 1, label: 'Building the quantized sessions', etaMs: null });
+      await releasePrepared();
+      const parametric = buildSamParametric(model, facts, request.weightBits);
+      const runner = await serially(() => QuantizedSam.create(runtimeOrt, model, parametric, options));
+      prepared = { key, parametric, runner, previewer: new MaskPreviewer(queuedRunner(runner), () => performance.now()) };
+      return { calibration, weightBits: parametric.weightBits, elapsedMs: performance.now() - started };
+    })();
+    preparing = work;
+    return work;
+  },
+
+  /** True when the prepared sessions can run every width of the allocation. */
+  supports(allocation: Allocation): boolean {
+    return prepared !== null && allocationWidths(allocation).every((bits) => prepared!.parametric.weightBits.includes(bits));
+  },
+
+  /** FP and quantized masks of the image's prompts, side by side. */
+  async preview(request: QuantPreviewRequest): Promise<MaskPreviewResult> {
+    const { previewer } = requirePrepared();
+    if (request.image) images.set(request.imageId, request.image);
+    const image = images.get(request.imageId);
+    if (!image) throw new Error('The quantization worker has not received this image yet.');
+    const result = await previewer.preview(request.imageId, image, request.prompts, request.allocation, request.truth);
+    return Comlink.transfer(result, [result.fp.mask.data.buffer, result.quantized.mask.data.buffer]);
+  },
+
+  /** mIoU of each plan over the images' prompts; `onProgress` is a Comlink proxy. */
+  async evaluate(
+    request: { sources: EvaluationSource[]; promptsPerImage: number; gridSize: number; plans: EvaluationPlan[] },
+    onProgress: (progress: EvaluationProgress) => void,
+  ): Promise<EvaluationResult> {
+    const { runner } = requirePrepared();
+    cancelRequested = false;
+    const items = evaluationItems(request.sources, request.promptsPerImage, request.gridSize);
+    return evaluatePlans(queuedRunner(runner), items, request.plans, {
+      onProgress: (progress) => void onProgress(progress),
+      isCancelled: () => cancelRequested,
+      yieldToEventLoop,
+      now: () => performance.now(),
+    });
+  },
+
+  /** Stops a running evaluation or export before its next forward. */
+  cancel(): void {
+    cancelRequested = true;
+  },
+
+  /**
+   * The deployable encoder and decoder of the allocation, then checked: the exported files run on the
+   * check image's prompts against the simulation under the same session options.
+   */
+  async exportModel(request: QuantExportRequest, onProgress: (progress: Progress) => void): Promise<QuantExportResult> {
+    const started = performance.now();
+    const { parametric } = requirePrepared();
+    const model = requireSam();
+    const { ort: runtimeOrt, options, description } = runtime();
+    cancelRequested = false;
+    const check = (label: string, done: number) => {
+      if (cancelRequested) throw new CancelledError('Export cancelled.');
+      onProgress({ done, total: 3, label, etaMs: null });
+    };
+    check('Writing the quantized encoder and decoder', 0);
+    await yieldToEventLoop();
+    const exported = exportQuantizedSam(model, parametric, request.allocation, fpFileBytes);
+    check('Opening the simulation for the check', 1);
+    const item = evaluationItems([request.check], request.promptsPerImage, request.gridSize)[0];
+    const reference = await serially(() => QuantizedSam.create(runtimeOrt, model, parametric, { ...REFERENCE_SESSION_OPTIONS, ...options }));
+    let verification: SamVerification;
+    try {
+      check(`Running the exported files on ${item.prompts.length} prompts`, 2);
+      verification = await serially(() =>
+        verifySamExport(reference, { encoder: exported.encoder.bytes, decoder: exported.decoder.bytes }, request.allocation, item, options),
+      );
+    } finally {
+      await serially(() => reference.release());
+    }
+    onProgress({ done: 3, total: 3, label: 'Done', etaMs: 0 });
+    const result: QuantExportResult = { ...exported, verification, backend: description, elapsedMs: performance.now() - started };
+    return Comlink.transfer(result, [exported.encoder.bytes.buffer as ArrayBuffer, exported.decoder.bytes.buffer as ArrayBuffer]);
+  },
+
+  forgetImage(imageId: string): void {
+    images.delete(imageId);
+    prepared?.previewer.forget(imageId);
+  },
+};
+
+export type QuantWorkerApi = typeof api;
+
+Comlink.expose(api);
