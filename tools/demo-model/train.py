@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--init", help="start from these .npz weights instead of a random init")
-    parser.add_argument("--out", default="tools/demo-model/runs")
+    parser.add_argument("--out", default="tmp/demo-model", help="output folder (tmp/ is git-ignored)")
     parser.add_argument("--checkpoint-seconds", type=float, default=60.0)
     parser.add_argument("--log-every", type=int, default=25)
     parser.add_argument("--eval-prompts", type=int, default=256)
