@@ -2,7 +2,7 @@
  * Mix-QSAM analysis from the command line, with onnxruntime-node and the same core code as the studio:
  * prints the units ranked by importance Ω with σ at each width and Ŝ, and writes the results as JSON.
  *
- *   npm run analyze -- --images 8 [--prompts 16] [--mode exact|fast] [--bits 2,3,4,5,6] [--fast-bits 2,6]
+ *   npm run analyze -- --images 8 [--prompts 16] [--mode exact|fast] [--bits 2,3,4,5,6] [--fast-bits 3,5]
  *                      [--model DIR | --encoder E.onnx --decoder D.onnx] [--image-files a.jpg,b.png]
  *                      [--out artifacts/analysis/results.json] [--cache artifacts/analysis/cache.jsonl] [--top 10]
  *
@@ -16,12 +16,12 @@ import * as ort from 'onnxruntime-node';
 import { runAnalysis, type AnalysisProgress } from '../src/core/analysis/analysisEngine';
 import { rankByImportance, type AnalysisResults, type UnitAnalysis } from '../src/core/analysis/analysisResults';
 import { MemoryAnalysisStore, type AnalysisStore } from '../src/core/analysis/analysisStore';
-import { defaultAnalysisSettings, validateSettings, type AnalysisSettings } from '../src/core/analysis/settings';
+import { defaultAnalysisSettings, defaultFastBits, validateSettings, type AnalysisSettings } from '../src/core/analysis/settings';
 import type { OrtModule } from '../src/core/onnx/ort';
 import { imageFromFile, journalStore, loadModelFiles, sampleScenes } from './analyzeInputs';
 
 const usage = `usage: npm run analyze -- [--images N] [--prompts N] [--grid K] [--mode exact|fast] [--bits 2,3,4,5,6]
-       [--fast-bits 2,6] [--model DIR | --encoder E.onnx --decoder D.onnx] [--image-files a.jpg,b.png]
+       [--fast-bits 3,5] [--model DIR | --encoder E.onnx --decoder D.onnx] [--image-files a.jpg,b.png]
        [--out FILE.json] [--cache FILE.jsonl] [--top N] [--threads N] [--quiet]`;
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     gridSize: integer(args.get('grid'), 'grid', defaultAnalysisSettings.gridSize),
     sensitivityMode: mode,
     candidateBits,
-    fastProbeBits: widths(args.get('fast-bits'), 'fast-bits', [Math.min(...candidateBits), Math.max(...candidateBits)]),
+    fastProbeBits: widths(args.get('fast-bits'), 'fast-bits', defaultFastBits(candidateBits)),
   });
   const files = await loadModelFiles({ dir: args.get('model'), encoder: args.get('encoder'), decoder: args.get('decoder') });
   const imageFiles = args.get('image-files')?.split(',').filter(Boolean);

@@ -84,6 +84,8 @@ export interface AnalysisRunStats {
   encoderSuffixRuns: number;
   /** Distinct cuts the encoder was split at. */
   encoderSegments: number;
+  /** Time spent in probes (reference runs included), without model preparation and calibration. */
+  probingMs: number;
   elapsedMs: number;
 }
 
@@ -159,7 +161,7 @@ export async function runAnalysis(
       table,
     });
   const total = units.length * probes.length * used.length;
-  const stats: AnalysisRunStats = { probesRun: 0, probesReused, referenceRuns: 0, calibrationRuns: 0, encoderSuffixRuns: 0, encoderSegments: 0, elapsedMs: 0 };
+  const stats: AnalysisRunStats = { probesRun: 0, probesReused, referenceRuns: 0, calibrationRuns: 0, encoderSuffixRuns: 0, encoderSegments: 0, probingMs: 0, elapsedMs: 0 };
   const missing = (t: number) => units.some((_, i) => probes.some((probe) => Number.isNaN(table.klByProbe.get(probe)![t * units.length + i])));
   if (!used.some((_, t) => missing(t))) {
     stats.elapsedMs = now() - started;
@@ -271,6 +273,7 @@ export async function runAnalysis(
       lastResults = now();
     }
   } finally {
+    stats.probingMs = now() - probingStarted;
     stats.encoderSuffixRuns = encoder.suffixRuns;
     await encoder.release();
     await decoder.release();

@@ -1,4 +1,4 @@
-import type { AnalysisSettings } from '../../core/analysis/settings';
+import { defaultFastBits, type AnalysisSettings } from '../../core/analysis/settings';
 
 const widthChoices = [2, 3, 4, 5, 6, 7, 8];
 
@@ -18,7 +18,7 @@ export function AnalysisSettingsForm({
     const next = settings.candidateBits.includes(bits) ? settings.candidateBits.filter((b) => b !== bits) : [...settings.candidateBits, bits];
     if (next.length === 0) return;
     const sorted = next.sort((a, b) => a - b);
-    onChange({ candidateBits: sorted, fastProbeBits: sorted.length > 1 ? [sorted[0], sorted[sorted.length - 1]] : sorted });
+    onChange({ candidateBits: sorted, fastProbeBits: defaultFastBits(sorted) });
   };
   return (
     <fieldset className="analysis-settings" disabled={disabled}>

@@ -31,7 +31,7 @@ export function AnalysisView() {
   const clearCache = useStudio((state) => state.clearAnalysisCache);
   const busy = status === 'running' || status === 'cancelling';
   return (
-    <section className="card analysis-view" aria-label="Layer analysis" data-testid="analysis-view" data-status={status}>
+    <section className="card analysis-view" aria-label="Layer analysis" data-testid="analysis-view" data-status={status} data-backend={backend ?? undefined}>
       <div className="card-title">
         <h2>Layer analysis</h2>
         <span className={`status analysis-status-${status}`}>{statusText[status]}</span>
@@ -51,7 +51,7 @@ export function AnalysisView() {
       {progress && <AnalysisProgressBar progress={progress} />}
       {error && <p className="analysis-error">{error}</p>}
       {stats && (
-        <p className="muted analysis-stats" data-testid="analysis-stats" data-probes-run={stats.probesRun} data-probes-reused={stats.probesReused}>
+        <p className="muted analysis-stats" data-testid="analysis-stats" data-probes-run={stats.probesRun} data-probes-reused={stats.probesReused} data-probing-ms={stats.probingMs}>
           {stats.probesRun} probes measured, {stats.probesReused} reused from the cache, {formatMs(stats.elapsedMs)}
           {backend ? ` · ${backend}` : ''}
         </p>
