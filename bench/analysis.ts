@@ -39,7 +39,7 @@ const fullPrompts = Number(args.get('full-prompts') ?? 4);
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const runtime = ort as unknown as OrtModule;
 
-/** The speed workload: Sample 1, its first 4 ground-truth boxes, σ at 4 bits only: 2 probes per unit. */
+/** The speed workload: Sample 1 with 4 of its ground-truth boxes, σ at 4 bits only: 2 probes per unit. */
 const speedSettings: AnalysisSettings = {
   ...defaultAnalysisSettings,
   imageCount: 1,

@@ -11,6 +11,7 @@ import type { SamModelFiles } from '../src/core/analysis/analysisModel';
 import { JournalFileAnalysisStore } from '../src/core/analysis/analysisStore';
 import { parseModelManifest } from '../src/core/sam/modelManifest';
 import { generateScene, MIN_VISIBLE_PIXELS } from '../src/core/synth/scene';
+import { buildSampleImages } from '../src/state/sampleImages';
 
 export const demoModelDir = new URL('../public/models/demo-sam/', import.meta.url);
 
@@ -40,18 +41,20 @@ export async function loadModelFiles(options: { dir?: string | URL; encoder?: st
 }
 
 /**
- * Procedural scenes with ground-truth boxes as prompts. Seeds 101, 202, … are the studio's sample
- * images (src/state/sampleImages.ts), so the CLI and the studio analyse the same pictures.
+ * Procedural scenes with ground-truth boxes as prompts: first the studio's sample images
+ * (src/state/sampleImages.ts, same pixels and boxes), then further seeded scenes when more are asked for.
  */
-export function sampleScenes(count: number, side = 256): AnalysisImage[] {
-  return Array.from({ length: count }, (_, k) => {
-    const scene = generateScene(101 * (k + 1), { size: side });
+export function sampleScenes(count: number): AnalysisImage[] {
+  const samples = buildSampleImages().map((sample) => ({ name: sample.name, image: sample.pixels, boxes: sample.truth.map((object) => object.box) }));
+  for (let k = samples.length; k < count; k++) {
+    const scene = generateScene(1000 + k, { size: 256 });
     const boxes = scene.objects
       .filter((object) => object.box !== null && object.visiblePixels >= MIN_VISIBLE_PIXELS)
       // synth's boxes are inclusive pixel indices; prompts use pixel edges.
       .map((object) => ({ x0: object.box![0], y0: object.box![1], x1: object.box![2] + 1, y1: object.box![3] + 1 }));
-    return { name: `Sample ${k + 1}`, image: { width: scene.width, height: scene.height, data: scene.rgba }, boxes };
-  });
+    samples.push({ name: `Scene ${1000 + k}`, image: { width: scene.width, height: scene.height, data: scene.rgba }, boxes });
+  }
+  return samples.slice(0, count);
 }
 
 /** A PNG or JPEG from disk as RGBA; prompts then come from the point grid. */

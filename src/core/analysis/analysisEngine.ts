@@ -12,7 +12,7 @@ import { estimateEtaMs, CancelledError, type Progress } from '../progress';
 import type { QuantConfig } from '../quant/config';
 import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS } from '../quant/parametric';
 import type { QuantUnit } from '../quant/units';
-import { imageHash, modelHash, probeEntryKey, runKey as makeRunKey } from './analysisKeys';
+import { calibrationEntryKey, imageHash, modelHash, probeEntryKey, runKey as makeRunKey } from './analysisKeys';
 import { calibrate, imageFeeds, prepareSam, promptFeeds, type CalibrationFacts, type CalibrationItem, type SamModelFiles } from './analysisModel';
 import { buildResults, type AnalysisResults } from './analysisResults';
 import type { AnalysisStore, StoredValue } from './analysisStore';
@@ -89,8 +89,6 @@ export interface AnalysisRunStats {
   elapsedMs: number;
 }
 
-const calibrationEntry = 'calibration';
-
 function probeConfig(unit: QuantUnit, probe: string, bits: number | null): QuantConfig {
   if (probe === ablationProbe) return { [unit.id]: { wBits: null, aBits: null, ablate: true } };
   return { [unit.id]: { wBits: unit.kind === 'weight' ? bits : null, aBits: bits } };
@@ -149,7 +147,7 @@ export async function runAnalysis(
       }
     }),
   );
-  let facts = stored.get(calibrationEntry) as CalibrationFacts | undefined;
+  let facts = stored.get(calibrationEntryKey) as CalibrationFacts | undefined;
   const results = () =>
     buildResults({
       runKey,
@@ -182,7 +180,7 @@ export async function runAnalysis(
       },
     });
     stats.calibrationRuns = items.length;
-    await store.save(runKey, calibrationEntry, facts as unknown as StoredValue);
+    await store.save(runKey, calibrationEntryKey, facts as unknown as StoredValue);
   }
 
   // Both graphs are made parametric even when only one has probed units: the other serves FP runs.

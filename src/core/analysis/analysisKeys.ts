@@ -53,6 +53,9 @@ export async function runKey(model: string, imageKeys: readonly string[], settin
   return `analysis:${await sha256Text(JSON.stringify({ model, imageKeys, settings }))}`;
 }
 
+/** Key of a run's calibration facts (ranges, log2 τ, MACs: analysisModel.ts CalibrationFacts). */
+export const calibrationEntryKey = 'calibration';
+
 /** Key of one measured probe inside a run. */
 export function probeEntryKey(imageIndex: number, unitId: string, probe: string): string {
   return `probe/${imageIndex}/${probe}/${unitId}`;
