@@ -18,8 +18,9 @@ export function StageToolbar() {
             {image.originalWidth !== image.width && ` (shown at ${image.width}×${image.height})`}
           </span>
         )}
+        {/* On its own line: the image name keeps the room when the columns are narrow. */}
+        <div className="muted hint">Click: include · Shift/right-click: exclude · Drag: box</div>
       </div>
-      <span className="muted hint">Click: include · Shift/right-click: exclude · Drag: box</span>
       <button type="button" onClick={clearPrompts} disabled={!hasPrompts}>
         Clear prompts
       </button>
