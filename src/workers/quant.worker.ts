@@ -287,6 +287,12 @@ const api = {
     const exported = exportQuantizedSam(model, parametric, request.allocation, fpFileBytes);
     check('Opening the simulation for the check', 1);
     const item = evaluationItems([request.check], request.promptsPerImage, request.gridSize)[0];
+    // A few clicks check little: fill up with grid points to the analysis' prompts per image.
+    const missing = request.promptsPerImage - item.prompts.length;
+    if (missing > 0) {
+      const { width, height } = request.check.image;
+      item.prompts.push(...calibrationPrompts({ width, height }, missing, request.gridSize));
+    }
     const reference = await serially(() => QuantizedSam.create(runtimeOrt, model, parametric, { ...REFERENCE_SESSION_OPTIONS, ...options }));
     let verification: SamVerification;
     try {

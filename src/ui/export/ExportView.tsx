@@ -23,6 +23,11 @@ function SizeRow({ part, file }: { part: string; file: ExportedFile }) {
   );
 }
 
+/** |Δ| as shown: exactly 0 reads as 0, anything else in scientific notation. */
+function formatDelta(value: number): string {
+  return value === 0 ? '0' : value.toExponential(1);
+}
+
 /** Download quantized model: export, verify against the simulation, show sizes, save both files. */
 export function ExportView() {
   const status = useStudio((state) => state.exportStatus);
@@ -57,6 +62,7 @@ export function ExportView() {
       data-logit-range={verification?.endToEnd.range ?? ''}
       data-relative-error={relative ?? ''}
       data-prompts={verification?.prompts ?? ''}
+      data-allocation-key={exported?.allocationKey ?? ''}
     >
       <div className="card-title">
         <h2>Export</h2>
@@ -75,11 +81,11 @@ export function ExportView() {
       {exported && verification && (
         <>
           <p className={verified ? 'verified' : 'not-verified'} data-testid="export-verification">
-            {verified ? 'Verified' : 'Differs from the preview'}: max |Δ| = {verification.endToEnd.maxAbsError.toExponential(1)} on {verification.prompts} prompts
+            {verified ? 'Verified' : 'Differs from the preview'}: max |Δ| = {formatDelta(verification.endToEnd.maxAbsError)} on {verification.prompts} {verification.prompts === 1 ? 'prompt' : 'prompts'}
           </p>
           <p className="muted quant-note">
             Mask logits (range {verification.endToEnd.range.toFixed(2)}) of the exported files vs the simulation on {exported.checkImage}; encoder embeddings max |Δ| ={' '}
-            {verification.encoder.maxAbsError.toExponential(1)} · {exported.backend} · {formatMs(exported.elapsedMs)}
+            {formatDelta(verification.encoder.maxAbsError)} · {exported.backend} · {formatMs(exported.elapsedMs)}
           </p>
           <table className="quant-table" data-testid="export-sizes">
             <thead>

@@ -1,0 +1,41 @@
+/**
+ * What the user's-day spec drops and downloads: PNGs of generated scenes (core/synth) written with pngjs,
+ * the demo model's files, and reading the analysis' stored calibration back out of the page.
+ */
+import { readFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
+import { PNG } from 'pngjs';
+import type { CalibrationFacts } from '../src/core/analysis/analysisModel';
+import { generateScene } from '../src/core/synth/scene';
+import type { DroppedFile } from './studioPage';
+
+export function demoModelFile(name: 'encoder.onnx' | 'decoder.onnx'): DroppedFile {
+  return { name, type: '', bytes: new Uint8Array(readFileSync(new URL(`../public/models/demo-sam/${name}`, import.meta.url))) };
+}
+
+/** A generated scene as a PNG file, as if photographed by the user (no ground truth travels with it). */
+export function scenePng(seed: number, size = 256): DroppedFile {
+  const scene = generateScene(seed, { size });
+  const png = new PNG({ width: scene.width, height: scene.height });
+  png.data.set(scene.rgba);
+  return { name: `scene-${seed}.png`, type: 'image/png', bytes: new Uint8Array(PNG.sync.write(png)) };
+}
+
+/** The calibration (ranges, log2 τ) the analysis stored in the page's IndexedDB. */
+export async function storedCalibration(page: Page): Promise<CalibrationFacts> {
+  const facts = await page.evaluate(
+    () =>
+      new Promise<unknown>((resolve, reject) => {
+        const open = indexedDB.open('mix-qsam-analysis');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const request = open.result.transaction('entries').objectStore('entries').getAll();
+          request.onerror = () => reject(request.error);
+          request.onsuccess = () => resolve((request.result as { entryKey: string; value: unknown }[]).filter((r) => r.entryKey === 'calibration').map((r) => r.value));
+        };
+      }),
+  );
+  const list = facts as CalibrationFacts[];
+  if (list.length !== 1) throw new Error(`Expected one stored calibration, found ${list.length}.`);
+  return list[0];
+}
