@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { addFiles } from '../state/startup';
+import { addFiles } from '../state/addFiles';
 
 /** Accepts files dropped anywhere on the page and shows a hint while something is dragged over it. */
 export function DropOverlay() {

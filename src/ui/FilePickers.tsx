@@ -1,5 +1,5 @@
 import { useRef } from 'react';
-import { addFiles } from '../state/startup';
+import { addFiles } from '../state/addFiles';
 
 /** The drop target's visible part: where to drop, and buttons for people who prefer a file dialog. */
 export function FilePickers() {

@@ -15,7 +15,7 @@ export function Thumbnail({ image, selected, onSelect }: { image: StudioImage; s
     context.clearRect(0, 0, side * scale, side * scale);
     context.drawImage(image.bitmap, rect.left, rect.top, rect.width, rect.height);
   }, [image.bitmap, image.width, image.height]);
-  const scale = typeof window === 'undefined' ? 1 : window.devicePixelRatio || 1;
+  const scale = window.devicePixelRatio || 1;
   return (
     <button
       type="button"
