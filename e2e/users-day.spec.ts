@@ -106,3 +106,31 @@ test('a user’s day: drop, analyze, budget, preview, evaluate, download', async
   expect(check.endToEnd.range).toBeGreaterThan(0);
   expect(check.endToEnd.relativeError).toBeLessThanOrEqual(EQUIVALENCE);
 });
+
+test('the exported files reproduce the simulation on the page’s backend', async ({ page }, testInfo) => {
+  test.setTimeout(540_000);
+  // Analysis on WASM (fast); the export is then checked on the project's backend, WebGPU in the webgpu project.
+  await openStudio(page, 'wasm');
+  const analysis = page.getByTestId('analysis-view');
+  await analysis.getByLabel('Images to analyse').fill('1');
+  await analysis.getByLabel('Prompts per image').fill('4');
+  await analysis.getByLabel('Sensitivity mode').selectOption('fast');
+  await analysis.getByRole('button', { name: 'Analyze' }).click();
+  await expect(analysis).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  const backend = testInfo.project.name === 'webgpu' ? 'webgpu' : 'wasm';
+  if (backend === 'webgpu') {
+    await page.getByLabel('Backend').selectOption('webgpu');
+    await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu');
+    await expect(page.getByTestId('model-card')).toHaveAttribute('data-status', 'ready');
+  }
+  const exportView = page.getByTestId('export-view');
+  await exportView.getByRole('button', { name: 'Download quantized model' }).click();
+  await expect(exportView).toHaveAttribute('data-status', 'done', { timeout: 240_000 });
+  await exportView.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: testInfo.outputPath(`export-${backend}.png`) });
+  await expect(exportView).toHaveAttribute('data-backend', backend === 'webgpu' ? /^WebGPU/ : /^WASM/);
+  await expect(exportView.getByTestId('export-verification')).toHaveText(/^Verified: max \|Δ\| = \S+ on 4 prompts$/);
+  const relative = Number(await exportView.getAttribute('data-relative-error'));
+  console.info(`${backend}: exported files vs simulation in the page: max |Δ| ${await exportView.getAttribute('data-max-abs-error')} of range ${await exportView.getAttribute('data-logit-range')}`);
+  expect(relative).toBeLessThanOrEqual(EQUIVALENCE);
+});

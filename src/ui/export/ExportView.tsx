@@ -63,6 +63,7 @@ export function ExportView() {
       data-relative-error={relative ?? ''}
       data-prompts={verification?.prompts ?? ''}
       data-allocation-key={exported?.allocationKey ?? ''}
+      data-backend={exported?.backend ?? ''}
     >
       <div className="card-title">
         <h2>Export</h2>

@@ -37,6 +37,7 @@ export function QuantPreviewView() {
       difference: differenceOverlayRgba(result.fp.mask, result.quantized.mask, { onlyReference: onlyFpColor, onlyCompared: onlyMixedColor, both: sharedColor }),
     };
   }, [result]);
+  const chip = statusText[preview.status] || (result ? (result.allocationFinal ? 'final allocation' : 'instant allocation') : '');
   const truthLabel = result?.fp.truth && image?.truth ? image.truth[result.fp.truth.objectIndex]?.label : null;
   return (
     <section
@@ -54,7 +55,7 @@ export function QuantPreviewView() {
     >
       <div className="card-title">
         <h2>Mixed-precision preview</h2>
-        <span className="status">{statusText[preview.status] || (result ? (result.allocationFinal ? 'final allocation' : 'instant allocation') : '')}</span>
+        {chip && <span className="status">{chip}</span>}
       </div>
       {preview.message && <p className={preview.status === 'error' ? 'quant-error' : 'muted quant-message'}>{preview.message}</p>}
       {result && overlays && image && (
