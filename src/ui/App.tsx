@@ -2,6 +2,8 @@ import { useEffect } from 'react';
 import { startStudio } from '../state/startup';
 import { AnalysisPanel } from './AnalysisPanel';
 import { AnalysisView } from './analysis/AnalysisView';
+import { BudgetPanel } from './budget/BudgetPanel';
+import { MeasurementsCard } from './budget/MeasurementsCard';
 import { DropOverlay } from './DropOverlay';
 import { ExportView } from './export/ExportView';
 import { FilePickers } from './FilePickers';
@@ -36,6 +38,8 @@ export function App() {
         </section>
         <AnalysisPanel>
           <AnalysisView />
+          <MeasurementsCard />
+          <BudgetPanel />
           <QuantPreviewView />
           <EvaluateView />
           <ExportView />

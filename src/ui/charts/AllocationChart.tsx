@@ -13,7 +13,7 @@ export interface AllocationChartProps {
   candidates: readonly number[];
   /** The bars answer an older request while a newer one is being solved: drawn faded. */
   stale: boolean;
-  /** Says why there are no bars (infeasible budgets, no analysis). */
+  /** A short line drawn in place of the bars when there are none ("No allocation fits these budgets."). */
   emptyReason?: string | null;
   /** Click or Enter on a unit's column: the caller cycles its lock. */
   onCycleLock?: (unitId: string) => void;
@@ -118,7 +118,7 @@ function draw(element: SVGSVGElement, props: AllocationChartProps & { width: num
       .attr('text-anchor', 'middle')
       .attr('fill', MUTED)
       .attr('font-size', 11)
-      .text(emptyReason.length > 70 ? `${emptyReason.slice(0, 68)}…` : emptyReason);
+      .text(emptyReason);
   }
 
   // Lock markers: a small triangle above each locked column.

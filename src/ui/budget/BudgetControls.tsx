@@ -1,0 +1,155 @@
+import { useState } from 'react';
+import { CANDIDATE_PRESETS, bitsToMegabytes, formatBops, megabytesToBits } from '../../core/allocate';
+import { sliderRange, type BudgetSettings, type CandidatePreset } from '../../state/budgetProblem';
+import { LAMBDA_POSITIONS, formatLambda, lambdaFromPosition, positionFromLambda } from './budgetFormat';
+
+export interface BudgetControlsProps {
+  settings: BudgetSettings;
+  onChange: (patch: Partial<BudgetSettings>) => void;
+  /** Candidate widths of the settings, or null when the custom list is invalid (then `candidatesError` says why). */
+  candidates: readonly number[] | null;
+  candidatesError: string | null;
+  /** Σ p_i and Σ MAC_i of the quantizable units (0 before analysis): for MB and BOPs next to the sliders. */
+  paramsTotal: number;
+  macsTotal: number;
+}
+
+const presetLabels: Record<CandidatePreset, string> = {
+  W4A4: `W4A4 {${CANDIDATE_PRESETS.W4A4.join(',')}}`,
+  W5A5: `W5A5 {${CANDIDATE_PRESETS.W5A5.join(',')}}`,
+  W6A6: `W6A6 {${CANDIDATE_PRESETS.W6A6.join(',')}}`,
+  custom: 'custom',
+};
+
+/**
+ * Budgets (size as average bits or MB, BOPs as average bits²), λ, objective mode and candidate widths. Range
+ * inputs with labels and visible values, so the keyboard moves them as well as the mouse.
+ */
+export function BudgetControls({ settings, onChange, candidates, candidatesError, paramsTotal, macsTotal }: BudgetControlsProps) {
+  const range = sliderRange(candidates && candidates.length > 0 ? candidates : [2, 8]);
+  const [megabytesText, setMegabytesText] = useState<string | null>(null);
+  const megabytes = bitsToMegabytes(settings.sizeAverageBits * paramsTotal);
+  const commitMegabytes = (text: string) => {
+    setMegabytesText(text);
+    const value = Number(text);
+    if (paramsTotal > 0 && Number.isFinite(value) && value > 0) onChange({ sizeAverageBits: megabytesToBits(value) / paramsTotal });
+  };
+  return (
+    <div className="budget-controls">
+      <div className="budget-row">
+        <label className="budget-toggle">
+          <input type="checkbox" checked={settings.sizeEnabled} onChange={(event) => onChange({ sizeEnabled: event.target.checked })} />
+          Size
+        </label>
+        <input
+          type="range"
+          aria-label="Size budget (average bits per weight)"
+          min={range.min}
+          max={range.max}
+          step={0.05}
+          value={settings.sizeAverageBits}
+          disabled={!settings.sizeEnabled}
+          onChange={(event) => onChange({ sizeAverageBits: Number(event.target.value) })}
+        />
+        <output className="budget-value" data-testid="size-budget-value" data-bits={settings.sizeAverageBits}>
+          {settings.sizeAverageBits.toFixed(2)} bits
+        </output>
+        <label className="budget-mb">
+          <input
+            type="number"
+            aria-label="Size budget in MB"
+            min={0}
+            step={0.001}
+            disabled={!settings.sizeEnabled || paramsTotal === 0}
+            value={megabytesText ?? (paramsTotal > 0 ? megabytes.toFixed(3) : '')}
+            onChange={(event) => commitMegabytes(event.target.value)}
+            onBlur={() => setMegabytesText(null)}
+          />
+          MB
+        </label>
+      </div>
+      <div className="budget-row">
+        <label className="budget-toggle">
+          <input type="checkbox" checked={settings.bopsEnabled} onChange={(event) => onChange({ bopsEnabled: event.target.checked })} />
+          BOPs
+        </label>
+        <input
+          type="range"
+          aria-label="BOPs budget (average bits, as a uniform WbAb model)"
+          min={range.min}
+          max={range.max}
+          step={0.05}
+          value={settings.bopsAverageBits}
+          disabled={!settings.bopsEnabled}
+          onChange={(event) => onChange({ bopsAverageBits: Number(event.target.value) })}
+        />
+        <output className="budget-value" data-testid="bops-budget-value">
+          {settings.bopsAverageBits.toFixed(2)} bits²
+        </output>
+        <span className="budget-unit muted">{macsTotal > 0 ? formatBops(macsTotal * settings.bopsAverageBits ** 2) : ''}</span>
+      </div>
+      <div className="budget-row">
+        <label className="budget-toggle" htmlFor="budget-lambda">
+          λ synergy
+        </label>
+        <input
+          id="budget-lambda"
+          type="range"
+          aria-label="Synergy weight λ (log scale)"
+          aria-valuetext={formatLambda(settings.lambda)}
+          min={0}
+          max={LAMBDA_POSITIONS}
+          step={1}
+          value={positionFromLambda(settings.lambda)}
+          onChange={(event) => onChange({ lambda: lambdaFromPosition(Number(event.target.value)) })}
+        />
+        <output className="budget-value">{formatLambda(settings.lambda)}</output>
+      </div>
+      <div className="budget-row budget-choices">
+        <span className="budget-toggle">Objective</span>
+        <div role="radiogroup" aria-label="Objective" className="budget-radios">
+          <label title="Paper mode: maximize Σ Ω·b − λ·Σ Ŝ·|Δb|">
+            <input type="radio" name="objective" checked={settings.objectiveMode === 'paper'} onChange={() => onChange({ objectiveMode: 'paper' })} />
+            importance Ω
+          </label>
+          <label title="Sensitivity mode: minimize Σ σ(b) + λ·Σ Ŝ·|Δb|">
+            <input
+              type="radio"
+              name="objective"
+              checked={settings.objectiveMode === 'sensitivity'}
+              onChange={() => onChange({ objectiveMode: 'sensitivity' })}
+            />
+            sensitivity σ
+          </label>
+        </div>
+      </div>
+      <div className="budget-row budget-choices">
+        <label className="budget-toggle" htmlFor="budget-preset">
+          Widths
+        </label>
+        <select id="budget-preset" aria-label="Candidate widths" value={settings.preset} onChange={(event) => onChange({ preset: event.target.value as CandidatePreset })}>
+          {(Object.keys(presetLabels) as CandidatePreset[]).map((preset) => (
+            <option key={preset} value={preset}>
+              {presetLabels[preset]}
+            </option>
+          ))}
+        </select>
+        {settings.preset === 'custom' && (
+          <input
+            type="text"
+            className="budget-custom"
+            aria-label="Custom candidate widths"
+            placeholder="2-8 or 3,4,6"
+            value={settings.customCandidates}
+            onChange={(event) => onChange({ customCandidates: event.target.value })}
+          />
+        )}
+        <label className="budget-floors" title="Each budget also needs at least 95% of its value used ((repro) option)">
+          <input type="checkbox" checked={settings.lowerBounds} onChange={(event) => onChange({ lowerBounds: event.target.checked })} />
+          floors 95%
+        </label>
+      </div>
+      {candidatesError && <p className="budget-error">{candidatesError}</p>}
+    </div>
+  );
+}
