@@ -1,0 +1,120 @@
+/**
+ * The quality study (README "Quality study"): mixed precision against uniform quantization at equal
+ * size and BOPs budgets on the demo SAM, in one run, with onnxruntime-node and the studio's own code
+ * (src/core/study). Prints the table and writes it as markdown and JSON under bench/results/.
+ *
+ *   npm run bench:quality -- [--calibration-images 4] [--calibration-prompts 8] [--bits 2,3,4,5,6,7,8]
+ *        [--held-out-objects 120] [--modes paper,sensitivity] [--lambda 0.1] [--lambda-scale raw|objective]
+ *        [--log2 on,off] [--weight-range mse|minmax] [--budgets W8A8,W6A6,W5A5,W4A4]
+ *        [--cache artifacts/quality/analysis.jsonl] [--out bench/results/quality] [--model DIR] [--threads N]
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import GLPK from 'glpk.js/node';
+import * as ort from 'onnxruntime-node';
+import type { GlpkSolver } from '../src/core/allocate';
+import { MemoryAnalysisStore, type AnalysisStore } from '../src/core/analysis/analysisStore';
+import { defaultAnalysisSettings } from '../src/core/analysis/settings';
+import type { OrtModule } from '../src/core/onnx/ort';
+import { STUDY_BUDGETS, type ObjectiveMode } from '../src/core/study/plan';
+import { calibrationScenes, heldOutSet, CALIBRATION_FIRST_SEED, HELD_OUT_FIRST_SEED } from '../src/core/study/scenes';
+import { runQualityStudy, type StudySettings } from '../src/core/study/studyRun';
+import { checkTargets, markdownTable, markdownTargets } from '../src/core/study/table';
+import { journalStore, loadModelFiles } from '../tools/analyzeInputs';
+
+function parseArgs(argv: string[]): Map<string, string> {
+  const args = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!argv[i].startsWith('--') || i + 1 >= argv.length) throw new Error(`Expected "--name value" pairs, got "${argv.slice(i).join(' ')}".`);
+    args.set(argv[i].slice(2), argv[i + 1]);
+  }
+  return args;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const number = (name: string, fallback: number) => {
+  const text = args.get(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value)) throw new Error(`--${name} must be a number, got "${text}".`);
+  return value;
+};
+const list = (name: string, fallback: string) => (args.get(name) ?? fallback).split(',').map((part) => part.trim()).filter(Boolean);
+
+const calibrationImages = number('calibration-images', 4);
+const bits = list('bits', '2,3,4,5,6,7,8').map(Number);
+const modes = list('modes', 'paper,sensitivity') as ObjectiveMode[];
+for (const mode of modes) if (mode !== 'paper' && mode !== 'sensitivity') throw new Error(`--modes takes paper and/or sensitivity, got "${mode}".`);
+const lambdaScale = args.get('lambda-scale') ?? 'raw';
+if (lambdaScale !== 'raw' && lambdaScale !== 'objective') throw new Error(`--lambda-scale is raw or objective, got "${lambdaScale}".`);
+const weightRange = args.get('weight-range') ?? 'mse';
+if (weightRange !== 'mse' && weightRange !== 'minmax') throw new Error(`--weight-range is mse or minmax, got "${weightRange}".`);
+const budgetLabels = list('budgets', STUDY_BUDGETS.map((b) => b.label).join(','));
+const budgets = budgetLabels.map((label) => {
+  const budget = STUDY_BUDGETS.find((b) => b.label === label);
+  if (!budget) throw new Error(`Unknown budget "${label}"; the study knows ${STUDY_BUDGETS.map((b) => b.label).join(', ')}.`);
+  return budget;
+});
+
+const settings: StudySettings = {
+  analysis: {
+    ...defaultAnalysisSettings,
+    imageCount: calibrationImages,
+    promptsPerImage: number('calibration-prompts', 8),
+    sensitivityMode: 'exact',
+    candidateBits: bits,
+  },
+  budgets,
+  modes,
+  objective: { lambda: number('lambda', 0.1), lambdaScale },
+  log2PostSoftmax: list('log2', 'on,off').map((value) => value === 'on'),
+  quantizer: { weightRange },
+};
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const files = await loadModelFiles({ dir: args.get('model') });
+  const heldOut = heldOutSet({ minObjects: number('held-out-objects', 120) });
+  const calibration = calibrationScenes(calibrationImages);
+  const cache = args.get('cache');
+  const store: AnalysisStore = cache ? await journalStore(cache) : new MemoryAnalysisStore();
+  const threads = args.get('threads');
+  const log = (line: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+  const result = await runQualityStudy({
+    ort: ort as unknown as OrtModule,
+    glpk: (await GLPK()) as unknown as GlpkSolver,
+    files,
+    calibration,
+    heldOut,
+    settings,
+    store,
+    sessionOptions: threads ? { intraOpNumThreads: Number(threads) } : undefined,
+    onProgress: log,
+  });
+  const elapsedS = (Date.now() - started) / 1000;
+  const targets = checkTargets(result.rows);
+  const prompts = heldOut.byKind.point.reduce((sum, item) => sum + item.prompts.length, 0) * 2;
+  const settingsText = [
+    `model: ${files.config ? 'demo-sam' : 'given files'}; ${result.analysis.units.length} units quantized, ${result.analysis.excludedUnits.length} kept FP (PTQ4SAM's exclusions)`,
+    `calibration: T = ${calibrationImages} scenes (seeds ${CALIBRATION_FIRST_SEED}…), ≤ ${settings.analysis.promptsPerImage} box prompts each; activation ranges: mean of per-image min/max`,
+    `analysis: exact σ at widths ${bits.join(', ')} (wider widths extrapolated with σ ∝ 4^(−b)); λ = ${settings.objective.lambda} (${lambdaScale})`,
+    `held-out: ${heldOut.seeds.length} scenes (seeds ${HELD_OUT_FIRST_SEED}…), ${heldOut.objects} objects, ${prompts} prompts (one deepest positive point and one box per object)`,
+    `weights per output channel (${weightRange} range), activations per tensor; all quantization is fake quant on onnxruntime-node, every quantized unit honest (no drop_prob)`,
+    `time: analysis ${(result.timings.analysisMs / 1000).toFixed(0)} s (${result.analysisStats.probesRun} probes run, ${result.analysisStats.probesReused} cached), allocation ${(result.timings.allocationMs / 1000).toFixed(1)} s, evaluation ${(result.timings.evaluationMs / 1000).toFixed(0)} s, total ${elapsedS.toFixed(0)} s`,
+  ];
+  const markdown = `${settingsText.map((line) => `- ${line}`).join('\n')}\n\n${markdownTable(result.rows)}\n\nTargets:\n${markdownTargets(targets)}\n`;
+  console.log(markdown);
+
+  const out = args.get('out') ?? 'bench/results/quality';
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(`${out}.md`, `# Quality study (npm run bench:quality)\n\n${markdown}`);
+  const json = { settings, heldOut: { seeds: heldOut.seeds, objects: heldOut.objects, prompts }, rows: result.rows, targets, timings: result.timings, elapsedS };
+  await writeFile(`${out}.json`, `${JSON.stringify(json, null, 1)}\n`);
+  log(`written ${out}.md and ${out}.json`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});

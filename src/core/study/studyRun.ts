@@ -1,0 +1,182 @@
+/**
+ * The quality study, end to end on any onnxruntime (injected, as the analysis engine): analysis on the
+ * calibration scenes (Ω, σ, Ŝ), the allocations of the plan (study/plan.ts), then every model scored on
+ * the held-out prompts through the studio's own evaluation (evaluate/evaluateRun.ts evaluatePlans on
+ * the parametric sessions), so a row here and the studio's Evaluate agree for the same settings.
+ */
+import { solveExact, type GlpkSolver } from '../allocate';
+import { runAnalysis, type AnalysisImage, type AnalysisRunStats } from '../analysis/analysisEngine';
+import { prepareSam, type CalibrationFacts, type PreparedSam, type SamModelFiles } from '../analysis/analysisModel';
+import type { AnalysisResults } from '../analysis/analysisResults';
+import { MemoryAnalysisStore, type AnalysisStore } from '../analysis/analysisStore';
+import { validateSettings, type AnalysisSettings } from '../analysis/settings';
+import { evaluatePlans, type EvaluationResult } from '../evaluate/evaluateRun';
+import type { EvaluationPlan } from '../evaluate/evaluationPlans';
+import { QuantizedSam, unitsOfGraph, type SamParametric } from '../evaluate/quantizedSam';
+import type { OrtModule, SessionOptions } from '../onnx/ort';
+import type { ModelProto } from '../onnx/proto';
+import { buildParametricModel, type ParametricOptions } from '../quant/parametric';
+import type { QuantizerOptions } from '../quant/quantizers';
+import type { GraphKind } from '../quant/units';
+import { allocationFromBits, budgetUse, mixedProblem, widthHistogram, type MixedObjectiveOptions, type ObjectiveMode, type StudyBudget } from './plan';
+import type { HeldOutSet, PromptKind } from './scenes';
+import { studyRow, type ModelSpec, type StudyRow } from './table';
+
+export interface StudySettings {
+  /** Analysis on the calibration scenes: T = imageCount, prompts per image, measured widths. */
+  analysis: AnalysisSettings;
+  budgets: readonly StudyBudget[];
+  modes: readonly ObjectiveMode[];
+  /** λ, its scaling and the optional floors of the mixed allocations (study/plan.ts). */
+  objective: Omit<MixedObjectiveOptions, 'mode'>;
+  /** Post-softmax log2 quantizer settings to compare (each model is evaluated with each). */
+  log2PostSoftmax: readonly boolean[];
+  /** Quantizer options other than log2 (weight range method, symmetry). */
+  quantizer?: Partial<Omit<QuantizerOptions, 'log2PostSoftmax'>>;
+  /** glpk's time limit per mixed allocation. */
+  solverTimeLimitS?: number;
+}
+
+export interface StudyInput {
+  ort: OrtModule;
+  glpk: GlpkSolver;
+  files: SamModelFiles;
+  calibration: readonly AnalysisImage[];
+  heldOut: HeldOutSet;
+  settings: StudySettings;
+  /** Where analysis probes are kept (a journal file makes reruns cheap); memory by default. */
+  store?: AnalysisStore;
+  sessionOptions?: SessionOptions;
+  onProgress?: (label: string) => void;
+}
+
+export interface StudyTimings {
+  analysisMs: number;
+  allocationMs: number;
+  evaluationMs: number;
+}
+
+export interface StudyResult {
+  rows: StudyRow[];
+  analysis: AnalysisResults;
+  analysisStats: AnalysisRunStats;
+  facts: CalibrationFacts;
+  timings: StudyTimings;
+}
+
+/** The uniform and mixed models of the plan (FP first), with their widths in analysis order. */
+export async function planModels(results: AnalysisResults, settings: StudySettings, glpk: GlpkSolver): Promise<ModelSpec[]> {
+  const models: ModelSpec[] = [{ id: 'fp', label: 'FP32', kind: 'fp', budget: null, mode: null, bits: null, use: null, solver: null }];
+  for (const budget of settings.budgets) {
+    const paperProblem = mixedProblem(results, budget, { ...settings.objective, mode: 'paper' });
+    const uniformBits = results.units.map(() => budget.bits);
+    models.push({
+      id: `uniform-${budget.label}`,
+      label: `Uniform ${budget.label}`,
+      kind: 'uniform',
+      budget,
+      mode: null,
+      bits: uniformBits,
+      use: budgetUse(paperProblem, uniformBits),
+      solver: null,
+    });
+    for (const mode of settings.modes) {
+      const problem = mixedProblem(results, budget, { ...settings.objective, mode });
+      const answer = await solveExact(problem, glpk, { timeLimitS: settings.solverTimeLimitS ?? 20 });
+      if (!answer.bits) throw new Error(`No mixed allocation at the ${budget.label} budget (${mode} mode): ${answer.infeasibleReason ?? answer.status}`);
+      const use = budgetUse(problem, answer.bits);
+      if (!use.withinBudget) throw new Error(`The ${mode}-mode allocation at ${budget.label} exceeds its budget.`);
+      models.push({
+        id: `mixed-${mode}-${budget.label}`,
+        label: `Mixed ${mode === 'paper' ? 'Ω' : 'σ'} @${budget.label}`,
+        kind: 'mixed',
+        budget,
+        mode,
+        bits: answer.bits,
+        use,
+        solver: { status: answer.status, gap: answer.gap, elapsedMs: answer.elapsedMs, widths: widthHistogram(answer.bits) },
+      });
+    }
+  }
+  return models;
+}
+
+/** Both parametric graphs with the study's quantizer options (evaluate/quantizedSam.ts builds them with the defaults). */
+function studyParametric(sam: PreparedSam, facts: CalibrationFacts, widths: readonly number[], quantizer: Partial<QuantizerOptions>): SamParametric {
+  const weightBits = [...new Set(widths)].sort((a, b) => a - b);
+  const options: ParametricOptions = { weightBits, ranges: facts.ranges, log2Tau: facts.log2Tau, quantizer };
+  const build = (model: ModelProto, graph: GraphKind) => {
+    const units = unitsOfGraph(sam, graph);
+    return units.length > 0 ? buildParametricModel(model, units, options) : null;
+  };
+  return { encoder: build(sam.encoder, 'encoder'), decoder: build(sam.decoder, 'decoder'), weightBits, facts };
+}
+
+export async function runQualityStudy(input: StudyInput): Promise<StudyResult> {
+  const { ort, settings } = input;
+  const progress = input.onProgress ?? (() => {});
+  const store = input.store ?? new MemoryAnalysisStore();
+  const analysisSettings = validateSettings(settings.analysis);
+  const clock = () => Date.now();
+
+  let started = clock();
+  progress(`Analysis: ${analysisSettings.imageCount} calibration images, widths ${analysisSettings.candidateBits.join(', ')}`);
+  let lastLabel = '';
+  const { results, stats } = await runAnalysis(input.files, input.calibration, analysisSettings, {
+    ort,
+    store,
+    sessionOptions: input.sessionOptions,
+    onProgress: (p) => {
+      const label = `Analysis ${p.phase} ${Math.floor((100 * p.done) / Math.max(p.total, 1) / 10) * 10}%`;
+      if (label !== lastLabel) progress((lastLabel = label));
+    },
+  });
+  if (!results.complete) throw new Error('The analysis did not finish.');
+  const facts = (await store.load(results.runKey)).get('calibration') as CalibrationFacts | undefined;
+  if (!facts) throw new Error('The analysis left no calibration facts in its store.');
+  const analysisMs = clock() - started;
+
+  started = clock();
+  const models = await planModels(results, settings, input.glpk);
+  const allocationMs = clock() - started;
+
+  started = clock();
+  const sam = prepareSam(input.files);
+  const widths = [...new Set(models.flatMap((model) => model.bits ?? []))];
+  const plans: EvaluationPlan[] = models.map((model) => ({
+    id: model.kind,
+    label: model.label,
+    allocation: model.bits ? allocationFromBits(results, model.bits) : null,
+  }));
+  const scores = new Map<string, Record<PromptKind, EvaluationResult>>();
+  for (const log2 of settings.log2PostSoftmax) {
+    progress(`Evaluation with the post-softmax log2 quantizer ${log2 ? 'on' : 'off'}: building the quantized sessions`);
+    const parametric = studyParametric(sam, facts, widths.length > 0 ? widths : [8], { ...settings.quantizer, log2PostSoftmax: log2 });
+    const runner = await QuantizedSam.create(ort, sam, parametric, input.sessionOptions);
+    try {
+      const byKind = {} as Record<PromptKind, EvaluationResult>;
+      for (const kind of ['point', 'box'] as const) {
+        progress(`Evaluation (log2 ${log2 ? 'on' : 'off'}, ${kind} prompts): ${plans.length} models × ${input.heldOut.byKind[kind].length} images`);
+        byKind[kind] = await evaluatePlans(runner, input.heldOut.byKind[kind], plans);
+      }
+      scores.set(String(log2), byKind);
+    } finally {
+      await runner.release();
+    }
+  }
+  const evaluationMs = clock() - started;
+
+  const rows: StudyRow[] = [];
+  for (const [k, model] of models.entries()) {
+    for (const log2 of settings.log2PostSoftmax) {
+      // FP does not depend on the quantizer: one row.
+      if (model.kind === 'fp' && log2 !== settings.log2PostSoftmax[0]) continue;
+      const byKind = scores.get(String(log2))!;
+      rows.push(studyRow(model, model.kind === 'fp' ? null : log2, { point: byKind.point.plans[k], box: byKind.box.plans[k] }, { point: byKind.point, box: byKind.box }));
+    }
+  }
+  const fp = rows.find((row) => row.kind === 'fp');
+  if (fp) for (const row of rows) row.relativeToFp = fp.miouTruth.all > 0 ? row.miouTruth.all / fp.miouTruth.all : NaN;
+
+  return { rows, analysis: results, analysisStats: stats, facts, timings: { analysisMs, allocationMs, evaluationMs } };
+}
