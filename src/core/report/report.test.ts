@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { solveInstant, type AllocationProblem } from '../allocate';
+import type { AnalysisResults, UnitAnalysis } from '../analysis/analysisResults';
+import { defaultAnalysisSettings } from '../analysis/settings';
+import { buildReport, renderReportHtml, sanitizeSvg, type MixQsamReport } from './index';
+
+function unit(id: string, part: string, role: string, params: number, macs: number | null, importance: number, sensitivity: number[]): UnitAnalysis {
+  return { id, graph: id.startsWith('encoder') ? 'encoder' : 'decoder', nodeName: id, op: 'MatMul', kind: params > 0 ? 'weight' : 'activation', role, part, params, macs, importance, sensitivity };
+}
+
+const analysis: AnalysisResults = {
+  runKey: 'run-1',
+  modelHash: 'f00d',
+  settings: { ...defaultAnalysisSettings, candidateBits: [2, 4, 6], sensitivityMode: 'fast', fastProbeBits: [2, 6], promptsPerImage: 4 },
+  candidateBits: [2, 4, 6],
+  measuredBits: [2, 6],
+  units: [
+    unit('encoder:/blocks.0/attn/qkv/MatMul', 'encoder block 0', 'qkv', 1000, 100_000, 0.4, [16e-3, 1e-3, 6.25e-5]),
+    unit('encoder:/blocks.0/attn/MatMul', 'encoder block 0', 'q·kᵀ', 0, 50_000, 0.1, [4e-3, NaN, 1.5625e-5]),
+    unit('encoder:/neck/neck.0/Conv', 'neck', 'neck.conv1', 3000, 300_000, 0.3, [8e-3, 5e-4, 3.125e-5]),
+    unit('decoder:/transformer/layers.0/self_attn/q_proj/MatMul', 'decoder layer 0', 'self_attn.q_proj', 1000, null, 0.2, [1.6e-2, 1e-3, 6.25e-5]),
+  ],
+  synergy: [2, 3, 1],
+  importanceByImage: [[0.4, 0.1, 0.3, 0.2]],
+  imageNames: ['one.png', 'two.png'],
+  excludedUnits: [{ id: 'encoder:/patch_embed/proj/Conv', reason: 'patch embedding (kept FP as in PTQ4SAM)' }],
+  probesDone: 24,
+  probesTotal: 24,
+  complete: true,
+};
+const unitIds = analysis.units.map((u) => u.id);
+
+function problem(sizeAverageBits: number): AllocationProblem {
+  return {
+    units: analysis.units.map((u) => ({ name: u.id, params: u.params, macs: u.macs ?? 0 })),
+    candidates: [2, 4, 6],
+    locks: [null, null, null, { kind: 'fp', bits: 32 }],
+    budgets: { size: { averageBits: sizeAverageBits } },
+    objective: { mode: 'paper', importance: analysis.units.map((u) => u.importance), synergy: analysis.synergy, lambda: 0.01 },
+  };
+}
+
+function report(): MixQsamReport {
+  const p = problem(11);
+  return buildReport({
+    analysis,
+    allocation: { problem: p, unitIds, result: solveInstant(p) },
+    evaluation: {
+      images: 2,
+      prompts: 8,
+      promptsWithTruth: 6,
+      plans: [
+        { id: 'fp', label: 'FP32', miouTruth: 0.91, miouFp: 1 },
+        { id: 'mixed', label: 'Mixed (avg 4.00 bits)', miouTruth: 0.8765, miouFp: 0.9321 },
+      ],
+    },
+    model: { name: 'demo <sam>', encoderFile: 'encoder.onnx', decoderFile: 'decoder.onnx', format: 'meta' },
+    backend: { analysis: 'WASM · 2 threads' },
+    timings: { analysis: 36_000, solve: 12.5, export: NaN },
+    createdAt: new Date('2026-11-26T12:00:00Z'),
+  });
+}
+
+describe('report.json', () => {
+  it('holds units, budgets, the allocation and sizes with numbers recomputed here', () => {
+    const r = report();
+    expect(r.format).toBe('mix-qsam-report');
+    expect(r.createdAt).toBe('2026-11-26T12:00:00.000Z');
+    expect(r.model.hash).toBe('f00d');
+    // Σp = 5000 weights, Σ MAC = 450 000 (the unknown MACs count as 0).
+    expect(r.sizes.params).toBe(5000);
+    expect(r.sizes.macs).toBe(450_000);
+    expect(r.sizes.fp32).toEqual({ sizeBits: 160_000, bops: 450_000 * 1024 });
+    expect(r.sizes.w8a8).toEqual({ sizeBits: 40_000, bops: 450_000 * 64 });
+    const a = r.allocation!;
+    expect(a.budgets.maxSizeBits).toBe(55_000);
+    expect(a.status === 'optimal' || a.status === 'feasible').toBe(true);
+    // The FP-locked decoder unit has no width; the others sum to the reported size with it at 32 bits.
+    expect(r.units[3].bits).toBeNull();
+    expect(r.units[3].lock).toEqual({ kind: 'fp', bits: 32 });
+    const size = r.units.reduce((sum, u) => sum + u.params * (u.bits ?? 32), 0);
+    expect(r.sizes.allocation!.sizeBits).toBe(size);
+    expect(r.sizes.allocation!.averageBits).toBeCloseTo(size / 5000, 12);
+    expect(size).toBeLessThanOrEqual(55_000);
+    // Not measured → null, so the JSON round-trips exactly.
+    expect(r.units[1].sensitivity).toEqual([4e-3, null, 1.5625e-5]);
+    expect(r.units[3].macs).toBeNull();
+    expect(r.units.map((u) => u.synergyToNext)).toEqual([2, 3, 1, null]);
+    expect(r.timings).toEqual({ analysis: 36_000, solve: 12.5 });
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+  });
+
+  it('refuses an allocation solved for other units', () => {
+    const p = problem(4);
+    expect(() => buildReport({ analysis, allocation: { problem: p, unitIds: [...unitIds].reverse(), result: solveInstant(p) } })).toThrow('other units');
+  });
+
+  it('says infeasible with the reason when no allocation fits', () => {
+    const p = problem(1);
+    const r = buildReport({ analysis, allocation: { problem: p, unitIds, result: solveInstant(p) } });
+    expect(r.allocation!.status).toBe('infeasible');
+    expect(r.allocation!.infeasibleReason).toContain('below the smallest reachable size');
+    expect(r.sizes.allocation).toBeNull();
+    expect(r.units.every((u) => u.bits === null)).toBe(true);
+    expect(renderReportHtml(r)).toContain('badge-error');
+  });
+});
+
+describe('report.html', () => {
+  const chart = '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="20" viewBox="0 0 100 20"><defs><linearGradient id="g1"/></defs><rect width="10" height="10" fill="url(#g1)"><title>encoder block 0 · qkv</title></rect><text>marker-allocation</text></svg>';
+
+  it('is one self-contained page: charts inline, no address outside itself, the JSON embedded', () => {
+    const r = report();
+    const html = renderReportHtml(r, { allocation: chart, pareto: chart.replace('marker-allocation', 'marker-pareto') });
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).toContain('marker-allocation');
+    expect(html).toContain('marker-pareto');
+    expect(html).toContain('fill="url(#g1)"');
+    expect(html).not.toMatch(/https?:|\/\/[a-z]|<link|\bsrc=|@import/i);
+    const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
+    expect(scripts).toEqual([' type="application/json" id="report-data"']);
+    const data = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1];
+    expect(JSON.parse(data)).toEqual(r);
+  });
+
+  it('shows the numbers: status, size against references, mIoU, one row per unit', () => {
+    const r = report();
+    const html = renderReportHtml(r);
+    const size = r.sizes.allocation!.sizeBits;
+    expect(html).toContain(`${Number((size / 8e6).toPrecision(4))} MB`);
+    expect(html).toContain(`${Number(((100 * size) / 160_000).toPrecision(3))}% of FP32`);
+    expect(html).toContain('<td>Mixed (avg 4.00 bits)</td><td>0.8765</td><td>0.9321</td>');
+    expect(html.match(/<tr><td>\d+<\/td>/g)).toHaveLength(4);
+    expect(html).toContain('σ(4)*');
+    expect(html).toContain('demo &lt;sam&gt;');
+    expect(html).not.toContain('demo <sam>');
+  });
+
+  it('strips scripts, handlers and outside links from chart SVGs, and refuses non-SVG', () => {
+    const hostile =
+      '<svg onload="alert(1)"><script>alert(2)</script><image href="https://example.org/x.png"/><a href="http://e.org"><text>t</text></a><rect style="fill:url(http://e.org/p)" onclick="x()"/><use xlink:href="#ok"/></svg>';
+    const clean = sanitizeSvg(hostile);
+    expect(clean).not.toMatch(/script|onload|onclick|http|<image|<a\b/i);
+    expect(clean).toContain('<rect');
+    expect(() => sanitizeSvg('<div>not a chart</div>', 'pareto')).toThrow('The pareto chart is not an <svg> element.');
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * report.json: everything a quantization run decided and measured, as plain JSON (no NaN: a value not measured
+ * is null). Bump REPORT_VERSION when a field changes meaning; add fields freely.
+ */
+import type { AllocationStatus, Reach, ResolvedBudgets, UnitLock } from '../allocate';
+
+export const REPORT_FORMAT = 'mix-qsam-report';
+export const REPORT_VERSION = 1;
+
+export interface ReportUnit {
+  /** Position in execution order (METHOD.md "Units"); neighbours in this order share synergy. */
+  index: number;
+  id: string;
+  /** SAM part ("encoder block 3", "neck", "decoder layer 0", …) and role ("qkv", "q·kᵀ", …). */
+  part: string;
+  role: string;
+  graph: 'encoder' | 'decoder';
+  kind: 'weight' | 'activation';
+  op: string;
+  params: number;
+  macs: number | null;
+  /** Ω_i (METHOD.md "Layer importance Ω"). */
+  importance: number | null;
+  /** σ_i(b) at each of `analysis.widths` (METHOD.md "Quantization sensitivity"). */
+  sensitivity: (number | null)[];
+  /** Ŝ between this unit and the next (null for the last). */
+  synergyToNext: number | null;
+  lock: UnitLock | null;
+  /** Width the allocation gives the unit (weights and activations); null: full precision or no allocation. */
+  bits: number | null;
+}
+
+export interface ReportAllocation {
+  objectiveMode: 'paper' | 'sensitivity';
+  lambda: number;
+  candidates: number[];
+  lowerBoundFraction: number | null;
+  /** Budgets in absolute units: bits of weights and bit operations. */
+  budgets: ResolvedBudgets;
+  status: AllocationStatus;
+  method: 'instant' | 'exact';
+  sense: 'maximize' | 'minimize';
+  objective: number | null;
+  /** Certified bound on the best objective; gap is relative to it (0 when proven optimal). */
+  bound: number | null;
+  gap: number | null;
+  infeasibleReason: string | null;
+  reach: Reach;
+  solveMs: number;
+}
+
+export interface ReportFootprint {
+  sizeBits: number;
+  bops: number;
+}
+
+export interface ReportEvaluationRow {
+  /** "fp", "uniform", "mixed". */
+  id: string;
+  label: string;
+  /** mIoU against ground-truth objects (null when no prompt has one). */
+  miouTruth: number | null;
+  /** mIoU against the full-precision masks. */
+  miouFp: number | null;
+}
+
+export interface ReportEvaluation {
+  images: number;
+  prompts: number;
+  promptsWithTruth: number;
+  rows: ReportEvaluationRow[];
+  /** false when the table scored an allocation other than the one in this report. */
+  matchesAllocation: boolean;
+}
+
+export interface MixQsamReport {
+  format: typeof REPORT_FORMAT;
+  version: typeof REPORT_VERSION;
+  /** ISO 8601. */
+  createdAt: string;
+  tool: string;
+  model: {
+    name: string | null;
+    /** Hash of the encoder and decoder files the analysis ran on. */
+    hash: string;
+    encoderFile: string | null;
+    decoderFile: string | null;
+    format: string | null;
+  };
+  /** Where each stage ran, in words ("WASM · 2 threads", "WebGPU"). */
+  backend: { analysis: string | null; inference: string | null; evaluation: string | null };
+  analysis: {
+    runKey: string;
+    images: string[];
+    promptsPerImage: number;
+    sensitivityMode: string;
+    /** Widths of each unit's `sensitivity` list. */
+    widths: number[];
+    /** Widths measured; the others estimated by σ(b) ∝ 4^(−b). */
+    measuredWidths: number[];
+    probesDone: number;
+    probesTotal: number;
+    complete: boolean;
+  };
+  units: ReportUnit[];
+  /** Units kept at full precision and never probed, with the reason. */
+  excludedUnits: { id: string; reason: string }[];
+  allocation: ReportAllocation | null;
+  /** Over the quantizable units: their parameters and MACs, uniform references, and the allocation. */
+  sizes: {
+    params: number;
+    macs: number;
+    fp32: ReportFootprint;
+    w8a8: ReportFootprint;
+    allocation: (ReportFootprint & { averageBits: number | null }) | null;
+  };
+  evaluation: ReportEvaluation | null;
+  /** Durations in milliseconds by stage ("analysis", "solve", "evaluation", "export", …). */
+  timings: Record<string, number>;
+}
+
+/** Charts the HTML report can show, by the `data-chart` name of their live <svg>. */
+export const REPORT_CHARTS = ['gauges', 'allocation', 'pareto', 'importance', 'sensitivity', 'synergy'] as const;
+export type ReportChartName = (typeof REPORT_CHARTS)[number];
+export type ReportCharts = Partial<Record<ReportChartName, string>>;

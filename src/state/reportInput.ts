@@ -1,0 +1,49 @@
+/**
+ * What the studio knows for report.json, gathered from the store: the analysis, the allocation for what the
+ * controls say now (infeasible included), the evaluation table, model, backends and timings. Pass it to
+ * buildReport (core/report); returns null before an analysis has finished.
+ */
+import type { ReportInput } from '../core/report';
+import { selectAllocation, selectCurrentAnswer } from './budgetSlice';
+import { allocationKeyOf } from './evaluateSlice';
+import type { StudioState } from './store';
+
+export function reportInputFromState(state: StudioState, createdAt = new Date()): ReportInput | null {
+  const analysis = state.analysisResults;
+  if (!analysis?.complete) return null;
+  const answer = selectCurrentAnswer(state);
+  const current = selectAllocation(state);
+  const evaluation = state.evaluation;
+  const part = state.encoderPart ?? state.decoderPart;
+  return {
+    analysis,
+    allocation: answer ? { problem: answer.problem, unitIds: answer.unitIds, result: answer.result } : null,
+    evaluation: evaluation
+      ? {
+          images: evaluation.images,
+          prompts: evaluation.prompts,
+          promptsWithTruth: evaluation.promptsWithTruth,
+          plans: evaluation.plans,
+          matchesAllocation: current !== null && evaluation.allocationKey === allocationKeyOf(current.widthByUnit),
+        }
+      : null,
+    model: {
+      name: state.modelName,
+      encoderFile: state.encoderPart?.fileName ?? null,
+      decoderFile: state.decoderPart?.fileName ?? null,
+      format: part?.format ?? null,
+    },
+    backend: {
+      analysis: state.analysisBackend,
+      inference: state.backendStatus?.description ?? null,
+      evaluation: evaluation?.backend ?? null,
+    },
+    timings: {
+      analysis: state.analysisStats?.elapsedMs,
+      solve: answer?.result.elapsedMs,
+      evaluation: evaluation?.elapsedMs,
+      export: state.exported?.elapsedMs,
+    },
+    createdAt,
+  };
+}
