@@ -85,7 +85,11 @@ const median = (values: number[]) => {
 };
 const fmt = (ms: number) => (Number.isNaN(ms) ? '—' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
-const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort', '--outDir', dist], { stdio: 'ignore' });
+// Its own process group, so stopping it also stops the vite process that npx starts.
+const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort', '--outDir', dist], {
+  stdio: 'ignore',
+  detached: true,
+});
 try {
   await waitForServer(`http://127.0.0.1:${port}/`);
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
@@ -101,5 +105,5 @@ try {
   }
   await browser.close();
 } finally {
-  server.kill();
+  if (server.pid) process.kill(-server.pid);
 }
