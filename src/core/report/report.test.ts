@@ -132,6 +132,7 @@ describe('report.html', () => {
     expect(html).toContain('<td>Mixed (avg 4.00 bits)</td><td>0.8765</td><td>0.9321</td>');
     expect(html.match(/<tr><td>\d+<\/td>/g)).toHaveLength(4);
     expect(html).toContain('σ(4)*');
+    expect(html).toContain('4 (5,000 weights, 450000 MACs); 1 kept FP');
     expect(html).toContain('demo &lt;sam&gt;');
     expect(html).not.toContain('demo <sam>');
   });

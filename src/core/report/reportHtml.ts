@@ -26,6 +26,11 @@ function num(value: number | null | undefined, digits = 4): string {
   return String(Number(value.toPrecision(digits)));
 }
 
+/** Whole counts with thousands separators: 2568192 → "2,568,192". */
+function grouped(value: number): string {
+  return String(Math.round(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 function megabytes(bits: number | null | undefined): string {
   return bits === null || bits === undefined ? '—' : `${num(bits / 8e6, 4)} MB`;
 }
@@ -82,7 +87,7 @@ function summarySection(report: MixQsamReport): string {
     ['BOPs', footprint ? `${bops(footprint.bops)} · ${percent(footprint.bops, sizes.w8a8.bops)} of W8A8 · ${percent(footprint.bops, sizes.fp32.bops)} of FP32` : '—'],
     ['Average width', footprint?.averageBits != null ? `${num(footprint.averageBits, 3)} bits per weight` : '—'],
     ['W8A8 / FP32', `${megabytes(sizes.w8a8.sizeBits)} / ${megabytes(sizes.fp32.sizeBits)}; ${bops(sizes.w8a8.bops)} / ${bops(sizes.fp32.bops)}`],
-    ['Quantizable units', `${report.units.length} (${num(sizes.params, 6)} weights, ${bops(sizes.macs).replace('BOPs', 'MACs')}); ${report.excludedUnits.length} kept FP`],
+    ['Quantizable units', `${report.units.length} (${grouped(sizes.params)} weights, ${bops(sizes.macs).replace('BOPs', 'MACs')}); ${report.excludedUnits.length} kept FP`],
   ];
   return `<section class="grid"><div class="panel"><h2>Allocation</h2>${definitionList(allocationEntries)}</div><div class="panel"><h2>Footprint</h2>${definitionList(footprintEntries)}</div></section>`;
 }
