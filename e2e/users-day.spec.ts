@@ -10,9 +10,11 @@ import { buildSamParametric, QuantizedSam } from '../src/core/evaluate/quantized
 import { verifySamExport } from '../src/core/evaluate/verifySamExport';
 import { REFERENCE_SESSION_OPTIONS, type OrtModule } from '../src/core/onnx/ort';
 import { DEFAULT_WEIGHT_BITS } from '../src/core/quant/parametric';
+import type { MixQsamReport } from '../src/core/report';
 import { generateScene } from '../src/core/synth/scene';
 import { expect, test } from './fixtures';
 import { clickImagePixel, dropFiles, openStudio, waitForEncodedImage } from './studioPage';
+import { dragSlider } from './usersDayFiles';
 import { demoModelFile, scenePng, storedCalibration } from './usersDayFiles';
 
 /** The export must reproduce the simulation within this fraction of the mask-logit range. */
@@ -53,6 +55,26 @@ test('a user’s day: drop, analyze, budget, preview, evaluate, download', async
   expect(previewIoU).toBeLessThanOrEqual(1);
   await shot('3-preview.png', 'quant-preview');
 
+  // The size slider, dragged from 4 to about 3 bits a weight: the allocation changes, the badge settles and
+  // the preview follows the new allocation.
+  const budget = page.getByTestId('budget-panel');
+  const badge = budget.getByTestId('solve-badge');
+  await expect(badge).toHaveAttribute('data-tone', /^(ok|warn)$/);
+  const summary = budget.getByTestId('allocation-summary');
+  const sizeBefore = Number(await summary.getAttribute('data-size-bits'));
+  const allocationBefore = await preview.getAttribute('data-allocation-key');
+  const previewsBefore = Number(await preview.getAttribute('data-count'));
+  await dragSlider(page, budget.getByLabel('Size budget (average bits per weight)'), 3);
+  const sizeBudget = Number(await budget.getByTestId('size-budget-value').getAttribute('data-bits'));
+  expect(sizeBudget).toBeGreaterThan(2.7);
+  expect(sizeBudget).toBeLessThan(3.3);
+  await expect(badge).toHaveAttribute('data-tone', /^(ok|warn)$/);
+  await expect.poll(async () => Number(await summary.getAttribute('data-size-bits'))).toBeLessThan(sizeBefore);
+  await expect(preview).not.toHaveAttribute('data-allocation-key', allocationBefore!);
+  await expect(preview).toHaveAttribute('data-status', 'ready');
+  expect(Number(await preview.getAttribute('data-count'))).toBeGreaterThan(previewsBefore);
+  await shot('3b-budget.png', 'budget-panel');
+
   const evaluate = page.getByTestId('evaluate-view');
   await evaluate.getByRole('button', { name: 'Evaluate' }).click();
   await expect(evaluate.getByTestId('evaluate-progress')).toBeVisible();
@@ -75,12 +97,29 @@ test('a user’s day: drop, analyze, budget, preview, evaluate, download', async
   await expect(exportView.getByTestId('export-verification')).toHaveText(/^Verified: max \|Δ\| = \S+ on 4 prompts$/);
   const relative = Number(await exportView.getAttribute('data-relative-error'));
   expect(relative).toBeLessThanOrEqual(EQUIVALENCE);
+  const allocation = Object.fromEntries(JSON.parse((await exportView.getAttribute('data-allocation-key'))!) as [string, number | null][]);
+  await expect(preview).toHaveAttribute('data-allocation-key', (await exportView.getAttribute('data-allocation-key'))!);
   await shot('5-exported.png', 'export-view');
   await expect.poll(() => downloads.size).toBe(2);
+  await exportView.getByRole('button', { name: 'report.json' }).click();
+  await exportView.getByRole('button', { name: 'report.html' }).click();
+  await expect.poll(() => downloads.size).toBe(4);
+
+  // report.json says what the page showed: the evaluation table, the allocation exported, its size.
+  const report = JSON.parse(readFileSync(downloads.get('report.json')!, 'utf8')) as MixQsamReport;
+  expect(report.evaluation?.rows.map((row) => ({ plan: row.id, truth: row.miouTruth, fp: row.miouFp }))).toEqual(rows);
+  expect(report.evaluation?.matchesAllocation).toBe(true);
+  expect(Object.fromEntries(report.units.map((unit) => [unit.id, unit.bits]))).toEqual(
+    Object.fromEntries(report.units.map((unit) => [unit.id, allocation[unit.id]])),
+  );
+  expect(report.sizes.allocation?.sizeBits).toBe(Number(await page.getByTestId('allocation-summary').getAttribute('data-size-bits')));
+  expect(report.model.encoderFile).toBe('encoder.onnx');
+  const html = readFileSync(downloads.get('report.html')!, 'utf8');
+  expect(html).toContain('<svg');
+  expect(html).toContain(report.analysis.runKey);
 
   // Outside the browser: the downloaded files in onnxruntime-node against the simulation of the same
   // allocation, built from the calibration the page stored and the allocation it exported.
-  const allocation = Object.fromEntries(JSON.parse((await exportView.getAttribute('data-allocation-key'))!) as [string, number | null][]);
   const facts = await storedCalibration(page);
   const files = {
     encoder: new Uint8Array(readFileSync(downloads.get('encoder.mixed-precision.onnx')!)),

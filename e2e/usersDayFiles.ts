@@ -3,7 +3,7 @@
  * the demo model's files, and reading the analysis' stored calibration back out of the page.
  */
 import { readFileSync } from 'node:fs';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { PNG } from 'pngjs';
 import type { CalibrationFacts } from '../src/core/analysis/analysisModel';
 import { generateScene } from '../src/core/synth/scene';
@@ -38,4 +38,21 @@ export async function storedCalibration(page: Page): Promise<CalibrationFacts> {
   const list = facts as CalibrationFacts[];
   if (list.length !== 1) throw new Error(`Expected one stored calibration, found ${list.length}.`);
   return list[0];
+}
+
+/** Drags a range input's thumb to `value` with the mouse, as a person would (press, move in steps, release). */
+export async function dragSlider(page: Page, slider: Locator, value: number): Promise<void> {
+  await slider.scrollIntoViewIfNeeded();
+  const box = await slider.boundingBox();
+  if (!box) throw new Error('The slider is not on screen.');
+  const read = async (name: string) => Number(await slider.getAttribute(name));
+  const [min, max, current] = [await read('min'), await read('max'), Number(await slider.inputValue())];
+  // Chromium's thumb is about as wide as the track is high: its centre runs from half a thumb in to half a thumb from the end.
+  const inset = box.height / 2;
+  const at = (v: number) => box.x + inset + ((v - min) / (max - min)) * (box.width - 2 * inset);
+  const y = box.y + box.height / 2;
+  await page.mouse.move(at(current), y);
+  await page.mouse.down();
+  await page.mouse.move(at(value), y, { steps: 8 });
+  await page.mouse.up();
 }

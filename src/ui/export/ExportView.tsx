@@ -6,6 +6,8 @@ import { useStudio } from '../../state/store';
 import { formatBytes, formatMs } from '../format';
 import { QuantProgress } from '../preview/QuantProgress';
 import { downloadBlob } from './download';
+import { downloadReportHtml, downloadReportJson } from './reportDownloads';
+import { errorMessage } from '../../state/toastsSlice';
 import '../preview/preview.css';
 
 /** The check passes when the largest |Δ| of the mask logits is at most this fraction of their range. */
@@ -37,7 +39,16 @@ export function ExportView() {
   const allocation = useStudio(selectAllocation);
   const exportModel = useStudio((state) => state.exportQuantizedModel);
   const cancel = useStudio((state) => state.cancelExport);
+  const analysed = useStudio((state) => state.analysisResults?.complete ?? false);
+  const pushToast = useStudio((state) => state.pushToast);
   const busy = status === 'running' || status === 'cancelling';
+  const saveReport = (save: typeof downloadReportJson) => {
+    try {
+      save(useStudio.getState());
+    } catch (error) {
+      pushToast('error', 'Could not write the report', errorMessage(error));
+    }
+  };
 
   // A new export downloads its two files once; the links below save them again.
   const downloadedSerial = useRef(0);
@@ -75,6 +86,15 @@ export function ExportView() {
         </button>
         <button type="button" onClick={cancel} disabled={status !== 'running'}>
           Cancel
+        </button>
+      </div>
+      <div className="quant-actions report-actions">
+        <span className="muted">Report</span>
+        <button type="button" onClick={() => saveReport(downloadReportJson)} disabled={!analysed} title="Analysis, allocation and evaluation as JSON">
+          report.json
+        </button>
+        <button type="button" onClick={() => saveReport(downloadReportHtml)} disabled={!analysed} title="One self-contained page with the charts">
+          report.html
         </button>
       </div>
       {busy && progress && <QuantProgress progress={progress} label="Export progress" testId="export-progress" />}

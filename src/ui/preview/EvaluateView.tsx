@@ -5,6 +5,7 @@ import { formatMs } from '../format';
 import { QuantProgress } from './QuantProgress';
 import './preview.css';
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 const formatIoU = (value: number | null) => (value === null ? '—' : value.toFixed(3));
 
 /** Evaluate: mIoU of FP, the uniform baseline at the same budgets and the mixed allocation, as a small table. */
@@ -56,7 +57,7 @@ export function EvaluateView() {
             </tbody>
           </table>
           <p className="muted quant-note">
-            {evaluation.prompts} prompts on {evaluation.images} images ({evaluation.promptsWithTruth} with known objects) · {formatMs(evaluation.elapsedMs)} · {evaluation.backend}
+            {plural(evaluation.prompts, 'prompt')} on {plural(evaluation.images, 'image')} ({evaluation.promptsWithTruth} with known objects) · {formatMs(evaluation.elapsedMs)} · {evaluation.backend}
           </p>
           {evaluation.uniformMissing && <p className="muted quant-note">{evaluation.uniformMissing}</p>}
           {stale && <p className="quant-stale">The allocation changed since: Evaluate again to score it.</p>}
