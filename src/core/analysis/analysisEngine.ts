@@ -21,7 +21,7 @@ import { calibrationPrompts, promptsKey, type PromptSource } from './calibration
 import { klDivergence, maskLogitsShape, outputDistribution, selectMasks } from './distribution';
 import { ablationProbe, createProbeTable, quantProbe, setProbe } from './metrics';
 import { DecoderProbeRunner, EncoderProbeRunner, type DecoderOutputs } from './probeSessions';
-import { measuredBits, settingsKey, validateSettings, type AnalysisSettings } from './settings';
+import { measuredBits, perWidthCalibrationBits, settingsKey, validateSettings, type AnalysisSettings } from './settings';
 
 export interface AnalysisImage extends Omit<PromptSource, 'width' | 'height'> {
   name: string;
@@ -173,6 +173,10 @@ export async function runAnalysis(
       sam,
       items,
       sessionOptions,
+      perWidth:
+        settings.perWidthRanges || settings.perWidthLog2Tau
+          ? { bits: perWidthCalibrationBits(settings), ranges: !!settings.perWidthRanges, log2Tau: !!settings.perWidthLog2Tau }
+          : undefined,
       beforeImage: async (t: number) => {
         checkCancelled();
         progress({ phase: 'calibrating', done: t, total: items.length, label: `Calibrating on image ${t + 1}/${items.length}`, imageIndex: t, unitId: null });
@@ -188,7 +192,8 @@ export async function runAnalysis(
     const selected = units.filter((unit) => unit.graph === graph);
     return selected.length > 0 ? selected : sam.probedUnits.filter((unit) => unit.graph === graph).slice(0, 1);
   };
-  const parametricOptions = { weightBits: widths, ranges: facts.ranges, log2Tau: facts.log2Tau };
+  const widthCalibration = facts.rangesByBits || facts.log2TauByBits ? facts : undefined;
+  const parametricOptions = { weightBits: widths, ranges: facts.ranges, log2Tau: facts.log2Tau, widthCalibration };
   const encoderParametric = buildParametricModel(sam.encoder, byGraph('encoder'), parametricOptions);
   const decoderParametric = buildParametricModel(sam.decoder, byGraph('decoder'), parametricOptions);
   const encoder = await EncoderProbeRunner.create({

@@ -8,8 +8,9 @@ import type { OrtFeeds, OrtModule, SessionOptions } from '../onnx/ort';
 import { decodeModel, encodeModelBytes, type GraphProto, type ModelProto } from '../onnx/proto';
 import { withExtraOutputs } from '../onnx/rewrite';
 import { RangeCollector } from '../quant/calibration';
-import { siteKey, type ActivationRanges } from '../quant/config';
-import { chooseLog2Taus } from '../quant/log2-tau';
+import { siteKey, type ActivationRanges, type WidthCalibration } from '../quant/config';
+import { chooseLog2Taus, chooseLog2TausPerWidth } from '../quant/log2-tau';
+import { ActivationSampler } from '../quant/range-search';
 import { discoverUnits, shapeProbeNames, type QuantUnit } from '../quant/units';
 import { detectSamPart, type DetectedDecoder, type DetectedEncoder } from '../sam/detectFormat';
 import { createSamAdapter, type SamAdapter, type SamModelConfig } from '../sam/samAdapter';
@@ -106,8 +107,11 @@ export function promptFeeds(ort: OrtModule, sam: PreparedSam, item: CalibrationI
   return ortFeeds(ort, batchedDecoderFeeds(item.prompts, item.image, sam.decoderIo));
 }
 
-/** What calibration measures once per run, stored with the run so a resume skips it. */
-export interface CalibrationFacts {
+/**
+ * What calibration measures once per run, stored with the run so a resume skips it. The per-width
+ * entries (WidthCalibration) are there only when calibration was asked for them (CalibrationPerWidth).
+ */
+export interface CalibrationFacts extends WidthCalibration {
   ranges: ActivationRanges;
   /** τ of the log2 quantizer per softmax·v unit (quant/log2-tau.ts). */
   log2Tau: Record<string, number>;
@@ -128,6 +132,8 @@ export async function calibrate(args: {
   sessionOptions?: SessionOptions;
   /** Called before each image; throwing stops calibration. */
   beforeImage?: (index: number) => Promise<void> | void;
+  /** Also choose ranges and/or log2 τ for each of these widths (off when absent). */
+  perWidth?: CalibrationPerWidth;
 }): Promise<CalibrationFacts> {
   const { ort, sam } = args;
   const byGraph = (graph: QuantUnit['graph']) => sam.probedUnits.filter((unit) => unit.graph === graph);
@@ -138,10 +144,14 @@ export async function calibrate(args: {
   const encoder = await ort.InferenceSession.create(encodeModelBytes(copies.encoder.model), args.sessionOptions);
   const decoder = await ort.InferenceSession.create(encodeModelBytes(copies.decoder.model), args.sessionOptions);
   const collector = new RangeCollector();
+  const sampler = args.perWidth?.ranges ? new ActivationSampler() : null;
   const shapes = { encoder: new Map<string, number[]>(), decoder: new Map<string, number[]>() };
   const batches = { encoder: [] as OrtFeeds[], decoder: [] as OrtFeeds[] };
   const collect = (graph: QuantUnit['graph'], results: OrtFeeds) => {
-    for (const [key, value] of copies[graph].outputsBySite) collector.add(key, results[value].data as Float32Array);
+    for (const [key, value] of copies[graph].outputsBySite) {
+      collector.add(key, results[value].data as Float32Array);
+      sampler?.add(key, results[value].data as Float32Array);
+    }
     for (const name of copies[graph].shapeNames) if (results[name]) shapes[graph].set(name, [...results[name].dims]);
   };
   try {
@@ -169,7 +179,51 @@ export async function calibrate(args: {
     Object.assign(log2Tau, await chooseLog2Taus(ort, model, byGraph(graph), ranges, batches[graph], { sessionOptions: args.sessionOptions }));
     for (const unit of discoverUnits(model, { graph, shapes: shapes[graph] })) macs[unit.id] = unit.macs;
   }
-  return { ranges, log2Tau, macs };
+  if (!args.perWidth) return { ranges, log2Tau, macs };
+  return { ranges, log2Tau, macs, ...(await perWidthFacts(args.ort, sam, args.perWidth, ranges, sampler, batches, args.sessionOptions)) };
+}
+
+/**
+ * Calibration per width, an option beside METHOD.md's single range and τ: ranges of least squared error
+ * at each width (quant/range-search.ts; post-softmax sites under the log2 quantizer keep their largest
+ * value as scale), and τ of the log2 quantizer chosen at each width among 1, 2, 4, … 2^(b−1) with those
+ * scales (a wide grid affords a fine τ; METHOD.md's {1, 2, 4} is chosen at 4 bits).
+ */
+export interface CalibrationPerWidth {
+  bits: readonly number[];
+  ranges: boolean;
+  log2Tau: boolean;
+  /** Whether softmax·v inputs use the log2 quantizer (default true, as the default quantizer). */
+  log2PostSoftmax?: boolean;
+}
+
+async function perWidthFacts(
+  ort: OrtModule,
+  sam: PreparedSam,
+  perWidth: CalibrationPerWidth,
+  ranges: ActivationRanges,
+  sampler: ActivationSampler | null,
+  batches: Record<QuantUnit['graph'], OrtFeeds[]>,
+  sessionOptions: SessionOptions | undefined,
+): Promise<WidthCalibration> {
+  const log2 = perWidth.log2PostSoftmax ?? true;
+  const log2Sites = new Set(sam.probedUnits.filter((u) => log2 && u.postSoftmaxInput !== null).map((u) => siteKey(u.id, u.postSoftmaxInput!)));
+  const rangesByBits: Record<number, ActivationRanges> = {};
+  if (sampler) {
+    for (const bits of perWidth.bits) {
+      rangesByBits[bits] = Object.fromEntries(sampler.keys().map((key) => [key, log2Sites.has(key) ? sampler.extremesOf(key) : sampler.mseRange(key, bits)]));
+    }
+  }
+  let log2TauByBits: Record<number, Record<string, number>> = {};
+  if (perWidth.log2Tau && log2) {
+    for (const graph of ['encoder', 'decoder'] as const) {
+      const model = graph === 'encoder' ? sam.encoder : sam.decoder;
+      const units = sam.probedUnits.filter((unit) => unit.graph === graph);
+      const taus = await chooseLog2TausPerWidth(ort, model, units, (bits) => ({ ...ranges, ...rangesByBits[bits] }), batches[graph], { widths: perWidth.bits, sessionOptions });
+      log2TauByBits = Object.fromEntries(perWidth.bits.map((bits) => [bits, { ...log2TauByBits[bits], ...taus[bits] }]));
+    }
+  }
+  return { ...(sampler ? { rangesByBits } : {}), ...(perWidth.log2Tau && log2 ? { log2TauByBits } : {}) };
 }
 
 /** A copy of the FP model that also returns every site's activation and the values MACs need. */

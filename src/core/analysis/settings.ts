@@ -25,6 +25,19 @@ export interface AnalysisSettings {
    * cut, so large models want few.
    */
   maxEncoderSegments: number;
+  /**
+   * Calibrate per width (analysisModel.ts CalibrationPerWidth), options beside METHOD.md's single range
+   * and τ: activation ranges of least squared error at each width, and/or log2 τ chosen at each width.
+   * Off (absent or false) by default.
+   */
+  perWidthRanges?: boolean;
+  perWidthLog2Tau?: boolean;
+}
+
+/** Widths calibrated per width: 2 bits up to two above the widest candidate (mixed allocations reach past b̄). */
+export function perWidthCalibrationBits(settings: AnalysisSettings): number[] {
+  const widest = Math.min(16, Math.max(...settings.candidateBits) + 2);
+  return Array.from({ length: widest - 1 }, (_, i) => i + 2);
 }
 
 /**
@@ -87,6 +100,12 @@ export function validateSettings(settings: AnalysisSettings): AnalysisSettings {
   ] as const) {
     if (!(value > 0 && value < 1)) problems.push(`${name} must be between 0 and 1, got ${value}`);
   }
+  for (const [value, name] of [
+    [settings.perWidthRanges, 'per-width ranges'],
+    [settings.perWidthLog2Tau, 'per-width log2 τ'],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'boolean') problems.push(`${name} must be on or off (true or false), got ${String(value)}`);
+  }
   if (problems.length > 0) throw new Error(`Invalid analysis settings: ${problems.join('; ')}`);
   return { ...settings, candidateBits, fastProbeBits };
 }
@@ -106,5 +125,8 @@ export function settingsKey(settings: AnalysisSettings): string {
     promptsPerImage: settings.promptsPerImage,
     gridSize: settings.gridSize,
     distributionEpsilon: settings.distributionEpsilon,
+    // Only when on, so runs without them keep their stored keys. Per-width ranges depend on the widths.
+    ...(settings.perWidthRanges ? { perWidthRanges: perWidthCalibrationBits(settings) } : {}),
+    ...(settings.perWidthLog2Tau ? { perWidthLog2Tau: perWidthCalibrationBits(settings) } : {}),
   });
 }

@@ -37,7 +37,9 @@ export function allocationWidths(allocation: Allocation | null): number[] {
 export function buildSamParametric(sam: PreparedSam, facts: CalibrationFacts, weightBits: readonly number[]): SamParametric {
   const widths = [...new Set(weightBits)].sort((a, b) => a - b);
   if (widths.length === 0) throw new Error('At least one candidate width is needed to quantize.');
-  const options = { weightBits: widths, ranges: facts.ranges, log2Tau: facts.log2Tau };
+  // Per-width ranges and τ when the analysis calibrated per width (analysis settings perWidthRanges/perWidthLog2Tau).
+  const widthCalibration = facts.rangesByBits || facts.log2TauByBits ? facts : undefined;
+  const options = { weightBits: widths, ranges: facts.ranges, log2Tau: facts.log2Tau, widthCalibration };
   const build = (model: ModelProto, graph: GraphKind) => {
     const units = unitsOfGraph(sam, graph);
     return units.length > 0 ? buildParametricModel(model, units, options) : null;

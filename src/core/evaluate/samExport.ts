@@ -5,7 +5,7 @@
  */
 import type { PreparedSam } from '../analysis/analysisModel';
 import { encodeModelBytes } from '../onnx/proto';
-import type { Allocation } from '../quant/config';
+import { resolveWidthCalibration, type Allocation } from '../quant/config';
 import { exportQuantizedModel, type ExportSizes } from '../quant/export';
 import type { GraphKind } from '../quant/units';
 import { graphConfig, supportsAllocation, unitsOfGraph, type SamParametric } from './quantizedSam';
@@ -44,11 +44,10 @@ export function exportQuantizedSam(
       const sizes = { fileBytes: bytes.byteLength, idealWeightBytes: 0, storedWeightBytes: 0, scaleBytes: 0, fp32WeightBytes: 0 };
       return { graph, bytes, sizes, fpFileBytes: fpFileBytes[graph], quantizedWeights: [], quantizedActivations: [] };
     }
-    const result = exportQuantizedModel(model, units, graphConfig(sam, graph, allocation), {
-      simulation,
-      ranges: parametric.facts.ranges,
-      log2Tau: parametric.facts.log2Tau,
-    });
+    const config = graphConfig(sam, graph, allocation);
+    // The ranges and τ the simulation used for this allocation (per width when calibrated per width).
+    const { ranges, log2Tau } = resolveWidthCalibration(config, units, parametric.facts, parametric.facts);
+    const result = exportQuantizedModel(model, units, config, { simulation, ranges, log2Tau });
     return { graph, ...result, fpFileBytes: fpFileBytes[graph] };
   };
   return { encoder: part('encoder'), decoder: part('decoder') };

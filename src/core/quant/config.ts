@@ -83,6 +83,41 @@ export function siteParams(site: ActivationSite, bits: number, ranges: Activatio
   return { quantizer: 'uniform', params: activationParams(range.min, range.max, bits) };
 }
 
+/**
+ * Calibration per width (optional, quant/range-search.ts): activation ranges by site key and log2 τ by
+ * unit id for each width. Widths without an entry use the single range and τ.
+ */
+export interface WidthCalibration {
+  rangesByBits?: Readonly<Record<number, ActivationRanges>>;
+  log2TauByBits?: Readonly<Record<number, Readonly<Record<string, number>>>>;
+}
+
+/**
+ * The ranges (by site key) and τ (by unit id) a configuration actually uses: each quantized unit takes
+ * its activation width's entry of `perWidth`, else the base value. The fake-quant feeds and the export
+ * both read these, so they stay equal.
+ */
+export function resolveWidthCalibration(
+  config: QuantConfig,
+  units: readonly QuantUnit[],
+  base: { ranges?: ActivationRanges; log2Tau?: Readonly<Record<string, number>> },
+  perWidth: WidthCalibration,
+): { ranges: Record<string, ActivationRange>; log2Tau: Record<string, number> } {
+  const ranges: Record<string, ActivationRange> = { ...base.ranges };
+  const log2Tau: Record<string, number> = { ...base.log2Tau };
+  for (const unit of units) {
+    const bits = config[unit.id]?.aBits;
+    if (bits === null || bits === undefined) continue;
+    unit.activationInputs.forEach((_, input) => {
+      const range = perWidth.rangesByBits?.[bits]?.[siteKey(unit.id, input)];
+      if (range) ranges[siteKey(unit.id, input)] = range;
+    });
+    const tau = perWidth.log2TauByBits?.[bits]?.[unit.id];
+    if (tau !== undefined) log2Tau[unit.id] = tau;
+  }
+  return { ranges, log2Tau };
+}
+
 /** Checks a configuration against the units of one graph; ids of other graphs are ignored. */
 export function checkConfig(config: QuantConfig, units: readonly QuantUnit[], weightBits: readonly number[] | null): void {
   const byId = new Map(units.map((u) => [u.id, u]));

@@ -91,3 +91,53 @@ export async function chooseLog2Taus(
   for (const [id, sums] of errors) taus[id] = candidates[sums.indexOf(Math.min(...sums))];
   return taus;
 }
+
+/**
+ * τ per softmax·v unit at each width (an option beside METHOD.md's single choice at 4 bits): for width b
+ * the candidates are 1, 2, 4, … 2^(b−1) (a wider grid affords a finer τ) and the scale is that width's
+ * range max. One session and one run per batch serve every width.
+ */
+export async function chooseLog2TausPerWidth(
+  ort: OrtModule,
+  model: ModelProto,
+  units: readonly QuantUnit[],
+  rangesAt: (bits: number) => ActivationRanges,
+  batches: readonly OrtFeeds[],
+  options: { widths: readonly number[]; sessionOptions?: SessionOptions },
+): Promise<Record<number, Record<string, number>>> {
+  const targets = units.filter((u) => u.kind === 'activation' && u.postSoftmaxInput !== null);
+  const byWidth: Record<number, Record<string, number>> = Object.fromEntries(options.widths.map((bits) => [bits, {}]));
+  if (targets.length === 0) return byWidth;
+  if (batches.length === 0) throw new Error('Choosing τ needs at least one batch of inputs.');
+  const candidatesAt = (bits: number) => Array.from({ length: bits }, (_, k) => 2 ** k);
+  const names = targets.flatMap((u) => u.activationInputs);
+  const session = await ort.InferenceSession.create(encodeModelBytes(withExtraOutputs(model, names)), options.sessionOptions);
+  // errors[bits][unit id][candidate index]
+  const errors = new Map(options.widths.map((bits) => [bits, new Map(targets.map((u) => [u.id, candidatesAt(bits).map(() => 0)]))]));
+  try {
+    for (const feeds of batches) {
+      const results = await session.run(feeds, [...new Set(names)]);
+      for (const unit of targets) {
+        const softmaxInput = unit.postSoftmaxInput!;
+        const a = results[unit.activationInputs[softmaxInput]];
+        const v = results[unit.activationInputs[1 - softmaxInput]];
+        for (const bits of options.widths) {
+          const range = rangesAt(bits)[siteKey(unit.id, softmaxInput)];
+          if (!range) throw new Error(`No calibrated range for the attention input of "${unit.id}" at ${bits} bits.`);
+          const scale = Math.fround(range.max);
+          const sums = errors.get(bits)!.get(unit.id)!;
+          candidatesAt(bits).forEach((tau, i) => {
+            sums[i] += attentionOutputError(a.data as Float32Array, a.dims, v.data as Float32Array, v.dims, (x) => log2Quant(x, scale, bits, tau));
+          });
+        }
+      }
+    }
+  } finally {
+    await session.release();
+  }
+  for (const [bits, byUnit] of errors) {
+    const candidates = candidatesAt(bits);
+    for (const [id, sums] of byUnit) byWidth[bits][id] = candidates[sums.indexOf(Math.min(...sums))];
+  }
+  return byWidth;
+}

@@ -17,7 +17,7 @@ import type { SessionOptions } from '../onnx/ort.ts';
 import { cloneModel, encodeModelBytes, type ModelProto, type NodeProto } from '../onnx/proto.ts';
 import { spliceNodes } from '../onnx/rewrite.ts';
 import { DataType } from '../onnx/tensor.ts';
-import { checkConfig, siteParams, sitesOf, type ActivationRanges, type ActivationSite, type QuantConfig } from './config.ts';
+import { checkConfig, resolveWidthCalibration, siteParams, sitesOf, type ActivationRanges, type ActivationSite, type QuantConfig, type WidthCalibration } from './config.ts';
 import { DEFAULT_QUANTIZER, weightGrid, type QuantizerOptions } from './quantizers.ts';
 import type { QuantUnit } from './units.ts';
 import { channelBroadcastDims, weightTable, type WeightTable } from './weight-tables.ts';
@@ -32,6 +32,11 @@ export interface ParametricOptions {
   ranges?: ActivationRanges;
   /** τ of the log2 quantizer per unit id (default quantizer.log2Tau). */
   log2Tau?: Readonly<Record<string, number>>;
+  /**
+   * Ranges and τ per activation width (config.ts WidthCalibration): a unit quantized at b bits takes
+   * b's entry. Ranges or τ given to a feedsFor call replace these.
+   */
+  widthCalibration?: WidthCalibration;
 }
 
 /** A feed as plain data; wrap with `new ort.Tensor(type, data, dims)` (see toOrtFeeds). */
@@ -186,8 +191,11 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
     weightTables: tables,
     feedsFor(config, overrides = {}) {
       checkConfig(config, units, weightBits);
-      const ranges = overrides.ranges ?? options.ranges;
-      const taus = { ...options.log2Tau, ...overrides.log2Tau };
+      let ranges = overrides.ranges ?? options.ranges;
+      let taus: Readonly<Record<string, number>> = { ...options.log2Tau, ...overrides.log2Tau };
+      if (options.widthCalibration && !overrides.ranges && !overrides.log2Tau) {
+        ({ ranges, log2Tau: taus } = resolveWidthCalibration(config, units, { ranges, log2Tau: taus }, options.widthCalibration));
+      }
       const wOn = new Float32Array(weightUnits.length);
       const wIdx = new Int32Array(weightUnits.length);
       weightUnits.forEach((unit, w) => {
