@@ -5,7 +5,7 @@
  *
  *   npm run bench:quality -- [--calibration-images 4] [--calibration-prompts 8] [--bits 2,3,4,5,6,7,8]
  *        [--held-out-objects 120] [--modes paper,sensitivity] [--lambda 0.1] [--lambda-scale raw|objective]
- *        [--log2 on,off] [--weight-range mse|minmax] [--budgets W8A8,W6A6,W5A5,W4A4]
+ *        [--log2 on,off] [--weight-range mse|minmax] [--budgets W8A8,W6A6,W5A5,W4A4] [--per-width ranges,tau|none]
  *        [--cache artifacts/quality/analysis.jsonl] [--out bench/results/quality] [--model DIR] [--threads N]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -63,6 +63,8 @@ const settings: StudySettings = {
     promptsPerImage: number('calibration-prompts', 8),
     sensitivityMode: 'exact',
     candidateBits: bits,
+    perWidthRanges: list('per-width', 'ranges,tau').includes('ranges'),
+    perWidthLog2Tau: list('per-width', 'ranges,tau').includes('tau'),
   },
   budgets,
   modes,
@@ -97,7 +99,9 @@ async function main(): Promise<void> {
   const prompts = heldOut.byKind.point.reduce((sum, item) => sum + item.prompts.length, 0) * 2;
   const settingsText = [
     `model: ${files.config ? 'demo-sam' : 'given files'}; ${result.analysis.units.length} units quantized, ${result.analysis.excludedUnits.length} kept FP (PTQ4SAM's exclusions)`,
-    `calibration: T = ${calibrationImages} scenes (seeds ${CALIBRATION_FIRST_SEED}…), ≤ ${settings.analysis.promptsPerImage} box prompts each; activation ranges: mean of per-image min/max`,
+    `calibration: T = ${calibrationImages} scenes (seeds ${CALIBRATION_FIRST_SEED}…), ≤ ${settings.analysis.promptsPerImage} box prompts each; activation ranges: ${
+      settings.analysis.perWidthRanges ? 'per width, least squared error between the mean of per-image min/max and the extremes' : 'mean of per-image min/max'
+    }; log2 τ: ${settings.analysis.perWidthLog2Tau ? 'per width among 1, 2, … 2^(b−1)' : 'at 4 bits among 1, 2, 4'}`,
     `analysis: exact σ at widths ${bits.join(', ')} (wider widths extrapolated with σ ∝ 4^(−b)); λ = ${settings.objective.lambda} (${lambdaScale})`,
     `held-out: ${heldOut.seeds.length} scenes (seeds ${HELD_OUT_FIRST_SEED}…), ${heldOut.objects} objects, ${prompts} prompts (one deepest positive point and one box per object)`,
     `weights per output channel (${weightRange} range), activations per tensor; all quantization is fake quant on onnxruntime-node, every quantized unit honest (no drop_prob)`,

@@ -6,16 +6,17 @@
  */
 import { solveExact, type GlpkSolver } from '../allocate';
 import { runAnalysis, type AnalysisImage, type AnalysisRunStats } from '../analysis/analysisEngine';
-import { prepareSam, type CalibrationFacts, type PreparedSam, type SamModelFiles } from '../analysis/analysisModel';
+import { calibrate, prepareSam, type CalibrationFacts, type PreparedSam, type SamModelFiles } from '../analysis/analysisModel';
+import { calibrationPrompts } from '../analysis/calibrationPrompts';
 import type { AnalysisResults } from '../analysis/analysisResults';
 import { MemoryAnalysisStore, type AnalysisStore } from '../analysis/analysisStore';
-import { validateSettings, type AnalysisSettings } from '../analysis/settings';
+import { perWidthCalibrationBits, validateSettings, type AnalysisSettings } from '../analysis/settings';
 import { evaluatePlans, type EvaluationResult } from '../evaluate/evaluateRun';
 import type { EvaluationPlan } from '../evaluate/evaluationPlans';
 import { QuantizedSam, unitsOfGraph, type SamParametric } from '../evaluate/quantizedSam';
 import type { OrtModule, SessionOptions } from '../onnx/ort';
 import type { ModelProto } from '../onnx/proto';
-import { buildParametricModel, type ParametricOptions } from '../quant/parametric';
+import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS, type ParametricOptions } from '../quant/parametric';
 import type { QuantizerOptions } from '../quant/quantizers';
 import type { GraphKind } from '../quant/units';
 import { allocationFromBits, budgetUse, mixedProblem, widthHistogram, type MixedObjectiveOptions, type ObjectiveMode, type StudyBudget } from './plan';
@@ -104,7 +105,8 @@ export async function planModels(results: AnalysisResults, settings: StudySettin
 /** Both parametric graphs with the study's quantizer options (evaluate/quantizedSam.ts builds them with the defaults). */
 function studyParametric(sam: PreparedSam, facts: CalibrationFacts, widths: readonly number[], quantizer: Partial<QuantizerOptions>): SamParametric {
   const weightBits = [...new Set(widths)].sort((a, b) => a - b);
-  const options: ParametricOptions = { weightBits, ranges: facts.ranges, log2Tau: facts.log2Tau, quantizer };
+  const widthCalibration = facts.rangesByBits || facts.log2TauByBits ? facts : undefined;
+  const options: ParametricOptions = { weightBits, ranges: facts.ranges, log2Tau: facts.log2Tau, widthCalibration, quantizer };
   const build = (model: ModelProto, graph: GraphKind) => {
     const units = unitsOfGraph(sam, graph);
     return units.length > 0 ? buildParametricModel(model, units, options) : null;
@@ -142,6 +144,27 @@ export async function runQualityStudy(input: StudyInput): Promise<StudyResult> {
 
   started = clock();
   const sam = prepareSam(input.files);
+  const calibrationItems = input.calibration.slice(0, analysisSettings.imageCount).map((entry) => ({
+    image: entry.image,
+    prompts: calibrationPrompts({ ...entry, width: entry.image.width, height: entry.image.height }, analysisSettings.promptsPerImage, analysisSettings.gridSize),
+  }));
+  /**
+   * The analysis calibrated for its own quantizer (log2 on softmax·v inputs). Per-width facts differ when
+   * those inputs are uniform instead (MSE ranges, no τ): calibrated again for that setting.
+   */
+  const factsFor = async (log2: boolean): Promise<CalibrationFacts> => {
+    const perWidth = analysisSettings.perWidthRanges || analysisSettings.perWidthLog2Tau;
+    if (log2 || !perWidth) return facts;
+    progress('Calibrating per width with uniform softmax·v inputs');
+    const uniformFacts = await calibrate({
+      ort,
+      sam,
+      items: calibrationItems,
+      sessionOptions: { ...PARAMETRIC_SESSION_OPTIONS, ...input.sessionOptions },
+      perWidth: { bits: perWidthCalibrationBits(analysisSettings), ranges: !!analysisSettings.perWidthRanges, log2Tau: false, log2PostSoftmax: false },
+    });
+    return { ...facts, rangesByBits: uniformFacts.rangesByBits, log2TauByBits: undefined };
+  };
   const widths = [...new Set(models.flatMap((model) => model.bits ?? []))];
   const plans: EvaluationPlan[] = models.map((model) => ({
     id: model.kind,
@@ -151,7 +174,7 @@ export async function runQualityStudy(input: StudyInput): Promise<StudyResult> {
   const scores = new Map<string, Record<PromptKind, EvaluationResult>>();
   for (const log2 of settings.log2PostSoftmax) {
     progress(`Evaluation with the post-softmax log2 quantizer ${log2 ? 'on' : 'off'}: building the quantized sessions`);
-    const parametric = studyParametric(sam, facts, widths.length > 0 ? widths : [8], { ...settings.quantizer, log2PostSoftmax: log2 });
+    const parametric = studyParametric(sam, await factsFor(log2), widths.length > 0 ? widths : [8], { ...settings.quantizer, log2PostSoftmax: log2 });
     const runner = await QuantizedSam.create(ort, sam, parametric, input.sessionOptions);
     try {
       const byKind = {} as Record<PromptKind, EvaluationResult>;
