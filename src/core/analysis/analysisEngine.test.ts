@@ -49,7 +49,9 @@ function plainKl(referenceLogits: Float32Array, probeLogits: Float32Array, dims:
       for (let k = 0; k < h * w; k++) values.push(1 / (1 + Math.exp(-logits[(b * masks + selected[b]) * h * w + k])));
     }
     const sum = values.reduce((a, v) => a + v, 0);
-    return values.map((v) => Math.max(v / sum, eps));
+    const clamped = values.map((v) => Math.max(v / sum, eps));
+    const clampedSum = clamped.reduce((a, v) => a + v, 0);
+    return clamped.map((v) => v / clampedSum);
   };
   const p = dist(referenceLogits);
   const q = dist(probeLogits);
@@ -118,6 +120,8 @@ describe('runAnalysis on the demo model (onnxruntime-node)', () => {
   });
 
   it('gives each probe a real effect: ablations change the output more than 5-bit quantization', () => {
+    // KL of two normalized distributions is never negative (Gibbs' inequality).
+    expect(results.units.every((u) => u.sensitivity.every((sigma) => sigma >= 0))).toBe(true);
     const positive = results.units.filter((u) => u.importance > 0).length;
     expect(positive).toBe(results.units.length);
     const moreSensitiveAt3 = results.units.filter((u) => u.sensitivity[0] > u.sensitivity[1]).length;

@@ -24,7 +24,9 @@ export function maskLogitsShape(dims: readonly number[]): MaskLogitsShape {
  * Builds P_t (or Q_t) from one image's batched low-res logits.
  * `selectedMask[b]` is the mask index taken for prompt b; the reference run chooses it and perturbed
  * runs reuse it, so a probe is compared against the same mask rather than a different one it "prefers".
- * The clamp follows normalization as METHOD.md orders it; the result is therefore not renormalized.
+ * The clamp follows normalization as METHOD.md orders it, and the clamped values are normalized once
+ * more: without that the two distributions do not sum to 1 and a probe with almost no effect can get a
+ * slightly negative KL.
  */
 export function outputDistribution(
   logits: ArrayLike<number>,
@@ -55,7 +57,12 @@ export function outputDistribution(
       total += p;
     }
   }
-  for (let k = 0; k < distribution.length; k++) distribution[k] = Math.max(distribution[k] / total, epsilon);
+  let clampedTotal = 0;
+  for (let k = 0; k < distribution.length; k++) {
+    distribution[k] = Math.max(distribution[k] / total, epsilon);
+    clampedTotal += distribution[k];
+  }
+  for (let k = 0; k < distribution.length; k++) distribution[k] /= clampedTotal;
   return distribution;
 }
 

@@ -122,6 +122,8 @@ export function measuredBits(settings: AnalysisSettings): number[] {
  */
 export function settingsKey(settings: AnalysisSettings): string {
   return JSON.stringify({
+    // Bumped whenever the measured quantity changes (2: clamped distributions renormalized).
+    method: 2,
     promptsPerImage: settings.promptsPerImage,
     gridSize: settings.gridSize,
     distributionEpsilon: settings.distributionEpsilon,
