@@ -43,8 +43,9 @@ export function perWidthCalibrationBits(settings: AnalysisSettings): number[] {
 /**
  * The widths fast mode measures for a set of candidates: the second lowest and second highest when
  * there are four or more (σ at the ends is then extrapolated one step, the middle interpolated), else
- * the lowest and highest. On the demo model (8 images × 16 prompts, candidates 2–6) measuring 3 & 5
- * put σ elsewhere off by a median 23% against 34% for 2 & 6, with a better rank agreement
+ * the lowest and highest. On the trained demo model (4 images × 4 prompts, candidates 2–6) measuring
+ * 3 & 5 put σ at the other widths off by a median 49% (rank correlation 0.93) against 99% (0.92) for
+ * 2 & 6: the 4^(−b) law is rough at 2 bits, so σ is only good for ranking in fast mode
  * (bench/analysis.ts prints these figures).
  */
 export function defaultFastBits(candidateBits: readonly number[]): number[] {
