@@ -28,7 +28,8 @@ export function AnalysisSettingsForm({
           type="number"
           min={1}
           max={Math.max(1, imagesAvailable)}
-          value={settings.imageCount}
+          // T larger than the images at hand analyses all of them: show what will really run.
+          value={imagesAvailable > 0 ? Math.min(settings.imageCount, imagesAvailable) : settings.imageCount}
           aria-label="Images to analyse"
           onChange={(event) => onChange({ imageCount: Math.max(1, Math.floor(Number(event.target.value)) || 1) })}
         />
