@@ -3,7 +3,7 @@
  * Evaluate, download the quantized model and the report; then check the downloaded files outside the
  * browser (onnxruntime-node) against the simulation and the report against what the page showed.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { prepareSam } from '../src/core/analysis/analysisModel';
 import { buildSamParametric, QuantizedSam } from '../src/core/evaluate/quantizedSam';
@@ -114,6 +114,12 @@ test('a user’s day: drop, analyze, budget, preview, evaluate, download', async
   );
   expect(report.sizes.allocation?.sizeBits).toBe(Number(await page.getByTestId('allocation-summary').getAttribute('data-size-bits')));
   expect(report.model.encoderFile).toBe('encoder.onnx');
+  // …and the quantized files it lists are the ones downloaded, checked as the page said.
+  const listed = report.exported?.files ?? [];
+  expect(listed.map((file) => file.fileName)).toEqual(['encoder.mixed-precision.onnx', 'decoder.mixed-precision.onnx']);
+  expect(listed.map((file) => statSync(downloads.get(file.fileName)!).size)).toEqual(listed.map((file) => file.bytes));
+  expect(report.exported?.verification.endToEnd.maxAbsError).toBe(Number(await exportView.getAttribute('data-max-abs-error')));
+  expect(report.exported?.verification.endToEnd.range).toBe(Number(await exportView.getAttribute('data-logit-range')));
   const html = readFileSync(downloads.get('report.html')!, 'utf8');
   expect(html).toContain('<svg');
   expect(html).toContain(report.analysis.runKey);

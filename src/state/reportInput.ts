@@ -3,7 +3,7 @@
  * controls say now (infeasible included), the evaluation table, model, backends and timings. Pass it to
  * buildReport (core/report); returns null before an analysis has finished.
  */
-import type { ReportInput } from '../core/report';
+import type { ReportExport, ReportInput } from '../core/report';
 import { selectAllocation, selectCurrentAnswer } from './budgetSlice';
 import { allocationKeyOf } from './evaluateSlice';
 import type { StudioState } from './store';
@@ -38,6 +38,7 @@ export function reportInputFromState(state: StudioState, createdAt = new Date())
       inference: state.backendStatus?.description ?? null,
       evaluation: evaluation?.backend ?? null,
     },
+    exported: exportedOf(state),
     timings: {
       analysis: state.analysisStats?.elapsedMs,
       solve: answer?.result.elapsedMs,
@@ -45,5 +46,27 @@ export function reportInputFromState(state: StudioState, createdAt = new Date())
       export: state.exported?.elapsedMs,
     },
     createdAt,
+  };
+}
+
+/** The export, when it was made for the allocation the report describes. */
+function exportedOf(state: StudioState): ReportExport | null {
+  const exported = state.exported;
+  const current = selectAllocation(state);
+  if (!exported || !current || exported.allocationKey !== allocationKeyOf(current.widthByUnit)) return null;
+  const comparison = (c: { maxAbsError: number; range: number }) => ({ maxAbsError: c.maxAbsError, range: c.range });
+  return {
+    files: [
+      { part: 'encoder', fileName: exported.encoder.fileName, bytes: exported.encoder.blob.size, fpBytes: exported.encoder.fpFileBytes },
+      { part: 'decoder', fileName: exported.decoder.fileName, bytes: exported.decoder.blob.size, fpBytes: exported.decoder.fpFileBytes },
+    ],
+    verification: {
+      encoder: comparison(exported.verification.encoder),
+      decoder: comparison(exported.verification.decoder),
+      endToEnd: comparison(exported.verification.endToEnd),
+      prompts: exported.verification.prompts,
+      checkImage: exported.checkImage,
+      backend: exported.backend,
+    },
   };
 }

@@ -1,7 +1,7 @@
 /** Assembles report.json (reportSchema.ts) from the analysis, the allocation and the evaluation. */
 import type { AllocationProblem, AllocationResult } from '../allocate';
 import type { AnalysisResults } from '../analysis/analysisResults';
-import { REPORT_FORMAT, REPORT_VERSION, type MixQsamReport, type ReportAllocation, type ReportEvaluation, type ReportUnit } from './reportSchema';
+import { REPORT_FORMAT, REPORT_VERSION, type MixQsamReport, type ReportAllocation, type ReportEvaluation, type ReportExport, type ReportUnit } from './reportSchema';
 
 export interface ReportInput {
   analysis: AnalysisResults;
@@ -17,6 +17,7 @@ export interface ReportInput {
   } | null;
   model?: { name?: string | null; encoderFile?: string | null; decoderFile?: string | null; format?: string | null };
   backend?: { analysis?: string | null; inference?: string | null; evaluation?: string | null };
+  exported?: ReportExport | null;
   /** Milliseconds by stage; missing or non-finite entries are left out. */
   timings?: Record<string, number | null | undefined>;
   createdAt?: Date;
@@ -135,6 +136,7 @@ export function buildReport(input: ReportInput): MixQsamReport {
     allocation: allocation ? allocationOf(allocation) : null,
     sizes: { params, macs, fp32: uniform(32), w8a8: uniform(8), allocation: allocated },
     evaluation,
+    exported: input.exported ?? null,
     timings,
   };
 }

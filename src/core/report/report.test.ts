@@ -137,6 +137,31 @@ describe('report.html', () => {
     expect(html).not.toContain('demo <sam>');
   });
 
+  it('lists the exported files with their sizes and the export check, or says nothing was exported', () => {
+    expect(renderReportHtml(report())).toContain('<dd>not exported yet</dd>');
+    const exported = buildReport({
+      analysis,
+      exported: {
+        files: [
+          { part: 'encoder', fileName: 'encoder.mixed.onnx', bytes: 1_950_000, fpBytes: 8_900_000 },
+          { part: 'decoder', fileName: 'decoder.mixed.onnx', bytes: 1_600_000, fpBytes: 3_200_000 },
+        ],
+        verification: {
+          encoder: { maxAbsError: 0, range: 12 },
+          decoder: { maxAbsError: 0, range: 55 },
+          endToEnd: { maxAbsError: 0.00025, range: 55.4 },
+          prompts: 4,
+          checkImage: 'Sample 1',
+          backend: 'WASM',
+        },
+      },
+    });
+    expect(exported.exported?.files.map((f) => f.bytes)).toEqual([1_950_000, 1_600_000]);
+    const html = renderReportHtml(exported);
+    expect(html).toContain('encoder.mixed.onnx 1.95 MB (full precision 8.9 MB)');
+    expect(html).toContain('end to end max |Δ| 2.50e-4 of a 55.4 logit range on 4 prompts of Sample 1 (WASM)');
+  });
+
   it('strips scripts, handlers and outside links from chart SVGs, and refuses non-SVG', () => {
     const hostile =
       '<svg onload="alert(1)"><script>alert(2)</script><image href="https://example.org/x.png"/><a href="http://e.org"><text>t</text></a><rect style="fill:url(http://e.org/p)" onclick="x()"/><use xlink:href="#ok"/></svg>';

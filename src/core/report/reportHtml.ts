@@ -142,8 +142,24 @@ function runSection(report: MixQsamReport): string {
     ['Probes', `${a.probesDone}/${a.probesTotal}${a.complete ? '' : ' (incomplete)'}`],
     ['Backends', escapeHtml(Object.entries(report.backend).filter(([, v]) => v).map(([k, v]) => `${k}: ${v}`).join('; ') || '—')],
     ['Timings', escapeHtml(Object.entries(report.timings).map(([k, v]) => `${k} ${num(v / 1000, 3)} s`).join('; ') || '—')],
+    ...exportEntries(report),
   ];
   return `<section class="panel"><h2>Run</h2>${definitionList(entries)}</section>`;
+}
+
+/** The downloaded files with their sizes, and how closely they reproduce the simulation. */
+function exportEntries(report: MixQsamReport): [string, string][] {
+  const exported = report.exported;
+  if (!exported) return [['Exported files', 'not exported yet']];
+  const files = exported.files
+    .map((file) => `${escapeHtml(file.fileName)} ${num(file.bytes / 1e6, 3)} MB (full precision ${num(file.fpBytes / 1e6, 3)} MB)`)
+    .join('; ');
+  const v = exported.verification;
+  const check = `end to end max |Δ| ${v.endToEnd.maxAbsError.toExponential(2)} of a ${num(v.endToEnd.range, 3)} logit range on ${v.prompts} prompts of ${escapeHtml(v.checkImage)} (${escapeHtml(v.backend)})`;
+  return [
+    ['Exported files', files],
+    ['Export check', check],
+  ];
 }
 
 /** The report as one HTML page. `svgs`: serialized chart <svg> elements by name (any subset, or none). */

@@ -115,8 +115,31 @@ export interface MixQsamReport {
     allocation: (ReportFootprint & { averageBits: number | null }) | null;
   };
   evaluation: ReportEvaluation | null;
+  /** The downloaded quantized files and how closely they reproduce the simulation, once exported. */
+  exported: ReportExport | null;
   /** Durations in milliseconds by stage ("analysis", "solve", "evaluation", "export", …). */
   timings: Record<string, number>;
+}
+
+/** A quantized file as downloaded, beside its full-precision original. */
+export interface ReportExportedFile {
+  part: 'encoder' | 'decoder';
+  fileName: string;
+  bytes: number;
+  fpBytes: number;
+}
+
+/** Exported files run against the fake-quant simulation of the same allocation (max |Δ| and the output's range). */
+export interface ReportExport {
+  files: ReportExportedFile[];
+  verification: {
+    encoder: { maxAbsError: number; range: number };
+    decoder: { maxAbsError: number; range: number };
+    endToEnd: { maxAbsError: number; range: number };
+    prompts: number;
+    checkImage: string;
+    backend: string;
+  };
 }
 
 /** Charts the HTML report can show, by the `data-chart` name of their live <svg>. */
