@@ -23,9 +23,20 @@ describe('buildAllocationProblem', () => {
     expect(() => buildAllocationProblem(partial, settings(), {})).toThrow('not finished (5/12 probes)');
   });
 
+  it('scales λ by the objective change per bit of an average unit when asked', () => {
+    const results = smallAnalysisResults();
+    const { problem } = buildAllocationProblem(results, settings({ objectiveMode: 'paper', lambda: 0.01, lambdaScale: 'objective' }), {});
+    // paper mode: one bit of an average unit is worth the mean Ω = (0.4 + 0.1 + 0.3 + 0.2) / 4 = 0.25
+    expect(problem.objective.lambda).toBeCloseTo(0.01 * 0.25, 12);
+  });
+
   it('takes params, MACs, Ω and Ŝ in unit order and resolves the budgets by METHOD.md', () => {
     const results = smallAnalysisResults();
-    const { problem, unitIds } = buildAllocationProblem(results, settings({ sizeAverageBits: 4, bopsAverageBits: 5 }), {});
+    const { problem, unitIds } = buildAllocationProblem(
+      results,
+      settings({ sizeAverageBits: 4, bopsAverageBits: 5, objectiveMode: 'paper', lambda: 0.1, lambdaScale: 'raw' }),
+      {},
+    );
     expect(unitIds).toEqual(results.units.map((u) => u.id));
     expect(problem.units.map((u) => u.params)).toEqual([1000, 0, 3000, 1000]);
     expect(problem.candidates).toEqual([2, 3, 4, 5, 6]);

@@ -6,7 +6,6 @@
 import {
   CANDIDATE_PRESETS,
   DEFAULT_LOWER_BOUND_FRACTION,
-  DEFAULT_SYNERGY_LAMBDA,
   parseCandidateList,
   type AllocationObjective,
   type AllocationProblem,
@@ -16,6 +15,7 @@ import {
 } from '../core/allocate';
 import type { AnalysisResults, UnitAnalysis } from '../core/analysis/analysisResults';
 import { extrapolateSensitivity } from '../core/analysis/metrics';
+import { objectiveScalePerBit } from '../core/study/plan';
 
 export type ObjectiveMode = 'paper' | 'sensitivity';
 export type CandidatePreset = CandidatePresetName | 'custom';
@@ -28,6 +28,12 @@ export interface BudgetSettings {
   bopsAverageBits: number;
   /** λ of the synergy penalty. */
   lambda: number;
+  /**
+   * 'objective': λ counts in units of the objective's own change per bit of an average unit, so the same λ
+   * means the same trade in either mode (raw σ is a KL of 1e-8…1e-2 while Ŝ is 3…14: a raw λ of 0.1 forces a
+   * uniform allocation — see bench/results/quality-attempts.md). 'raw': λ as METHOD.md writes it.
+   */
+  lambdaScale: 'raw' | 'objective';
   objectiveMode: ObjectiveMode;
   preset: CandidatePreset;
   /** Typed candidate list for the custom preset ("3, 4, 6" or "2-6"). */
@@ -41,8 +47,10 @@ export const defaultBudgetSettings: BudgetSettings = {
   sizeAverageBits: 4,
   bopsEnabled: true,
   bopsAverageBits: 4,
-  lambda: DEFAULT_SYNERGY_LAMBDA,
-  objectiveMode: 'paper',
+  // Sensitivity mode with λ = 0.01 on the objective's scale: the quality study's best setting (README).
+  lambda: 0.01,
+  lambdaScale: 'objective',
+  objectiveMode: 'sensitivity',
   preset: 'W4A4',
   customCandidates: '2-8',
   lowerBounds: false,
@@ -118,7 +126,7 @@ export function buildAllocationProblem(
   const units = results.units.map((unit) => ({ name: `${unit.part} · ${unit.role}`, params: unit.params, macs: unit.macs ?? 0 }));
   const locks = results.units.map((unit) => locksById[unit.id] ?? null);
   const synergy = [...results.synergy];
-  const lambda = settings.lambda;
+  const lambda = settings.lambdaScale === 'objective' ? settings.lambda * objectiveScalePerBit(results, settings.objectiveMode, candidates) : settings.lambda;
   let objective: AllocationObjective;
   if (settings.objectiveMode === 'paper') {
     objective = { mode: 'paper', importance: results.units.map((unit) => unit.importance), synergy, lambda };

@@ -84,7 +84,7 @@ describe('budget slice', () => {
     expect(selectAllocation(store.getState())).toBeNull();
 
     const results = smallAnalysisResults();
-    store.getState().setBudgetSettings({ sizeAverageBits: 3.5, bopsAverageBits: 4, lambda: 0.01 });
+    store.getState().setBudgetSettings({ sizeAverageBits: 3.5, bopsAverageBits: 4, lambda: 0.01, lambdaScale: 'raw', objectiveMode: 'paper' });
     store.setState({ analysisResults: results });
     const done = await until(store, (s) => s.allocationPhase === 'done');
     const allocation = selectAllocation(done)!;
@@ -133,7 +133,7 @@ describe('budget slice', () => {
   it('locks cycle by click and count in size: fixed at the shown width, then full precision', async () => {
     const store = budgetStore();
     const results = smallAnalysisResults();
-    store.getState().setBudgetSettings({ sizeAverageBits: 21, bopsEnabled: false });
+    store.getState().setBudgetSettings({ sizeAverageBits: 21, bopsEnabled: false, objectiveMode: 'paper', lambdaScale: 'raw', lambda: 0.1 });
     store.setState({ analysisResults: results });
     const neck = results.units[2].id;
     let state = await until(store, (s) => s.allocationPhase === 'done');

@@ -89,13 +89,17 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
         <span className="budget-unit muted">{macsTotal > 0 ? formatBops(macsTotal * settings.bopsAverageBits ** 2) : ''}</span>
       </div>
       <div className="budget-row">
-        <label className="budget-toggle" htmlFor="budget-lambda">
+        <label
+          className="budget-toggle"
+          htmlFor="budget-lambda"
+          title={settings.lambdaScale === 'objective' ? "λ in units of the objective's change per bit of an average unit" : 'λ as METHOD.md writes it'}
+        >
           λ synergy
         </label>
         <input
           id="budget-lambda"
           type="range"
-          aria-label="Synergy weight λ (log scale)"
+          aria-label={settings.lambdaScale === 'objective' ? 'Synergy weight λ (log scale, relative to the objective per bit)' : 'Synergy weight λ (log scale)'}
           aria-valuetext={formatLambda(settings.lambda)}
           min={0}
           max={LAMBDA_POSITIONS}
