@@ -10,9 +10,10 @@ import { runAnalysis, type AnalysisImage, type AnalysisProgress, type AnalysisRu
 import type { AnalysisResults } from '../core/analysis/analysisResults';
 import type { AnalysisSettings } from '../core/analysis/settings';
 import type { OrtModule } from '../core/onnx/ort';
-import { chooseBackend, describeBackendChoice, type BackendChoice, type BackendRequest, type GpuAdapterFacts } from '../core/sam/backendChoice';
+import { chooseBackend, describeBackendChoice, type BackendChoice, type BackendRequest } from '../core/sam/backendChoice';
 import type { SamModelConfig } from '../core/sam/samAdapter';
 import { IdbAnalysisStore } from './analysisIdbStore';
+import { gpuAdapterFacts, yieldToEventLoop } from './workerRuntime';
 
 export interface AnalysisBackend {
   choice: BackendChoice;
@@ -37,35 +38,6 @@ let backend: BackendChoice | null = null;
 let cancelRequested = false;
 let running = false;
 const store = new IdbAnalysisStore();
-
-/** Minimal WebGPU typing: TypeScript's DOM library does not declare navigator.gpu yet. */
-interface GpuLike {
-  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null>;
-}
-
-async function gpuAdapterFacts(): Promise<GpuAdapterFacts | null> {
-  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
-  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
-  if (!adapter) return null;
-  const info = adapter.info ?? {};
-  return {
-    isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
-    vendor: info.vendor ?? '',
-    architecture: info.architecture ?? '',
-    description: info.description ?? '',
-  };
-}
-
-/** A macrotask turn without setTimeout's 4 ms clamp, so a cancel message is received between forwards. */
-const channel = new MessageChannel();
-const waiting: (() => void)[] = [];
-channel.port1.onmessage = () => waiting.shift()?.();
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    waiting.push(resolve);
-    channel.port2.postMessage(null);
-  });
-}
 
 const api = {
   /** Chooses the backend like the inference worker (core/sam/backendChoice.ts) and loads that onnxruntime-web entry. */

@@ -21,11 +21,12 @@ import type { RgbaImage } from '../core/image/rgbaImage';
 import { REFERENCE_SESSION_OPTIONS, type OrtModule, type SessionOptions } from '../core/onnx/ort';
 import { CancelledError, type Progress } from '../core/progress';
 import type { Allocation } from '../core/quant/config';
-import { chooseBackend, describeBackendChoice, type BackendChoice, type BackendRequest, type GpuAdapterFacts } from '../core/sam/backendChoice';
+import { chooseBackend, describeBackendChoice, type BackendChoice, type BackendRequest } from '../core/sam/backendChoice';
 import type { TruthObject } from '../core/sam/promptedObject';
 import type { SamModelConfig } from '../core/sam/samAdapter';
 import type { Prompts } from '../core/sam/types';
 import { IdbAnalysisStore } from './analysisIdbStore';
+import { gpuAdapterFacts, yieldToEventLoop } from './workerRuntime';
 
 export interface QuantBackend {
   choice: BackendChoice;
@@ -90,35 +91,6 @@ let preparing: Promise<QuantPrepared> | null = null;
 const images = new Map<string, RgbaImage>();
 let cancelRequested = false;
 const store = new IdbAnalysisStore();
-
-/** Minimal WebGPU typing: TypeScript's DOM library does not declare navigator.gpu yet. */
-interface GpuLike {
-  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null>;
-}
-
-async function gpuAdapterFacts(): Promise<GpuAdapterFacts | null> {
-  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
-  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
-  if (!adapter) return null;
-  const info = adapter.info ?? {};
-  return {
-    isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
-    vendor: info.vendor ?? '',
-    architecture: info.architecture ?? '',
-    description: info.description ?? '',
-  };
-}
-
-/** A macrotask turn without setTimeout's 4 ms clamp, so a cancel message is received between forwards. */
-const channel = new MessageChannel();
-const waiting: (() => void)[] = [];
-channel.port1.onmessage = () => waiting.shift()?.();
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    waiting.push(resolve);
-    channel.port2.postMessage(null);
-  });
-}
 
 // onnxruntime-web sessions must not run concurrently: every run goes through this queue, one at a time.
 let queue: Promise<unknown> = Promise.resolve();
