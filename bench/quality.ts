@@ -100,16 +100,19 @@ async function main(): Promise<void> {
   });
   const elapsedS = (Date.now() - started) / 1000;
   const targets = checkTargets(result.rows);
+  const first = result.analyses[0].results;
+  const probesRun = result.analyses.reduce((sum, a) => sum + a.stats.probesRun, 0);
+  const probesReused = result.analyses.reduce((sum, a) => sum + a.stats.probesReused, 0);
   const prompts = heldOut.byKind.point.reduce((sum, item) => sum + item.prompts.length, 0) * 2;
   const settingsText = [
-    `model: ${files.config ? 'demo-sam' : 'given files'}; ${result.analysis.units.length} units quantized, ${result.analysis.excludedUnits.length} kept FP (PTQ4SAM's exclusions)`,
+    `model: ${files.config ? 'demo-sam' : 'given files'}; ${first.units.length} units quantized, ${first.excludedUnits.length} kept FP (PTQ4SAM's exclusions)`,
     `calibration: T = ${calibrationImages} scenes (seeds ${CALIBRATION_FIRST_SEED}…), ≤ ${settings.analysis.promptsPerImage} box prompts each; activation ranges: ${
       settings.analysis.perWidthRanges ? 'per width, least squared error between the mean of per-image min/max and the extremes' : 'mean of per-image min/max'
     }; log2 τ: ${settings.analysis.perWidthLog2Tau ? 'per width among 1, 2, … 2^(b−1)' : 'at 4 bits among 1, 2, 4'}`,
-    `analysis: exact σ at widths ${bits.join(', ')} (wider widths extrapolated with σ ∝ 4^(−b)); λ = ${settings.objective.lambda} (${lambdaScale})`,
+    `analysis: exact σ at widths ${bits.join(', ')} (wider widths extrapolated with σ ∝ 4^(−b)); λ = ${settings.objective.lambda} (${lambdaScale}); one analysis (and allocation) per softmax·v quantizer`,
     `held-out: ${heldOut.seeds.length} scenes (seeds ${HELD_OUT_FIRST_SEED}…), ${heldOut.objects} objects, ${prompts} prompts (one deepest positive point and one box per object)`,
     `weights per output channel (${weightRange} range), activations per tensor; all quantization is fake quant on onnxruntime-node, every quantized unit honest (no drop_prob)`,
-    `time: analysis ${(result.timings.analysisMs / 1000).toFixed(0)} s (${result.analysisStats.probesRun} probes run, ${result.analysisStats.probesReused} cached), allocation ${(result.timings.allocationMs / 1000).toFixed(1)} s, evaluation ${(result.timings.evaluationMs / 1000).toFixed(0)} s, total ${elapsedS.toFixed(0)} s`,
+    `time: analysis ${(result.timings.analysisMs / 1000).toFixed(0)} s (${probesRun} probes run, ${probesReused} cached), allocation ${(result.timings.allocationMs / 1000).toFixed(1)} s, evaluation ${(result.timings.evaluationMs / 1000).toFixed(0)} s, total ${elapsedS.toFixed(0)} s`,
   ];
   const markdown = `${settingsText.map((line) => `- ${line}`).join('\n')}\n\n${markdownTable(result.rows)}\n\nTargets:\n${markdownTargets(targets)}\n`;
   console.log(markdown);

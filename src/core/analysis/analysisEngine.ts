@@ -13,7 +13,7 @@ import type { QuantConfig } from '../quant/config';
 import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS } from '../quant/parametric';
 import type { QuantUnit } from '../quant/units';
 import { calibrationEntryKey, imageHash, modelHash, probeEntryKey, runKey as makeRunKey } from './analysisKeys';
-import { calibrate, imageFeeds, prepareSam, promptFeeds, type CalibrationFacts, type CalibrationItem, type SamModelFiles } from './analysisModel';
+import { calibrate, imageFeeds, parametricOptionsOf, prepareSam, promptFeeds, type CalibrationFacts, type CalibrationItem, type SamModelFiles } from './analysisModel';
 import { buildResults, type AnalysisResults } from './analysisResults';
 import type { AnalysisStore, StoredValue } from './analysisStore';
 import { singleMaskPrompts } from './calibrationFeeds';
@@ -21,7 +21,7 @@ import { calibrationPrompts, promptsKey, type PromptSource } from './calibration
 import { klDivergence, maskLogitsShape, outputDistribution, selectMasks } from './distribution';
 import { ablationProbe, createProbeTable, quantProbe, setProbe } from './metrics';
 import { DecoderProbeRunner, EncoderProbeRunner, type DecoderOutputs } from './probeSessions';
-import { measuredBits, perWidthCalibrationBits, settingsKey, validateSettings, type AnalysisSettings } from './settings';
+import { measuredBits, perWidthCalibrationBits, settingsKey, usesLog2PostSoftmax, validateSettings, type AnalysisSettings } from './settings';
 
 export interface AnalysisImage extends Omit<PromptSource, 'width' | 'height'> {
   name: string;
@@ -177,6 +177,7 @@ export async function runAnalysis(
         settings.perWidthRanges || settings.perWidthLog2Tau
           ? { bits: perWidthCalibrationBits(settings), ranges: !!settings.perWidthRanges, log2Tau: !!settings.perWidthLog2Tau }
           : undefined,
+      log2PostSoftmax: usesLog2PostSoftmax(settings),
       beforeImage: async (t: number) => {
         checkCancelled();
         progress({ phase: 'calibrating', done: t, total: items.length, label: `Calibrating on image ${t + 1}/${items.length}`, imageIndex: t, unitId: null });
@@ -192,8 +193,7 @@ export async function runAnalysis(
     const selected = units.filter((unit) => unit.graph === graph);
     return selected.length > 0 ? selected : sam.probedUnits.filter((unit) => unit.graph === graph).slice(0, 1);
   };
-  const widthCalibration = facts.rangesByBits || facts.log2TauByBits ? facts : undefined;
-  const parametricOptions = { weightBits: widths, ranges: facts.ranges, log2Tau: facts.log2Tau, widthCalibration };
+  const parametricOptions = parametricOptionsOf(facts, widths);
   const encoderParametric = buildParametricModel(sam.encoder, byGraph('encoder'), parametricOptions);
   const decoderParametric = buildParametricModel(sam.decoder, byGraph('decoder'), parametricOptions);
   const encoder = await EncoderProbeRunner.create({

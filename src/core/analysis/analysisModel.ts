@@ -10,6 +10,8 @@ import { withExtraOutputs } from '../onnx/rewrite';
 import { RangeCollector } from '../quant/calibration';
 import { siteKey, type ActivationRanges, type WidthCalibration } from '../quant/config';
 import { chooseLog2Taus, chooseLog2TausPerWidth } from '../quant/log2-tau';
+import type { ParametricOptions } from '../quant/parametric';
+import type { QuantizerOptions } from '../quant/quantizers';
 import { ActivationSampler } from '../quant/range-search';
 import { discoverUnits, shapeProbeNames, type QuantUnit } from '../quant/units';
 import { detectSamPart, type DetectedDecoder, type DetectedEncoder } from '../sam/detectFormat';
@@ -117,6 +119,14 @@ export interface CalibrationFacts extends WidthCalibration {
   log2Tau: Record<string, number>;
   /** MACs per unit id, from the shapes of the calibration runs (null when a shape stayed unknown). */
   macs: Record<string, number | null>;
+  /** false when softmax·v inputs were calibrated for the uniform quantizer (AnalysisSettings.log2PostSoftmax). */
+  log2PostSoftmax?: boolean;
+}
+
+/** Options of the parametric graphs quantizing as these facts were calibrated (ranges, τ, log2 setting). */
+export function parametricOptionsOf(facts: CalibrationFacts, weightBits: readonly number[], quantizer: Partial<QuantizerOptions> = {}): ParametricOptions {
+  const widthCalibration = facts.rangesByBits || facts.log2TauByBits ? facts : undefined;
+  return { weightBits, ranges: facts.ranges, log2Tau: facts.log2Tau, widthCalibration, quantizer: { ...quantizer, log2PostSoftmax: facts.log2PostSoftmax !== false } };
 }
 
 /**
@@ -134,6 +144,8 @@ export async function calibrate(args: {
   beforeImage?: (index: number) => Promise<void> | void;
   /** Also choose ranges and/or log2 τ for each of these widths (off when absent). */
   perWidth?: CalibrationPerWidth;
+  /** false: softmax·v inputs are quantized uniformly, so no log2 τ is chosen (default true). */
+  log2PostSoftmax?: boolean;
 }): Promise<CalibrationFacts> {
   const { ort, sam } = args;
   const byGraph = (graph: QuantUnit['graph']) => sam.probedUnits.filter((unit) => unit.graph === graph);
@@ -172,15 +184,17 @@ export async function calibrate(args: {
     await decoder.release();
   }
   const ranges = collector.ranges();
+  const log2 = args.log2PostSoftmax !== false;
   const log2Tau: Record<string, number> = {};
   const macs: Record<string, number | null> = {};
   for (const graph of ['encoder', 'decoder'] as const) {
     const model = graph === 'encoder' ? sam.encoder : sam.decoder;
-    Object.assign(log2Tau, await chooseLog2Taus(ort, model, byGraph(graph), ranges, batches[graph], { sessionOptions: args.sessionOptions }));
+    if (log2) Object.assign(log2Tau, await chooseLog2Taus(ort, model, byGraph(graph), ranges, batches[graph], { sessionOptions: args.sessionOptions }));
     for (const unit of discoverUnits(model, { graph, shapes: shapes[graph] })) macs[unit.id] = unit.macs;
   }
-  if (!args.perWidth) return { ranges, log2Tau, macs };
-  return { ranges, log2Tau, macs, ...(await perWidthFacts(args.ort, sam, args.perWidth, ranges, sampler, batches, args.sessionOptions)) };
+  const facts: CalibrationFacts = { ranges, log2Tau, macs, ...(log2 ? {} : { log2PostSoftmax: false }) };
+  if (!args.perWidth) return facts;
+  return { ...facts, ...(await perWidthFacts(args.ort, sam, { ...args.perWidth, log2PostSoftmax: log2 }, ranges, sampler, batches, args.sessionOptions)) };
 }
 
 /**
@@ -193,20 +207,18 @@ export interface CalibrationPerWidth {
   bits: readonly number[];
   ranges: boolean;
   log2Tau: boolean;
-  /** Whether softmax·v inputs use the log2 quantizer (default true, as the default quantizer). */
-  log2PostSoftmax?: boolean;
 }
 
 async function perWidthFacts(
   ort: OrtModule,
   sam: PreparedSam,
-  perWidth: CalibrationPerWidth,
+  perWidth: CalibrationPerWidth & { log2PostSoftmax: boolean },
   ranges: ActivationRanges,
   sampler: ActivationSampler | null,
   batches: Record<QuantUnit['graph'], OrtFeeds[]>,
   sessionOptions: SessionOptions | undefined,
 ): Promise<WidthCalibration> {
-  const log2 = perWidth.log2PostSoftmax ?? true;
+  const log2 = perWidth.log2PostSoftmax;
   const log2Sites = new Set(sam.probedUnits.filter((u) => log2 && u.postSoftmaxInput !== null).map((u) => siteKey(u.id, u.postSoftmaxInput!)));
   const rangesByBits: Record<number, ActivationRanges> = {};
   if (sampler) {

@@ -25,5 +25,9 @@ describe('analysis settings', () => {
     const fast = { ...defaultAnalysisSettings, sensitivityMode: 'fast' as const, candidateBits: [4] };
     expect(settingsKey(fast)).toBe(settingsKey(defaultAnalysisSettings));
     expect(settingsKey({ ...defaultAnalysisSettings, promptsPerImage: 4 })).not.toBe(settingsKey(defaultAnalysisSettings));
+    // The post-softmax quantizer changes σ: off is its own run; on keeps the keys of runs stored before the option.
+    expect(settingsKey({ ...defaultAnalysisSettings, log2PostSoftmax: true })).toBe(settingsKey(defaultAnalysisSettings));
+    expect(settingsKey({ ...defaultAnalysisSettings, log2PostSoftmax: false })).not.toBe(settingsKey(defaultAnalysisSettings));
+    expect(() => validateSettings({ ...defaultAnalysisSettings, log2PostSoftmax: 'no' as unknown as boolean })).toThrow(/post-softmax log2 quantizer must be on or off/);
   });
 });

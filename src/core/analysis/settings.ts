@@ -32,6 +32,16 @@ export interface AnalysisSettings {
    */
   perWidthRanges?: boolean;
   perWidthLog2Tau?: boolean;
+  /**
+   * Whether softmax·v inputs use the log2 quantizer (PTQ4SAM's post-softmax quantizer) in every probe and
+   * in the calibration; false measures σ under the uniform quantizer there. On when absent.
+   */
+  log2PostSoftmax?: boolean;
+}
+
+/** The post-softmax log2 quantizer setting of an analysis (on unless switched off). */
+export function usesLog2PostSoftmax(settings: Pick<AnalysisSettings, 'log2PostSoftmax'>): boolean {
+  return settings.log2PostSoftmax !== false;
 }
 
 /** Widths calibrated per width: 2 bits up to two above the widest candidate (mixed allocations reach past b̄). */
@@ -104,6 +114,7 @@ export function validateSettings(settings: AnalysisSettings): AnalysisSettings {
   for (const [value, name] of [
     [settings.perWidthRanges, 'per-width ranges'],
     [settings.perWidthLog2Tau, 'per-width log2 τ'],
+    [settings.log2PostSoftmax, 'the post-softmax log2 quantizer'],
   ] as const) {
     if (value !== undefined && typeof value !== 'boolean') problems.push(`${name} must be on or off (true or false), got ${String(value)}`);
   }
@@ -131,5 +142,6 @@ export function settingsKey(settings: AnalysisSettings): string {
     // Only when on, so runs without them keep their stored keys. Per-width ranges depend on the widths.
     ...(settings.perWidthRanges ? { perWidthRanges: perWidthCalibrationBits(settings) } : {}),
     ...(settings.perWidthLog2Tau ? { perWidthLog2Tau: perWidthCalibrationBits(settings) } : {}),
+    ...(usesLog2PostSoftmax(settings) ? {} : { log2PostSoftmax: false }),
   });
 }

@@ -4,7 +4,7 @@
  * allocation are the same two sessions fed differently. Weights and activations are quantized with the
  * calibrated ranges and log2 τ of the analysis (analysis/analysisModel.ts CalibrationFacts).
  */
-import type { CalibrationFacts, PreparedSam } from '../analysis/analysisModel';
+import { parametricOptionsOf, type CalibrationFacts, type PreparedSam } from '../analysis/analysisModel';
 import { toOrtFeeds, type OrtFeeds, type OrtModule, type OrtSession, type SessionOptions } from '../onnx/ort';
 import { encodeModelBytes, type ModelProto } from '../onnx/proto';
 import { allocationToConfig, type Allocation, type QuantConfig } from '../quant/config';
@@ -37,9 +37,8 @@ export function allocationWidths(allocation: Allocation | null): number[] {
 export function buildSamParametric(sam: PreparedSam, facts: CalibrationFacts, weightBits: readonly number[]): SamParametric {
   const widths = [...new Set(weightBits)].sort((a, b) => a - b);
   if (widths.length === 0) throw new Error('At least one candidate width is needed to quantize.');
-  // Per-width ranges and τ when the analysis calibrated per width (analysis settings perWidthRanges/perWidthLog2Tau).
-  const widthCalibration = facts.rangesByBits || facts.log2TauByBits ? facts : undefined;
-  const options = { weightBits: widths, ranges: facts.ranges, log2Tau: facts.log2Tau, widthCalibration };
+  // Per-width ranges and τ when the analysis calibrated per width, and its post-softmax quantizer.
+  const options = parametricOptionsOf(facts, widths);
   const build = (model: ModelProto, graph: GraphKind) => {
     const units = unitsOfGraph(sam, graph);
     return units.length > 0 ? buildParametricModel(model, units, options) : null;

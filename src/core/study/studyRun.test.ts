@@ -1,6 +1,6 @@
 /**
  * The whole study on the demo SAM with onnxruntime-node and glpk.js, at a tiny size (one calibration
- * image, σ at one width): FP's scores per prompt kind checked against the plain model files and an
+ * image, σ at one width, both post-softmax settings): FP's scores per prompt kind checked against the plain model files and an
  * independent mask pipeline (the decoder's own image-size `masks`, one decoder run per prompt).
  */
 import { readFileSync } from 'node:fs';
@@ -73,8 +73,27 @@ describe('runQualityStudy on the demo SAM', () => {
         log2PostSoftmax: [true, false],
       },
     });
-    const units = study.analysis.units.length;
-    expect(study.analysisStats.probesRun).toBe(units * 2);
+    // One analysis per post-softmax setting: same units, ablation + 6 bits each.
+    const [withLog2, withoutLog2] = study.analyses;
+    expect(study.analyses.map((a) => a.log2PostSoftmax)).toEqual([true, false]);
+    const units = withLog2.results.units.length;
+    for (const analysis of study.analyses) expect(analysis.stats.probesRun).toBe(units * 2);
+    expect(withoutLog2.results.runKey).not.toBe(withLog2.results.runKey);
+    expect(withoutLog2.facts.log2PostSoftmax).toBe(false);
+    expect(Object.keys(withoutLog2.facts.log2Tau)).toEqual([]);
+    // Ablation does not quantize: Ω is the same. A σ probe quantizes one unit, so only softmax·v units
+    // (whose post-softmax input changes quantizer) measure a different σ.
+    const softmaxV = new Set(prepareSam(files).probedUnits.filter((unit) => unit.postSoftmaxInput !== null).map((unit) => unit.id));
+    expect(softmaxV.size).toBeGreaterThan(0);
+    withLog2.results.units.forEach((unit, i) => {
+      const other = withoutLog2.results.units[i];
+      expect(other.id).toBe(unit.id);
+      expect(other.importance).toBeCloseTo(unit.importance, 12);
+      if (!softmaxV.has(unit.id)) expect(other.sensitivity[0]).toBeCloseTo(unit.sensitivity[0], 12);
+    });
+    const sigmaOf = (analysis: typeof withLog2) => analysis.results.units.filter((unit) => softmaxV.has(unit.id)).map((unit) => unit.sensitivity[0]);
+    console.info(`σ(6 bits) of softmax·v units, log2: ${sigmaOf(withLog2).map((v) => v.toExponential(2)).join(' ')}; uniform: ${sigmaOf(withoutLog2).map((v) => v.toExponential(2)).join(' ')}`);
+    expect(sigmaOf(withoutLog2)).not.toEqual(sigmaOf(withLog2));
     expect(study.rows.map((row) => row.id)).toEqual([
       'fp',
       'uniform-W6A6-log2',

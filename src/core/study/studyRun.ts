@@ -6,17 +6,16 @@
  */
 import { solveExact, type GlpkSolver } from '../allocate';
 import { runAnalysis, type AnalysisImage, type AnalysisRunStats } from '../analysis/analysisEngine';
-import { calibrate, prepareSam, type CalibrationFacts, type PreparedSam, type SamModelFiles } from '../analysis/analysisModel';
-import { calibrationPrompts } from '../analysis/calibrationPrompts';
+import { parametricOptionsOf, prepareSam, type CalibrationFacts, type PreparedSam, type SamModelFiles } from '../analysis/analysisModel';
 import type { AnalysisResults } from '../analysis/analysisResults';
 import { MemoryAnalysisStore, type AnalysisStore } from '../analysis/analysisStore';
-import { perWidthCalibrationBits, validateSettings, type AnalysisSettings } from '../analysis/settings';
+import { validateSettings, type AnalysisSettings } from '../analysis/settings';
 import { evaluatePlans, type EvaluationResult } from '../evaluate/evaluateRun';
 import type { EvaluationPlan } from '../evaluate/evaluationPlans';
 import { QuantizedSam, unitsOfGraph, type SamParametric } from '../evaluate/quantizedSam';
 import type { OrtModule, SessionOptions } from '../onnx/ort';
 import type { ModelProto } from '../onnx/proto';
-import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS, type ParametricOptions } from '../quant/parametric';
+import { buildParametricModel } from '../quant/parametric';
 import type { QuantizerOptions } from '../quant/quantizers';
 import type { GraphKind } from '../quant/units';
 import { allocationFromBits, budgetUse, mixedProblem, widthHistogram, type MixedObjectiveOptions, type ObjectiveMode, type StudyBudget } from './plan';
@@ -30,9 +29,9 @@ export interface StudySettings {
   modes: readonly ObjectiveMode[];
   /** λ, its scaling and the optional floors of the mixed allocations (study/plan.ts). */
   objective: Omit<MixedObjectiveOptions, 'mode'>;
-  /** Post-softmax log2 quantizer settings to compare (each model is evaluated with each). */
+  /** Post-softmax log2 quantizer settings to compare (each gets its own analysis, allocations and scores). */
   log2PostSoftmax: readonly boolean[];
-  /** Quantizer options other than log2 (weight range method, symmetry). */
+  /** Quantizer options other than log2 (weight range method, symmetry). Analyses use the defaults. */
   quantizer?: Partial<Omit<QuantizerOptions, 'log2PostSoftmax'>>;
   /** glpk's time limit per mixed allocation. */
   solverTimeLimitS?: number;
@@ -57,11 +56,20 @@ export interface StudyTimings {
   evaluationMs: number;
 }
 
+/** One analysis of the study: σ, Ω and Ŝ measured under one post-softmax quantizer setting, and its plan. */
+export interface StudyAnalysis {
+  log2PostSoftmax: boolean;
+  results: AnalysisResults;
+  stats: AnalysisRunStats;
+  facts: CalibrationFacts;
+  /** FP, then per budget the uniform model and one mixed model per objective mode (planModels). */
+  models: ModelSpec[];
+}
+
 export interface StudyResult {
   rows: StudyRow[];
-  analysis: AnalysisResults;
-  analysisStats: AnalysisRunStats;
-  facts: CalibrationFacts;
+  /** One per post-softmax setting, in the order of settings.log2PostSoftmax. */
+  analyses: StudyAnalysis[];
   timings: StudyTimings;
 }
 
@@ -105,8 +113,7 @@ export async function planModels(results: AnalysisResults, settings: StudySettin
 /** Both parametric graphs with the study's quantizer options (evaluate/quantizedSam.ts builds them with the defaults). */
 function studyParametric(sam: PreparedSam, facts: CalibrationFacts, widths: readonly number[], quantizer: Partial<QuantizerOptions>): SamParametric {
   const weightBits = [...new Set(widths)].sort((a, b) => a - b);
-  const widthCalibration = facts.rangesByBits || facts.log2TauByBits ? facts : undefined;
-  const options: ParametricOptions = { weightBits, ranges: facts.ranges, log2Tau: facts.log2Tau, widthCalibration, quantizer };
+  const options = parametricOptionsOf(facts, weightBits, quantizer);
   const build = (model: ModelProto, graph: GraphKind) => {
     const units = unitsOfGraph(sam, graph);
     return units.length > 0 ? buildParametricModel(model, units, options) : null;
@@ -114,92 +121,82 @@ function studyParametric(sam: PreparedSam, facts: CalibrationFacts, widths: read
   return { encoder: build(sam.encoder, 'encoder'), decoder: build(sam.decoder, 'decoder'), weightBits, facts };
 }
 
+/**
+ * The study: for each post-softmax quantizer setting its own analysis (calibration, Ω, σ and Ŝ measured
+ * with that quantizer, so the allocation knows what the quantizer costs), its allocations, and every
+ * model of the plan scored on the held-out prompts.
+ */
 export async function runQualityStudy(input: StudyInput): Promise<StudyResult> {
   const { ort, settings } = input;
   const progress = input.onProgress ?? (() => {});
   const store = input.store ?? new MemoryAnalysisStore();
-  const analysisSettings = validateSettings(settings.analysis);
   const clock = () => Date.now();
-
-  let started = clock();
-  progress(`Analysis: ${analysisSettings.imageCount} calibration images, widths ${analysisSettings.candidateBits.join(', ')}`);
-  let lastLabel = '';
-  const { results, stats } = await runAnalysis(input.files, input.calibration, analysisSettings, {
-    ort,
-    store,
-    sessionOptions: input.sessionOptions,
-    onProgress: (p) => {
-      const label = `Analysis ${p.phase} ${Math.floor((100 * p.done) / Math.max(p.total, 1) / 10) * 10}%`;
-      if (label !== lastLabel) progress((lastLabel = label));
-    },
-  });
-  if (!results.complete) throw new Error('The analysis did not finish.');
-  const facts = (await store.load(results.runKey)).get('calibration') as CalibrationFacts | undefined;
-  if (!facts) throw new Error('The analysis left no calibration facts in its store.');
-  const analysisMs = clock() - started;
-
-  started = clock();
-  const models = await planModels(results, settings, input.glpk);
-  const allocationMs = clock() - started;
-
-  started = clock();
+  const timings: StudyTimings = { analysisMs: 0, allocationMs: 0, evaluationMs: 0 };
   const sam = prepareSam(input.files);
-  const calibrationItems = input.calibration.slice(0, analysisSettings.imageCount).map((entry) => ({
-    image: entry.image,
-    prompts: calibrationPrompts({ ...entry, width: entry.image.width, height: entry.image.height }, analysisSettings.promptsPerImage, analysisSettings.gridSize),
-  }));
-  /**
-   * The analysis calibrated for its own quantizer (log2 on softmax·v inputs). Per-width facts differ when
-   * those inputs are uniform instead (MSE ranges, no τ): calibrated again for that setting.
-   */
-  const factsFor = async (log2: boolean): Promise<CalibrationFacts> => {
-    const perWidth = analysisSettings.perWidthRanges || analysisSettings.perWidthLog2Tau;
-    if (log2 || !perWidth) return facts;
-    progress('Calibrating per width with uniform softmax·v inputs');
-    const uniformFacts = await calibrate({
-      ort,
-      sam,
-      items: calibrationItems,
-      sessionOptions: { ...PARAMETRIC_SESSION_OPTIONS, ...input.sessionOptions },
-      perWidth: { bits: perWidthCalibrationBits(analysisSettings), ranges: !!analysisSettings.perWidthRanges, log2Tau: false, log2PostSoftmax: false },
-    });
-    return { ...facts, rangesByBits: uniformFacts.rangesByBits, log2TauByBits: undefined };
-  };
-  const widths = [...new Set(models.flatMap((model) => model.bits ?? []))];
-  const plans: EvaluationPlan[] = models.map((model) => ({
-    id: model.kind,
-    label: model.label,
-    allocation: model.bits ? allocationFromBits(results, model.bits) : null,
-  }));
-  const scores = new Map<string, Record<PromptKind, EvaluationResult>>();
+  const scores = new Map<boolean, Record<PromptKind, EvaluationResult>>();
+  const analyses: StudyAnalysis[] = [];
+
   for (const log2 of settings.log2PostSoftmax) {
-    progress(`Evaluation with the post-softmax log2 quantizer ${log2 ? 'on' : 'off'}: building the quantized sessions`);
-    const parametric = studyParametric(sam, await factsFor(log2), widths.length > 0 ? widths : [8], { ...settings.quantizer, log2PostSoftmax: log2 });
+    const setting = `log2 ${log2 ? 'on' : 'off'}`;
+    const analysisSettings = validateSettings({ ...settings.analysis, log2PostSoftmax: log2 });
+    let started = clock();
+    progress(`Analysis (${setting}): ${analysisSettings.imageCount} calibration images, widths ${analysisSettings.candidateBits.join(', ')}`);
+    let lastLabel = '';
+    const { results, stats } = await runAnalysis(input.files, input.calibration, analysisSettings, {
+      ort,
+      store,
+      sessionOptions: input.sessionOptions,
+      onProgress: (p) => {
+        const label = `Analysis (${setting}) ${p.phase} ${Math.floor((100 * p.done) / Math.max(p.total, 1) / 10) * 10}%`;
+        if (label !== lastLabel) progress((lastLabel = label));
+      },
+    });
+    if (!results.complete) throw new Error('The analysis did not finish.');
+    const facts = (await store.load(results.runKey)).get('calibration') as CalibrationFacts | undefined;
+    if (!facts) throw new Error('The analysis left no calibration facts in its store.');
+    timings.analysisMs += clock() - started;
+
+    started = clock();
+    const models = await planModels(results, settings, input.glpk);
+    timings.allocationMs += clock() - started;
+    analyses.push({ log2PostSoftmax: log2, results, stats, facts, models });
+
+    started = clock();
+    progress(`Evaluation (${setting}): building the quantized sessions`);
+    const widths = [...new Set(models.flatMap((model) => model.bits ?? []))];
+    const parametric = studyParametric(sam, facts, widths.length > 0 ? widths : [8], { ...settings.quantizer });
     const runner = await QuantizedSam.create(ort, sam, parametric, input.sessionOptions);
+    const plans: EvaluationPlan[] = models.map((model) => ({
+      id: model.kind,
+      label: model.label,
+      allocation: model.bits ? allocationFromBits(results, model.bits) : null,
+    }));
     try {
       const byKind = {} as Record<PromptKind, EvaluationResult>;
       for (const kind of ['point', 'box'] as const) {
-        progress(`Evaluation (log2 ${log2 ? 'on' : 'off'}, ${kind} prompts): ${plans.length} models × ${input.heldOut.byKind[kind].length} images`);
+        progress(`Evaluation (${setting}, ${kind} prompts): ${plans.length} models × ${input.heldOut.byKind[kind].length} images`);
         byKind[kind] = await evaluatePlans(runner, input.heldOut.byKind[kind], plans);
       }
-      scores.set(String(log2), byKind);
+      scores.set(log2, byKind);
     } finally {
       await runner.release();
     }
+    timings.evaluationMs += clock() - started;
   }
-  const evaluationMs = clock() - started;
 
   const rows: StudyRow[] = [];
-  for (const [k, model] of models.entries()) {
-    for (const log2 of settings.log2PostSoftmax) {
+  const modelCount = analyses[0]?.models.length ?? 0;
+  for (let k = 0; k < modelCount; k++) {
+    for (const analysis of analyses) {
+      const model = analysis.models[k];
       // FP does not depend on the quantizer: one row.
-      if (model.kind === 'fp' && log2 !== settings.log2PostSoftmax[0]) continue;
-      const byKind = scores.get(String(log2))!;
-      rows.push(studyRow(model, model.kind === 'fp' ? null : log2, { point: byKind.point.plans[k], box: byKind.box.plans[k] }, { point: byKind.point, box: byKind.box }));
+      if (model.kind === 'fp' && analysis !== analyses[0]) continue;
+      const byKind = scores.get(analysis.log2PostSoftmax)!;
+      rows.push(studyRow(model, model.kind === 'fp' ? null : analysis.log2PostSoftmax, { point: byKind.point.plans[k], box: byKind.box.plans[k] }, { point: byKind.point, box: byKind.box }));
     }
   }
   const fp = rows.find((row) => row.kind === 'fp');
   if (fp) for (const row of rows) row.relativeToFp = fp.miouTruth.all > 0 ? row.miouTruth.all / fp.miouTruth.all : NaN;
 
-  return { rows, analysis: results, analysisStats: stats, facts, timings: { analysisMs, allocationMs, evaluationMs } };
+  return { rows, analyses, timings };
 }
