@@ -5,6 +5,7 @@ import { rankByImportance, type AnalysisResults, type UnitAnalysis } from '../co
 import { defaultAnalysisSettings, validateSettings, type AnalysisSettings } from '../core/analysis/settings';
 import { CancelledError } from '../core/progress';
 import { startAnalysisWorker, type AnalysisClient } from '../workers/analysisClient';
+import { analysisImageOf } from './analysisImages';
 import { bitmapPixels } from './imageFiles';
 import { promptsOf } from './previewSlice';
 import type { StudioState } from './store';
@@ -55,15 +56,9 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
 
   async function analysisImages(count: number): Promise<AnalysisImage[]> {
     const state = get();
-    return state.images.slice(0, count).map((image) => {
-      const clicks = promptsOf(state, image.id).points;
-      return {
-        name: image.name,
-        image: bitmapPixels(image.bitmap),
-        boxes: image.truth?.map((object) => object.box),
-        clicks: clicks.length > 0 ? [...clicks] : undefined,
-      };
-    });
+    return state.images
+      .slice(0, count)
+      .map((image) => analysisImageOf({ name: image.name, pixels: bitmapPixels(image.bitmap), truth: image.truth, clicks: promptsOf(state, image.id).points }));
   }
 
   return {

@@ -29,6 +29,8 @@ export interface ImagesSlice {
   selectedImageId: string | null;
   addImageFiles(files: readonly File[]): Promise<void>;
   addSampleImages(samples: readonly SampleImage[]): Promise<void>;
+  /** Replaces every image with these generated ones (the study's scenes), selecting the first. */
+  replaceWithSampleImages(samples: readonly SampleImage[]): Promise<void>;
   selectImage(id: string): void;
   /** Runs the encoder on the selected image unless its embedding is cached. */
   encodeSelected(): Promise<void>;
@@ -39,6 +41,12 @@ export interface ImagesSlice {
 }
 
 let nextImageId = 1;
+
+async function sampleImage(sample: SampleImage): Promise<StudioImage> {
+  const { width, height } = sample.pixels;
+  const bitmap = await bitmapFromPixels(sample.pixels);
+  return { id: `image-${nextImageId++}`, name: sample.name, width, height, originalWidth: width, originalHeight: height, bitmap, origin: 'sample', truth: sample.truth, encodeState: 'idle' };
+}
 const encodesInFlight = new Map<string, Promise<boolean>>();
 // Bumped when embeddings are forgotten, so an encode finishing for an old encoder is not taken as current.
 let embeddingGeneration = 0;
@@ -97,13 +105,17 @@ export const createImagesSlice: StateCreator<StudioState, [], [], ImagesSlice> =
     },
 
     addSampleImages: async (samples) => {
-      const added = await Promise.all(
-        samples.map(async (sample): Promise<StudioImage> => {
-          const { width, height } = sample.pixels;
-          const bitmap = await bitmapFromPixels(sample.pixels);
-          return { id: `image-${nextImageId++}`, name: sample.name, width, height, originalWidth: width, originalHeight: height, bitmap, origin: 'sample', truth: sample.truth, encodeState: 'idle' };
-        }),
-      );
+      append(await Promise.all(samples.map(sampleImage)));
+    },
+
+    replaceWithSampleImages: async (samples) => {
+      const added = await Promise.all(samples.map(sampleImage));
+      const removed = get().images;
+      set({ images: [], selectedImageId: null });
+      for (const image of removed) {
+        encodesInFlight.delete(image.id);
+        void currentInference().api.forgetImage(image.id).catch(() => undefined);
+      }
       append(added);
     },
 
