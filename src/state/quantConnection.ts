@@ -9,6 +9,7 @@ import type { EvaluationSource } from '../core/evaluate/evaluationItems';
 import type { Progress } from '../core/progress';
 import { DEFAULT_WEIGHT_BITS } from '../core/quant/parametric';
 import { startQuantWorker, type QuantClient } from '../workers/quantClient';
+import { analysisImageOf } from './analysisImages';
 import { bitmapPixels } from './imageFiles';
 import type { ModelPartCard } from './modelSlice';
 import { promptsOf } from './previewSlice';
@@ -32,15 +33,9 @@ export interface PreparedWorker {
 
 /** The first `count` images with what the analysis calibrates on: known boxes, else the user's clicks. */
 export function calibrationImages(state: StudioState, count: number): AnalysisImage[] {
-  return state.images.slice(0, count).map((image) => {
-    const clicks = promptsOf(state, image.id).points;
-    return {
-      name: image.name,
-      image: bitmapPixels(image.bitmap),
-      boxes: image.truth?.map((object) => object.box),
-      clicks: clicks.length > 0 ? [...clicks] : undefined,
-    };
-  });
+  return state.images
+    .slice(0, count)
+    .map((image) => analysisImageOf({ name: image.name, pixels: bitmapPixels(image.bitmap), truth: image.truth, clicks: promptsOf(state, image.id).points }));
 }
 
 /** The same images with their true objects' masks, for mIoU against ground truth. */
@@ -112,6 +107,7 @@ export function preparedQuantWorker(state: StudioState, onProgress?: (progress: 
             images,
             promptsPerImage: results.settings.promptsPerImage,
             gridSize: results.settings.gridSize,
+            calibration: results.settings,
             // Every width a candidate list, lock or uniform baseline can ask for (2..8): one build serves all.
             weightBits: [...DEFAULT_WEIGHT_BITS],
           },

@@ -10,6 +10,7 @@ import type * as OrtWeb from 'onnxruntime-web';
 import type { AnalysisImage } from '../core/analysis/analysisEngine';
 import { calibrate, prepareSam, type CalibrationFacts, type PreparedSam } from '../core/analysis/analysisModel';
 import { calibrationPrompts } from '../core/analysis/calibrationPrompts';
+import { calibrationOptionsOf, factsMatchSettings, type CalibrationSettings } from '../core/evaluate/calibrationOptions';
 import { evaluatePlans, type EvaluationProgress, type EvaluationResult } from '../core/evaluate/evaluateRun';
 import { evaluationItems, type EvaluationSource } from '../core/evaluate/evaluationItems';
 import type { EvaluationPlan } from '../core/evaluate/evaluationPlans';
@@ -21,6 +22,7 @@ import type { RgbaImage } from '../core/image/rgbaImage';
 import { REFERENCE_SESSION_OPTIONS, type OrtModule, type SessionOptions } from '../core/onnx/ort';
 import { CancelledError, type Progress } from '../core/progress';
 import type { Allocation } from '../core/quant/config';
+import { PARAMETRIC_SESSION_OPTIONS } from '../core/quant/parametric';
 import { chooseBackend, describeBackendChoice, type BackendChoice, type BackendRequest } from '../core/sam/backendChoice';
 import type { TruthObject } from '../core/sam/promptedObject';
 import type { SamModelConfig } from '../core/sam/samAdapter';
@@ -46,6 +48,8 @@ export interface QuantPrepareRequest {
   images: AnalysisImage[];
   promptsPerImage: number;
   gridSize: number;
+  /** The analysis' calibration choices (per width, post-softmax quantizer), honoured when calibrating afresh. */
+  calibration: CalibrationSettings;
   /** Widths the sessions must be able to select (candidates, uniform baselines, the allocation's). */
   weightBits: number[];
 }
@@ -132,11 +136,12 @@ async function releasePrepared(): Promise<void> {
   if (old) await serially(() => old.runner.release());
 }
 
-async function storedCalibration(runKey: string | null): Promise<CalibrationFacts | null> {
+async function storedCalibration(runKey: string | null, settings: CalibrationSettings): Promise<CalibrationFacts | null> {
   if (!runKey) return null;
   try {
     const stored = (await store.load(runKey)).get('calibration') as CalibrationFacts | undefined;
-    return stored && stored.ranges && stored.log2Tau ? stored : null;
+    // The run key covers these settings; facts of another calibration are measured again rather than used.
+    return stored && stored.ranges && stored.log2Tau && factsMatchSettings(stored, settings) ? stored : null;
   } catch {
     return null; // no IndexedDB (private mode): calibrate instead
   }
@@ -175,7 +180,7 @@ const api = {
       const started = performance.now();
       const { ort: runtimeOrt, options } = runtime();
       const model = requireSam();
-      let facts = await storedCalibration(request.runKey);
+      let facts = await storedCalibration(request.runKey, request.calibration);
       const calibration = facts ? 'analysis' : 'calibrated';
       if (!facts) {
         // The analysis' own calibration prompts (analysis/analysisEngine.ts): known boxes, else clicks, else a grid.
@@ -188,7 +193,9 @@ const api = {
             ort: runtimeOrt,
             sam: model,
             items,
-            sessionOptions: options,
+            // As the analysis engine calibrates: its session options, per-width choices and softmax·v quantizer.
+            sessionOptions: { ...PARAMETRIC_SESSION_OPTIONS, ...options },
+            ...calibrationOptionsOf(request.calibration),
             beforeImage: (t) => onProgress?.({ done: t, total: items.length, label: `Calibrating on image ${t + 1}/${items.length}`, etaMs: null }),
           }),
         );

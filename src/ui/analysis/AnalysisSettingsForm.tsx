@@ -1,8 +1,12 @@
-import { defaultFastBits, type AnalysisSettings } from '../../core/analysis/settings';
+import { defaultFastBits, perWidthCalibrationBits, usesLog2PostSoftmax, type AnalysisSettings } from '../../core/analysis/settings';
 
 const widthChoices = [2, 3, 4, 5, 6, 7, 8];
 
-/** Analysis settings: images T, prompts per image, exact/fast sensitivity and the candidate widths. */
+/**
+ * Analysis settings: images T, prompts per image, exact/fast sensitivity, the candidate widths, how
+ * softmax·v inputs are quantized and whether calibration picks ranges and log2 τ per width. The last two
+ * change the quantized model itself: preview, Evaluate and Export quantize as the analysis calibrated.
+ */
 export function AnalysisSettingsForm({
   settings,
   imagesAvailable,
@@ -20,6 +24,8 @@ export function AnalysisSettingsForm({
     const sorted = next.sort((a, b) => a - b);
     onChange({ candidateBits: sorted, fastProbeBits: defaultFastBits(sorted) });
   };
+  const perWidthBits = perWidthCalibrationBits(settings);
+  const perWidthLabel = `${perWidthBits[0]} to ${perWidthBits[perWidthBits.length - 1]}`;
   return (
     <fieldset className="analysis-settings" disabled={disabled}>
       <label>
@@ -56,6 +62,27 @@ export function AnalysisSettingsForm({
           <option value="exact">exact (every width)</option>
           <option value="fast">fast ({settings.fastProbeBits.join(' & ')} bits, 4^−b between)</option>
         </select>
+      </label>
+      <label>
+        Softmax·v quantizer
+        <select
+          value={usesLog2PostSoftmax(settings) ? 'log2' : 'uniform'}
+          aria-label="Softmax·v quantizer"
+          title="How the post-softmax attention probabilities are quantized before they multiply V"
+          onChange={(event) => onChange({ log2PostSoftmax: event.target.value === 'log2' })}
+        >
+          <option value="log2">log2 (PTQ4SAM)</option>
+          <option value="uniform">uniform</option>
+        </select>
+      </label>
+      <label className="analysis-check" title={`Activation ranges and log2 τ chosen at each width from ${perWidthLabel} bits (the quality study's setting); off: one range and τ for every width (METHOD.md)`}>
+        <input
+          type="checkbox"
+          checked={!!settings.perWidthRanges && !!settings.perWidthLog2Tau}
+          aria-label="Calibrate per width"
+          onChange={(event) => onChange({ perWidthRanges: event.target.checked, perWidthLog2Tau: event.target.checked })}
+        />
+        Calibrate per width <span className="muted">(ranges + log2 τ)</span>
       </label>
       <div className="analysis-widths" role="group" aria-label="Candidate widths">
         <span>Widths</span>
