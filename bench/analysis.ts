@@ -13,8 +13,7 @@
  * a new session with its own shader compilation, so WebGPU is timed over a shorter window (compared
  * with Node over the same probes) and then cancelled.
  */
-import { spawn } from 'node:child_process';
-import { chromium, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
 import { runAnalysis } from '../src/core/analysis/analysisEngine';
 import { MemoryAnalysisStore } from '../src/core/analysis/analysisStore';
@@ -22,6 +21,7 @@ import { extrapolationError } from '../src/core/analysis/metrics';
 import { defaultAnalysisSettings, type AnalysisSettings } from '../src/core/analysis/settings';
 import type { OrtModule } from '../src/core/onnx/ort';
 import { loadModelFiles, sampleScenes } from '../tools/analyzeInputs';
+import { withStudioBrowser } from './studioBrowser';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i++) {
@@ -36,7 +36,6 @@ const webgpuWindow = Number(args.get('webgpu-window') ?? 10);
 const fullImages = Number(args.get('full-images') ?? 8);
 // 16 prompts per image (the method's count) take ~4× as long: the decoder's cost grows with the prompt batch.
 const fullPrompts = Number(args.get('full-prompts') ?? 4);
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const runtime = ort as unknown as OrtModule;
 
 /** The speed workload: Sample 1 with 4 of its ground-truth boxes, σ at 4 bits only: 2 probes per unit. */
@@ -72,18 +71,6 @@ async function nodeSpeed(): Promise<SpeedReading & { rateUpTo(done: number): num
   const total = stats.probesRun;
   const rateUpTo = (done: number) => (done - 1) / ((marks.get(done)! - marks.get(1)!) / 1000);
   return { window: windowProbes, windowRate: rateUpTo(windowProbes), fullRate: rateUpTo(total), total, rateUpTo };
-}
-
-async function waitForServer(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`The preview server did not answer at ${url}`);
 }
 
 /** Time at which the progress bar first shows at least `done` probes. */
@@ -128,10 +115,7 @@ const node = await nodeSpeed();
 const rows: { name: string; reading: SpeedReading; note: string }[] = [{ name: 'Node (onnxruntime-node)', reading: node, note: 'CPU, default threads' }];
 
 if (!args.has('skip-browser')) {
-  const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort', '--outDir', dist], { stdio: 'ignore' });
-  try {
-    await waitForServer(`http://127.0.0.1:${port}/`);
-    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
+  await withStudioBrowser(dist, port, async (browser) => {
     for (const [name, query, window, toEnd] of [
       ['Chromium WASM, 2 threads', 'backend=wasm&threads=2', windowProbes, true],
       ['Chromium WebGPU', 'backend=webgpu&threads=2', webgpuWindow, false],
@@ -145,10 +129,7 @@ if (!args.has('skip-browser')) {
       }
       await page.close();
     }
-    await browser.close();
-  } finally {
-    server.kill();
-  }
+  });
 }
 
 console.log(`backend                    | first probes (encoder units) | vs Node | all ${node.total} probes | vs Node | runs on`);

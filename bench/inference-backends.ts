@@ -5,9 +5,9 @@
  *
  *   npx vite build --outDir dist-bench && npx tsx bench/inference-backends.ts [--dist dist-bench] [--port 4290] [--images 4] [--clicks 6]
  */
-import { spawn } from 'node:child_process';
-import { chromium, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { PNG } from 'pngjs';
+import { withStudioBrowser } from './studioBrowser';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
@@ -15,7 +15,6 @@ const dist = args.get('dist') ?? 'dist-bench';
 const port = Number(args.get('port') ?? 4290);
 const imageCount = Number(args.get('images') ?? 4);
 const clickCount = Number(args.get('clicks') ?? 6);
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const configurations = [
   { name: 'WASM, 1 thread', query: 'backend=wasm&threads=1', badge: 'wasm' },
@@ -35,18 +34,6 @@ function testImage(index: number): { name: string; mimeType: string; buffer: Buf
     }
   }
   return { name: `bench-${index}.png`, mimeType: 'image/png', buffer: PNG.sync.write(png) };
-}
-
-async function waitForServer(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`The preview server did not answer at ${url}`);
 }
 
 async function measure(page: Page, configuration: (typeof configurations)[number]) {
@@ -85,14 +72,7 @@ const median = (values: number[]) => {
 };
 const fmt = (ms: number) => (Number.isNaN(ms) ? '—' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
-// Its own process group, so stopping it also stops the vite process that npx starts.
-const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort', '--outDir', dist], {
-  stdio: 'ignore',
-  detached: true,
-});
-try {
-  await waitForServer(`http://127.0.0.1:${port}/`);
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
+await withStudioBrowser(dist, port, async (browser) => {
   console.log(`Demo model, ${imageCount} images (256×256) encoded once each, ${clickCount} clicks decoded; Chromium ${browser.version()}`);
   console.log('backend            | encoder first | encoder median | decoder first | decoder median | badge');
   for (const configuration of configurations) {
@@ -103,7 +83,4 @@ try {
       [configuration.name.padEnd(18), fmt(encoderMs[0]).padStart(13), fmt(median(encoderMs.slice(1))).padStart(14), fmt(decoderMs[0]).padStart(13), fmt(median(decoderMs.slice(1))).padStart(14), badge].join(' | '),
     );
   }
-  await browser.close();
-} finally {
-  if (server.pid) process.kill(-server.pid);
-}
+});

@@ -51,7 +51,7 @@ export interface TauOptions {
   sessionOptions?: SessionOptions;
 }
 
-/** Best τ per softmax·v unit, from runs on the given calibration feeds. */
+/** Best τ per softmax·v unit, from runs on the given calibration feeds (one width, METHOD.md's choice). */
 export async function chooseLog2Taus(
   ort: OrtModule,
   model: ModelProto,
@@ -60,36 +60,10 @@ export async function chooseLog2Taus(
   batches: readonly OrtFeeds[],
   options: TauOptions = {},
 ): Promise<Record<string, number>> {
-  const targets = units.filter((u) => u.kind === 'activation' && u.postSoftmaxInput !== null);
-  if (targets.length === 0) return {};
-  if (batches.length === 0) throw new Error('Choosing τ needs at least one batch of inputs.');
   const bits = options.bits ?? 4;
   const candidates = options.candidates ?? DEFAULT_TAU_CANDIDATES;
-  const names = targets.flatMap((u) => u.activationInputs);
-  const session = await ort.InferenceSession.create(encodeModelBytes(withExtraOutputs(model, names)), options.sessionOptions);
-  const errors = new Map(targets.map((u) => [u.id, candidates.map(() => 0)]));
-  try {
-    for (const feeds of batches) {
-      const results = await session.run(feeds, [...new Set(names)]);
-      for (const unit of targets) {
-        const softmaxInput = unit.postSoftmaxInput!;
-        const a = results[unit.activationInputs[softmaxInput]];
-        const v = results[unit.activationInputs[1 - softmaxInput]];
-        const range = ranges[siteKey(unit.id, softmaxInput)];
-        if (!range) throw new Error(`No calibrated range for the attention input of "${unit.id}".`);
-        const scale = Math.fround(range.max);
-        const sums = errors.get(unit.id)!;
-        candidates.forEach((tau, i) => {
-          sums[i] += attentionOutputError(a.data as Float32Array, a.dims, v.data as Float32Array, v.dims, (x) => log2Quant(x, scale, bits, tau));
-        });
-      }
-    }
-  } finally {
-    await session.release();
-  }
-  const taus: Record<string, number> = {};
-  for (const [id, sums] of errors) taus[id] = candidates[sums.indexOf(Math.min(...sums))];
-  return taus;
+  const byWidth = await chooseLog2TausPerWidth(ort, model, units, () => ranges, batches, { widths: [bits], candidatesAt: () => candidates, sessionOptions: options.sessionOptions });
+  return byWidth[bits];
 }
 
 /**
@@ -103,13 +77,13 @@ export async function chooseLog2TausPerWidth(
   units: readonly QuantUnit[],
   rangesAt: (bits: number) => ActivationRanges,
   batches: readonly OrtFeeds[],
-  options: { widths: readonly number[]; sessionOptions?: SessionOptions },
+  options: { widths: readonly number[]; candidatesAt?: (bits: number) => readonly number[]; sessionOptions?: SessionOptions },
 ): Promise<Record<number, Record<string, number>>> {
   const targets = units.filter((u) => u.kind === 'activation' && u.postSoftmaxInput !== null);
   const byWidth: Record<number, Record<string, number>> = Object.fromEntries(options.widths.map((bits) => [bits, {}]));
   if (targets.length === 0) return byWidth;
   if (batches.length === 0) throw new Error('Choosing τ needs at least one batch of inputs.');
-  const candidatesAt = (bits: number) => Array.from({ length: bits }, (_, k) => 2 ** k);
+  const candidatesAt = options.candidatesAt ?? ((bits: number) => Array.from({ length: bits }, (_, k) => 2 ** k));
   const names = targets.flatMap((u) => u.activationInputs);
   const session = await ort.InferenceSession.create(encodeModelBytes(withExtraOutputs(model, names)), options.sessionOptions);
   // errors[bits][unit id][candidate index]

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { CANDIDATE_PRESETS, bitsToMegabytes, formatBops, megabytesToBits } from '../../core/allocate';
 import { sliderRange, type BudgetSettings, type CandidatePreset } from '../../state/budgetProblem';
 import { LAMBDA_POSITIONS, formatLambda, lambdaFromPosition, positionFromLambda } from './budgetFormat';
@@ -21,6 +21,38 @@ const presetLabels: Record<CandidatePreset, string> = {
   custom: 'custom',
 };
 
+/** One budget: its on/off toggle, its slider in average bits, then the values shown beside it. */
+function BudgetRow(props: {
+  label: string;
+  sliderLabel: string;
+  range: { min: number; max: number };
+  enabled: boolean;
+  value: number;
+  onEnabled: (enabled: boolean) => void;
+  onValue: (value: number) => void;
+  children: ReactNode;
+}) {
+  return (
+    <div className="budget-row">
+      <label className="budget-toggle">
+        <input type="checkbox" checked={props.enabled} onChange={(event) => props.onEnabled(event.target.checked)} />
+        {props.label}
+      </label>
+      <input
+        type="range"
+        aria-label={props.sliderLabel}
+        min={props.range.min}
+        max={props.range.max}
+        step={0.05}
+        value={props.value}
+        disabled={!props.enabled}
+        onChange={(event) => props.onValue(Number(event.target.value))}
+      />
+      {props.children}
+    </div>
+  );
+}
+
 /**
  * Budgets (size as average bits or MB, BOPs as average bits²), λ, objective mode and candidate widths. Range
  * inputs with labels and visible values, so the keyboard moves them as well as the mouse.
@@ -36,21 +68,15 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
   };
   return (
     <div className="budget-controls">
-      <div className="budget-row">
-        <label className="budget-toggle">
-          <input type="checkbox" checked={settings.sizeEnabled} onChange={(event) => onChange({ sizeEnabled: event.target.checked })} />
-          Size
-        </label>
-        <input
-          type="range"
-          aria-label="Size budget (average bits per weight)"
-          min={range.min}
-          max={range.max}
-          step={0.05}
-          value={settings.sizeAverageBits}
-          disabled={!settings.sizeEnabled}
-          onChange={(event) => onChange({ sizeAverageBits: Number(event.target.value) })}
-        />
+      <BudgetRow
+        label="Size"
+        sliderLabel="Size budget (average bits per weight)"
+        range={range}
+        enabled={settings.sizeEnabled}
+        value={settings.sizeAverageBits}
+        onEnabled={(sizeEnabled) => onChange({ sizeEnabled })}
+        onValue={(sizeAverageBits) => onChange({ sizeAverageBits })}
+      >
         <output className="budget-value" data-testid="size-budget-value" data-bits={settings.sizeAverageBits}>
           {settings.sizeAverageBits.toFixed(2)} bits
         </output>
@@ -67,27 +93,21 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
           />
           MB
         </label>
-      </div>
-      <div className="budget-row">
-        <label className="budget-toggle">
-          <input type="checkbox" checked={settings.bopsEnabled} onChange={(event) => onChange({ bopsEnabled: event.target.checked })} />
-          BOPs
-        </label>
-        <input
-          type="range"
-          aria-label="BOPs budget (average bits, as a uniform WbAb model)"
-          min={range.min}
-          max={range.max}
-          step={0.05}
-          value={settings.bopsAverageBits}
-          disabled={!settings.bopsEnabled}
-          onChange={(event) => onChange({ bopsAverageBits: Number(event.target.value) })}
-        />
+      </BudgetRow>
+      <BudgetRow
+        label="BOPs"
+        sliderLabel="BOPs budget (average bits, as a uniform WbAb model)"
+        range={range}
+        enabled={settings.bopsEnabled}
+        value={settings.bopsAverageBits}
+        onEnabled={(bopsEnabled) => onChange({ bopsEnabled })}
+        onValue={(bopsAverageBits) => onChange({ bopsAverageBits })}
+      >
         <output className="budget-value" data-testid="bops-budget-value">
           {settings.bopsAverageBits.toFixed(2)} bits²
         </output>
         <span className="budget-unit muted">{macsTotal > 0 ? formatBops(macsTotal * settings.bopsAverageBits ** 2) : ''}</span>
-      </div>
+      </BudgetRow>
       <div className="budget-row">
         <label
           className="budget-toggle"

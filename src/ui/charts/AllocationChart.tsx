@@ -1,9 +1,9 @@
-import { axisLeft, range, scaleLinear, type Selection } from 'd3';
+import { range, scaleLinear, type Selection } from 'd3';
 import { useEffect } from 'react';
 import type { UnitLock } from '../../core/allocate';
 import { ChartFrame, useChart, type ChartTooltip } from './ChartFrame';
 import { FP_COLOUR, depthScale, formatCount, formatWidth, partGroups, unitLabel, widthColour, type ChartUnit } from './chartScales';
-import { GRID, INK, MUTED, drawPartBands, drawSwatches, prepareSvg } from './svgParts';
+import { INK, MUTED, drawPartBands, drawSwatches, drawValueAxis, prepareSvg } from './svgParts';
 
 export interface AllocationChartProps {
   units: readonly ChartUnit[];
@@ -75,21 +75,7 @@ function draw(element: SVGSVGElement, props: AllocationChartProps & { width: num
   drawPartBands(svg, partGroups(units), x, MARGIN.top, bottom);
 
   const ticks = range(0, yMax + 1, yMax > 10 ? 2 : 1);
-  svg
-    .append('g')
-    .selectAll('line')
-    .data(ticks.slice(1))
-    .join('line')
-    .attr('x1', x.range()[0])
-    .attr('x2', x.range()[1])
-    .attr('y1', (t) => y(t))
-    .attr('y2', (t) => y(t))
-    .attr('stroke', GRID);
-  svg
-    .append('g')
-    .attr('transform', `translate(${x.range()[0] - 2},0)`)
-    .call(axisLeft(y).tickValues(ticks).tickFormat((v) => String(v)).tickSize(3))
-    .call((g) => g.select('.domain').attr('stroke', MUTED));
+  drawValueAxis(svg, x, y, ticks, String, ticks.slice(1));
   svg.append('text').attr('x', 4).attr('y', MARGIN.top - 4).attr('fill', MUTED).text('bits');
 
   const isFp = (i: number) => locks[i]?.kind === 'fp';

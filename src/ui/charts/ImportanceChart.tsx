@@ -1,4 +1,4 @@
-import { axisLeft, scaleLog } from 'd3';
+import { scaleLog } from 'd3';
 import { useEffect, useMemo } from 'react';
 import { ChartFrame, useChart, type ChartTooltip } from './ChartFrame';
 import {
@@ -14,7 +14,7 @@ import {
   unitLabel,
   type ChartUnit,
 } from './chartScales';
-import { GRID, MUTED, drawPartBands, drawSwatches, prepareSvg } from './svgParts';
+import { drawPartBands, drawSwatches, drawValueAxis, prepareSvg } from './svgParts';
 
 export interface ImportanceChartProps {
   units: readonly ChartUnit[];
@@ -63,22 +63,7 @@ function draw(
   drawPartBands(svg, partGroups(units), x, MARGIN.top, bottom);
 
   const ticks = decadeTicks(domain, 4);
-  svg
-    .append('g')
-    .attr('class', 'grid')
-    .selectAll('line')
-    .data(ticks)
-    .join('line')
-    .attr('x1', x.range()[0])
-    .attr('x2', x.range()[1])
-    .attr('y1', (t) => y(t))
-    .attr('y2', (t) => y(t))
-    .attr('stroke', GRID);
-  svg
-    .append('g')
-    .attr('transform', `translate(${x.range()[0] - 2},0)`)
-    .call(axisLeft(y).tickValues(ticks).tickFormat((v) => formatDecade(Number(v))).tickSize(3))
-    .call((g) => g.select('.domain').attr('stroke', MUTED));
+  drawValueAxis(svg, x, y, ticks, formatDecade);
 
   const rank = rankOf(importance);
   const measured = units.map((_, i) => i).filter((i) => Number.isFinite(importance[i]) && importance[i] > 0);

@@ -2,7 +2,7 @@
  * d3 drawing pieces the charts share: the <svg> set up to stand alone (so a serialized copy renders the same in
  * the report), SAM part bands along depth, swatch legends and gradient colour legends.
  */
-import { axisBottom, scaleLinear, scaleLog, select, type ScaleBand, type Selection } from 'd3';
+import { axisBottom, axisLeft, scaleLinear, scaleLog, select, type AxisScale, type ScaleBand, type Selection } from 'd3';
 import { SECTION_COLOURS, decadeTicks, formatDecade, type PartGroup } from './chartScales';
 
 export type Svg = Selection<SVGSVGElement, unknown, null, undefined>;
@@ -27,6 +27,36 @@ export function prepareSvg(element: SVGSVGElement, width: number, height: number
     .attr('role', 'img')
     .attr('aria-label', label);
   return svg;
+}
+
+/**
+ * A value axis on the left of a depth chart and horizontal grid lines across it, at `gridTicks`
+ * (default: every axis tick).
+ */
+export function drawValueAxis(
+  svg: Svg,
+  x: ScaleBand<number>,
+  y: AxisScale<number> & ((value: number) => number | undefined),
+  ticks: readonly number[],
+  format: (value: number) => string,
+  gridTicks: readonly number[] = ticks,
+): void {
+  svg
+    .append('g')
+    .attr('class', 'grid')
+    .selectAll('line')
+    .data(gridTicks)
+    .join('line')
+    .attr('x1', x.range()[0])
+    .attr('x2', x.range()[1])
+    .attr('y1', (t) => y(t) ?? 0)
+    .attr('y2', (t) => y(t) ?? 0)
+    .attr('stroke', GRID);
+  svg
+    .append('g')
+    .attr('transform', `translate(${x.range()[0] - 2},0)`)
+    .call(axisLeft(y).tickValues(ticks).tickFormat((v) => format(Number(v))).tickSize(3))
+    .call((g) => g.select('.domain').attr('stroke', MUTED));
 }
 
 /** Alternating background bands per part and a label under each (dropped where it would not fit). */
