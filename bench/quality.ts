@@ -5,11 +5,11 @@
  *
  *   npm run bench:quality -- [--calibration-images 4] [--calibration-prompts 8] [--bits 2,3,4,5,6,7,8]
  *        [--held-out-objects 120] [--modes paper,sensitivity] [--lambda 0.01] [--lambda-scale objective|raw]
- *        [--log2 on|on,off] [--weight-range mse|minmax] [--budgets W6A6,W4A4|W8A8,W6A6,W5A5,W4A4] [--per-width ranges,tau|none]
+ *        [--log2 on,off|on|off] [--weight-range mse|minmax] [--budgets W8A8,W6A6,W5A5,W4A4] [--per-width ranges,tau|none]
  *
- * Defaults are the committed table's settings (about 10 minutes on the shared 2 cores). METHOD.md's own
- * defaults are --lambda 0.1 --lambda-scale raw --per-width none; every budget and both log2 settings
- * take about twice as long.
+ * Defaults are the committed table's settings: all four budgets, the post-softmax log2 quantizer on and
+ * off (one analysis each), about 20 minutes on 2 idle cores. METHOD.md's own defaults are --lambda 0.1
+ * --lambda-scale raw --per-width none.
  *        [--cache artifacts/quality/analysis.jsonl] [--out bench/results/quality] [--model DIR] [--threads N]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -53,7 +53,7 @@ const lambdaScale = args.get('lambda-scale') ?? 'objective';
 if (lambdaScale !== 'raw' && lambdaScale !== 'objective') throw new Error(`--lambda-scale is raw or objective, got "${lambdaScale}".`);
 const weightRange = args.get('weight-range') ?? 'mse';
 if (weightRange !== 'mse' && weightRange !== 'minmax') throw new Error(`--weight-range is mse or minmax, got "${weightRange}".`);
-const budgetLabels = list('budgets', 'W6A6,W4A4');
+const budgetLabels = list('budgets', 'W8A8,W6A6,W5A5,W4A4');
 const budgets = budgetLabels.map((label) => {
   const budget = STUDY_BUDGETS.find((b) => b.label === label);
   if (!budget) throw new Error(`Unknown budget "${label}"; the study knows ${STUDY_BUDGETS.map((b) => b.label).join(', ')}.`);
@@ -73,7 +73,7 @@ const settings: StudySettings = {
   budgets,
   modes,
   objective: { lambda: number('lambda', 0.01), lambdaScale },
-  log2PostSoftmax: list('log2', 'on').map((value) => value === 'on'),
+  log2PostSoftmax: list('log2', 'on,off').map((value) => value === 'on'),
   quantizer: { weightRange },
 };
 
@@ -120,7 +120,13 @@ async function main(): Promise<void> {
   const out = args.get('out') ?? 'bench/results/quality';
   await mkdir(dirname(out), { recursive: true });
   await writeFile(`${out}.md`, `# Quality study (npm run bench:quality)\n\n${markdown}`);
-  const json = { settings, heldOut: { seeds: heldOut.seeds, objects: heldOut.objects, prompts }, rows: result.rows, targets, timings: result.timings, elapsedS };
+  // Per-unit widths of every mixed model, by analysis (σ differs between the softmax·v quantizers).
+  const allocations = result.analyses.map((analysis) => ({
+    log2PostSoftmax: analysis.log2PostSoftmax,
+    units: analysis.results.units.map((unit) => unit.id),
+    models: analysis.models.filter((model) => model.kind === 'mixed').map((model) => ({ id: model.id, bits: model.bits })),
+  }));
+  const json = { settings, heldOut: { seeds: heldOut.seeds, objects: heldOut.objects, prompts }, rows: result.rows, allocations, targets, timings: result.timings, elapsedS };
   await writeFile(`${out}.json`, `${JSON.stringify(json, null, 1)}\n`);
   log(`written ${out}.md and ${out}.json`);
 }
