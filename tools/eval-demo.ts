@@ -6,7 +6,7 @@
  * of the 4 outputs the multimask one (tokens 1..3) with the highest predicted IoU is used,
  * as the studio does.
  *
- *   npm run eval:demo [-- --prompts 240 --seed 7000000 --update-model-json]
+ *   npm run eval:demo [-- --prompts 240 --seed 7000000 --model DIR --update-model-json]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -134,12 +134,15 @@ async function main(): Promise<void> {
   const prompts = value('--prompts', 240);
   const seed = value('--seed', DEFAULT_EVAL_SEED);
   const started = performance.now();
-  const evaluation = await evaluateDemo({ prompts, seed });
+  const modelIndex = args.indexOf('--model');
+  const modelDir = modelIndex >= 0 ? args[modelIndex + 1] : DEFAULT_MODEL_DIR;
+  if (!modelDir) throw new Error('--model needs a folder with model.json, encoder.onnx and decoder.onnx');
+  const evaluation = await evaluateDemo({ prompts, seed, modelDir });
   console.log(`demo SAM held-out evaluation: ${prompts} objects (each as point and as box), scene seeds from ${seed}`);
   console.log(formatTable(evaluation));
   console.log(`targets: point ≥ 0.80, box ≥ 0.85; ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (args.includes('--update-model-json')) {
-    const path = join(DEFAULT_MODEL_DIR, 'model.json');
+    const path = join(modelDir, 'model.json');
     const json = JSON.parse(readFileSync(path, 'utf8'));
     json.measured = {
       evalScript: 'tools/eval-demo.ts',

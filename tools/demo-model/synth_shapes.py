@@ -158,8 +158,11 @@ def _shape_masks(g: torch.Generator, kind: torch.Tensor, size: int, device) -> t
     return inside, dx.expand(-1, size, size), dy.expand(-1, size, size), radius
 
 
-def generate_scenes(g: torch.Generator, batch: int, size: int = 256, device="cpu") -> SceneBatch:
-    """A batch of scenes; all randomness comes from the generator g (on `device`)."""
+def generate_scenes(g: torch.Generator, batch: int, size: int = 256, device="cpu", kind_weights=None) -> SceneBatch:
+    """A batch of scenes; all randomness comes from the generator g (on `device`).
+
+    kind_weights: relative frequency of each family in KINDS order (None: uniform, the recipe).
+    """
     K = MAX_OBJECTS
     coords = torch.arange(size, device=device, dtype=torch.float32)
     gx = (coords[None, None, :] - size / 2).expand(batch, size, size)
@@ -170,7 +173,11 @@ def generate_scenes(g: torch.Generator, batch: int, size: int = 256, device="cpu
 
     n_objects = torch.randint(1, K + 1, (batch,), generator=g, device=device)
     present = torch.arange(K, device=device)[None, :] < n_objects[:, None]
-    kind = torch.randint(0, len(KINDS), (batch * K,), generator=g, device=device)
+    if kind_weights is None:
+        kind = torch.randint(0, len(KINDS), (batch * K,), generator=g, device=device)
+    else:
+        weights = torch.tensor(kind_weights, dtype=torch.float32, device=device)
+        kind = torch.multinomial(weights, batch * K, replacement=True, generator=g)
     inside, dx, dy, radius = _shape_masks(g, kind, size, device)
     inside = inside.view(batch, K, size, size) & present[:, :, None, None]
     t_obj = _texture(g, batch * K, dx, dy, radius).view(batch, K, size, size)

@@ -101,7 +101,7 @@ def group_loss(model, emb, group: PromptGroup, size: int, autocast) -> dict:
 
 
 def training_step(model, g, args, device, autocast) -> dict:
-    scenes = generate_scenes(g, args.images, DEMO_CONFIG["img_size"], device)
+    scenes = generate_scenes(g, args.images, DEMO_CONFIG["img_size"], device, args.kind_weights)
     with autocast():
         emb = model.image_encoder(model.preprocess(scenes.images))
     count = args.images * args.prompts
@@ -169,6 +169,11 @@ def main() -> None:
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--kind-weights",
+        type=lambda text: [float(w) for w in text.split(",")],
+        help="relative frequency of ellipse,polygon,star,ring,blob,stroke (default: uniform)",
+    )
     parser.add_argument("--init", help="start from these .npz weights instead of a random init")
     parser.add_argument("--out", default="tmp/demo-model", help="output folder (tmp/ is git-ignored)")
     parser.add_argument("--checkpoint-seconds", type=float, default=60.0)
@@ -239,6 +244,8 @@ def main() -> None:
             "prompts_per_step": 4 * args.images * args.prompts,
             "lr": args.lr,
         }
+        if args.kind_weights:
+            stage["kind_weights"] = args.kind_weights
         stages = earlier_stages + [stage]
         return {
             "seed": args.seed,
