@@ -1,22 +1,36 @@
 /**
- * Evaluate (DESIGN.md "The user's day", step 5): mIoU over the analysis' images and prompts for FP, the best
- * uniform width that fits the same budgets, and the current mixed allocation, computed in the quantization
- * worker with progress and cancel. The result remembers which allocation it scored, so the table can say
- * when the sliders have moved since.
+ * Evaluate (DESIGN.md "The user's day", step 5): mIoU of FP, the best uniform width that fits the same
+ * budgets, and the current mixed allocation, computed in the quantization worker with progress and cancel.
+ * Scored on the analysed images and prompts, or on the quality study's held-out set (points and boxes
+ * apart, as runQualityStudy scores them). The result remembers which allocation it scored, so the table can
+ * say when the sliders have moved since.
  */
 import * as Comlink from 'comlink';
 import type { StateCreator } from 'zustand';
 import type { EvaluationProgress, EvaluationResult } from '../core/evaluate/evaluateRun';
-import { evaluationPlans, type UniformFit } from '../core/evaluate/evaluationPlans';
+import { evaluationPlans, type EvaluationPlan, type UniformFit } from '../core/evaluate/evaluationPlans';
 import { CancelledError } from '../core/progress';
+import type { Allocation } from '../core/quant/config';
+import type { HeldOutScores } from '../core/study/heldOutScores';
 import { selectAllocation } from './budgetSlice';
-import { cancelQuantWork, evaluationSources, preparedQuantWorker } from './quantConnection';
+import { cancelQuantWork, evaluationSources, preparedQuantWorker, type PreparedWorker } from './quantConnection';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
 export type EvaluationStatus = 'idle' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'error';
 
+/** What Evaluate scores: the analysed images' prompts, or the quality study's held-out scenes. */
+export type EvaluationTarget = 'analysed' | 'heldOut';
+
+/** Held-out objects by default: the quality study's (bench/quality.ts --held-out-objects). */
+export const DEFAULT_HELD_OUT_OBJECTS = 120;
+
 export interface EvaluationOutcome extends EvaluationResult {
+  target: EvaluationTarget;
+  /** Scores per prompt kind, for the held-out target (the base fields then hold the all-prompt figures). */
+  heldOut: HeldOutScores | null;
+  /** The allocation each plan ran, by plan id (null: full precision). */
+  allocations: Partial<Record<EvaluationPlan['id'], Allocation | null>>;
   /** The allocation scored as "mixed" (widths by unit), to tell when it is no longer the current one. */
   allocationKey: string;
   uniform: UniformFit | null;
@@ -30,6 +44,10 @@ export interface EvaluateSlice {
   evaluationProgress: EvaluationProgress | null;
   evaluation: EvaluationOutcome | null;
   evaluationError: string | null;
+  evaluationTarget: EvaluationTarget;
+  heldOutObjects: number;
+  setEvaluationTarget(target: EvaluationTarget): void;
+  setHeldOutObjects(objects: number): void;
   startEvaluation(): Promise<void>;
   cancelEvaluation(): void;
 }
@@ -43,11 +61,58 @@ function isCancelled(error: unknown): boolean {
   return error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
 }
 
+/** The held-out scores in the shape of one evaluation: every plan's figures over all prompts. */
+function heldOutResult(scores: HeldOutScores): EvaluationResult {
+  const { point, box } = scores.byKind;
+  return {
+    plans: scores.plans.map((plan, i) => ({
+      id: plan.id,
+      label: plan.label,
+      miouTruth: plan.miouTruth.all,
+      miouFp: plan.miouFp.all,
+      miouFpByImage: [...point.plans[i].miouFpByImage, ...box.plans[i].miouFpByImage],
+      iouTruthByPrompt: [...point.plans[i].iouTruthByPrompt, ...box.plans[i].iouTruthByPrompt],
+      iouFpByPrompt: [...point.plans[i].iouFpByPrompt, ...box.plans[i].iouFpByPrompt],
+    })),
+    images: scores.seeds.length,
+    prompts: point.prompts + box.prompts,
+    promptsWithTruth: point.promptsWithTruth + box.promptsWithTruth,
+    elapsedMs: scores.elapsedMs,
+  };
+}
+
+async function runEvaluation(
+  state: StudioState,
+  quant: PreparedWorker,
+  plans: EvaluationPlan[],
+  onProgress: (progress: EvaluationProgress) => void,
+): Promise<{ result: EvaluationResult; heldOut: HeldOutScores | null }> {
+  if (state.evaluationTarget === 'heldOut') {
+    const heldOut = await quant.api.evaluateHeldOut({ minObjects: state.heldOutObjects, plans }, Comlink.proxy(onProgress));
+    return { result: heldOutResult(heldOut), heldOut };
+  }
+  const settings = state.analysisResults!.settings;
+  const sources = evaluationSources(state, settings.imageCount);
+  const result = await quant.api.evaluate(
+    Comlink.transfer(
+      { sources, promptsPerImage: settings.promptsPerImage, gridSize: settings.gridSize, plans },
+      sources.map((source) => source.image.data.buffer as ArrayBuffer),
+    ),
+    Comlink.proxy(onProgress),
+  );
+  return { result, heldOut: null };
+}
+
 export const createEvaluateSlice: StateCreator<StudioState, [], [], EvaluateSlice> = (set, get) => ({
   evaluationStatus: 'idle',
   evaluationProgress: null,
   evaluation: null,
   evaluationError: null,
+  evaluationTarget: 'analysed',
+  heldOutObjects: DEFAULT_HELD_OUT_OBJECTS,
+
+  setEvaluationTarget: (target) => set({ evaluationTarget: target }),
+  setHeldOutObjects: (objects) => set({ heldOutObjects: Math.max(1, Math.floor(objects) || 1) }),
 
   startEvaluation: async () => {
     const state = get();
@@ -55,7 +120,7 @@ export const createEvaluateSlice: StateCreator<StudioState, [], [], EvaluateSlic
     const results = state.analysisResults;
     const allocation = selectAllocation(state);
     if (!results?.complete) {
-      set({ evaluationStatus: 'error', evaluationError: 'Run Analyze first: evaluation scores the analysed images.' });
+      set({ evaluationStatus: 'error', evaluationError: 'Run Analyze first: evaluation quantizes as the analysis calibrated.' });
       return;
     }
     const paramsById = new Map(results.units.map((unit) => [unit.id, unit.params]));
@@ -69,17 +134,19 @@ export const createEvaluateSlice: StateCreator<StudioState, [], [], EvaluateSlic
     try {
       const quant = await preparedQuantWorker(state, (progress) => set({ evaluationProgress: { ...progress, planId: null, imageIndex: null } }));
       if (get().evaluationStatus === 'cancelling') throw new CancelledError('Evaluation cancelled.');
-      const sources = evaluationSources(state, results.settings.imageCount);
-      const outcome = await quant.api.evaluate(
-        Comlink.transfer(
-          { sources, promptsPerImage: results.settings.promptsPerImage, gridSize: results.settings.gridSize, plans },
-          sources.map((source) => source.image.data.buffer as ArrayBuffer),
-        ),
-        Comlink.proxy((progress: EvaluationProgress) => set({ evaluationProgress: progress })),
-      );
+      const { result, heldOut } = await runEvaluation(state, quant, plans, (progress) => set({ evaluationProgress: progress }));
       set({
         evaluationStatus: 'done',
-        evaluation: { ...outcome, allocationKey: allocation ? allocationKeyOf(allocation.widthByUnit) : '', uniform, uniformMissing, backend: quant.backend },
+        evaluation: {
+          ...result,
+          target: state.evaluationTarget,
+          heldOut,
+          allocations: Object.fromEntries(plans.map((plan) => [plan.id, plan.allocation])),
+          allocationKey: allocation ? allocationKeyOf(allocation.widthByUnit) : '',
+          uniform,
+          uniformMissing,
+          backend: quant.backend,
+        },
       });
     } catch (error) {
       const cancelled = isCancelled(error);

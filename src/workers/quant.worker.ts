@@ -27,6 +27,8 @@ import { chooseBackend, describeBackendChoice, type BackendChoice, type BackendR
 import type { TruthObject } from '../core/sam/promptedObject';
 import type { SamModelConfig } from '../core/sam/samAdapter';
 import type { Prompts } from '../core/sam/types';
+import { scoreHeldOut, type HeldOutScores } from '../core/study/heldOutScores';
+import { heldOutSet } from '../core/study/scenes';
 import { IdbAnalysisStore } from './analysisIdbStore';
 import { gpuAdapterFacts, yieldToEventLoop } from './workerRuntime';
 
@@ -235,6 +237,24 @@ const api = {
     cancelRequested = false;
     const items = evaluationItems(request.sources, request.promptsPerImage, request.gridSize);
     return evaluatePlans(queuedRunner(runner), items, request.plans, {
+      onProgress: (progress) => void onProgress(progress),
+      isCancelled: () => cancelRequested,
+      yieldToEventLoop,
+      now: () => performance.now(),
+    });
+  },
+
+  /**
+   * mIoU of each plan on the quality study's held-out set (core/study/scenes.ts heldOutSet, generated
+   * here), points and boxes scored apart as runQualityStudy scores them; `onProgress` is a Comlink proxy.
+   */
+  async evaluateHeldOut(request: { minObjects: number; plans: EvaluationPlan[] }, onProgress: (progress: EvaluationProgress) => void): Promise<HeldOutScores> {
+    const { runner } = requirePrepared();
+    cancelRequested = false;
+    onProgress({ done: 0, total: 1, label: `Generating the held-out scenes (${request.minObjects} objects)`, etaMs: null, planId: null, imageIndex: null });
+    await yieldToEventLoop();
+    const heldOut = heldOutSet({ minObjects: request.minObjects });
+    return scoreHeldOut(queuedRunner(runner), heldOut, request.plans, {
       onProgress: (progress) => void onProgress(progress),
       isCancelled: () => cancelRequested,
       yieldToEventLoop,

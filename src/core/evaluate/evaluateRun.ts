@@ -24,6 +24,9 @@ export interface PlanScore {
   miouFp: number;
   /** Per image: mIoU against the FP masks. */
   miouFpByImage: number[];
+  /** Per prompt, in item order: IoU with the true object (null where none is known) and with the FP mask. */
+  iouTruthByPrompt: (number | null)[];
+  iouFpByPrompt: number[];
 }
 
 export interface EvaluationResult {
@@ -106,6 +109,8 @@ export async function evaluatePlans(
       miouTruth: meanIoU(truthIoU[k]),
       miouFp: meanIoU(fpIoU[k]) ?? 1,
       miouFpByImage: fpByImage[k],
+      iouTruthByPrompt: truthIoU[k],
+      iouFpByPrompt: fpIoU[k],
     })),
     images: items.length,
     prompts,

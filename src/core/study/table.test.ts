@@ -3,7 +3,7 @@ import type { PlanScore } from '../evaluate/evaluateRun';
 import { checkTargets, markdownTable, studyRow, type ModelSpec, type StudyRow } from './table';
 
 const budget4 = { label: 'W4A4', bits: 4, candidates: [2, 3, 4, 5, 6] };
-const score = (miouTruth: number, miouFp: number): PlanScore => ({ id: 'mixed', label: '', miouTruth, miouFp, miouFpByImage: [] });
+const score = (miouTruth: number, miouFp: number): PlanScore => ({ id: 'mixed', label: '', miouTruth, miouFp, miouFpByImage: [], iouTruthByPrompt: [], iouFpByPrompt: [] });
 
 describe('studyRow', () => {
   it('averages points and boxes over all prompts, weighted by how many each set has', () => {
@@ -27,7 +27,7 @@ describe('studyRow', () => {
 
   it('refuses a prompt set without truth', () => {
     const model: ModelSpec = { id: 'fp', label: 'FP32', kind: 'fp', budget: null, mode: null, bits: null, use: null, solver: null };
-    const noTruth: PlanScore = { id: 'fp', label: '', miouTruth: null, miouFp: 1, miouFpByImage: [] };
+    const noTruth: PlanScore = { id: 'fp', label: '', miouTruth: null, miouFp: 1, miouFpByImage: [], iouTruthByPrompt: [], iouFpByPrompt: [] };
     const runs = { point: { prompts: 1, promptsWithTruth: 0 }, box: { prompts: 1, promptsWithTruth: 1 } };
     expect(() => studyRow(model, null, { point: noTruth, box: score(1, 1) }, runs)).toThrow('No point prompt');
   });

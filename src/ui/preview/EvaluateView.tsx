@@ -1,12 +1,21 @@
 import { selectAllocation } from '../../state/budgetSlice';
-import { allocationKeyOf } from '../../state/evaluateSlice';
+import { allocationKeyOf, type EvaluationOutcome } from '../../state/evaluateSlice';
 import { useStudio } from '../../state/store';
 import { formatMs } from '../format';
+import { AnalysedTable, HeldOutTable } from './EvaluateTables';
 import { QuantProgress } from './QuantProgress';
 import './preview.css';
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
-const formatIoU = (value: number | null) => (value === null ? '—' : value.toFixed(3));
+
+function summary(evaluation: EvaluationOutcome): string {
+  const time = `${formatMs(evaluation.elapsedMs)} · ${evaluation.backend}`;
+  if (evaluation.heldOut) {
+    const { objects, seeds } = evaluation.heldOut;
+    return `Held-out study set: ${plural(objects, 'object')} on ${plural(seeds.length, 'scene')} (seeds ${seeds[0]}–${seeds[seeds.length - 1]}), one point and one box each · ${time}`;
+  }
+  return `${plural(evaluation.prompts, 'prompt')} on ${plural(evaluation.images, 'analysed image')} (${evaluation.promptsWithTruth} with known objects) · ${time}`;
+}
 
 /** Evaluate: mIoU of FP, the uniform baseline at the same budgets and the mixed allocation, as a small table. */
 export function EvaluateView() {
@@ -14,20 +23,47 @@ export function EvaluateView() {
   const progress = useStudio((state) => state.evaluationProgress);
   const evaluation = useStudio((state) => state.evaluation);
   const error = useStudio((state) => state.evaluationError);
+  const target = useStudio((state) => state.evaluationTarget);
+  const heldOutObjects = useStudio((state) => state.heldOutObjects);
+  const setTarget = useStudio((state) => state.setEvaluationTarget);
+  const setHeldOutObjects = useStudio((state) => state.setHeldOutObjects);
   const analysed = useStudio((state) => state.analysisResults?.complete ?? false);
   const allocation = useStudio(selectAllocation);
   const start = useStudio((state) => state.startEvaluation);
   const cancel = useStudio((state) => state.cancelEvaluation);
   const busy = status === 'running' || status === 'cancelling';
   const stale = evaluation !== null && allocation !== null && evaluation.allocationKey !== allocationKeyOf(allocation.widthByUnit);
+  const what = target === 'heldOut' ? `mIoU on ${heldOutObjects} held-out objects of the quality study, points and boxes apart` : 'mIoU over the analysed images and prompts';
   return (
     <section className="card evaluate-view" aria-label="Evaluation" data-testid="evaluate-view" data-status={status}>
       <div className="card-title">
         <h2>Evaluate</h2>
         {status === 'cancelled' && <span className="status">Cancelled</span>}
       </div>
+      <fieldset className="evaluate-target" disabled={busy}>
+        <label>
+          Score on
+          <select value={target} aria-label="Evaluation set" onChange={(event) => setTarget(event.target.value === 'heldOut' ? 'heldOut' : 'analysed')}>
+            <option value="analysed">analysed images</option>
+            <option value="heldOut">held-out study set</option>
+          </select>
+        </label>
+        {target === 'heldOut' && (
+          <label title="Held-out scenes (seeds 700001…) are added until this many objects are prompted; the quality study uses 120">
+            <input
+              type="number"
+              min={1}
+              max={2000}
+              value={heldOutObjects}
+              aria-label="Held-out objects"
+              onChange={(event) => setHeldOutObjects(Math.min(2000, Number(event.target.value)))}
+            />
+            objects
+          </label>
+        )}
+      </fieldset>
       <div className="quant-actions">
-        <button type="button" onClick={() => void start()} disabled={busy || !analysed} title={analysed ? 'mIoU over the analysed images and prompts' : 'Run Analyze first'}>
+        <button type="button" onClick={() => void start()} disabled={busy || !analysed} title={analysed ? what : 'Run Analyze first'}>
           Evaluate
         </button>
         <button type="button" onClick={cancel} disabled={status !== 'running'}>
@@ -38,27 +74,8 @@ export function EvaluateView() {
       {error && <p className="quant-error">{error}</p>}
       {evaluation && (
         <>
-          <table className="quant-table" data-testid="evaluate-table">
-            <thead>
-              <tr>
-                <th>Model</th>
-                <th className="number" title="Mean IoU against the true objects (generated samples)">mIoU truth</th>
-                <th className="number" title="Mean IoU against the full-precision masks">mIoU vs FP</th>
-              </tr>
-            </thead>
-            <tbody>
-              {evaluation.plans.map((plan) => (
-                <tr key={plan.id} data-plan={plan.id} data-miou-truth={plan.miouTruth ?? ''} data-miou-fp={plan.miouFp}>
-                  <td>{plan.label}</td>
-                  <td className="number">{formatIoU(plan.miouTruth)}</td>
-                  <td className="number">{formatIoU(plan.miouFp)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <p className="muted quant-note">
-            {plural(evaluation.prompts, 'prompt')} on {plural(evaluation.images, 'image')} ({evaluation.promptsWithTruth} with known objects) · {formatMs(evaluation.elapsedMs)} · {evaluation.backend}
-          </p>
+          {evaluation.heldOut ? <HeldOutTable evaluation={evaluation} /> : <AnalysedTable evaluation={evaluation} />}
+          <p className="muted quant-note">{summary(evaluation)}</p>
           {evaluation.uniformMissing && <p className="muted quant-note">{evaluation.uniformMissing}</p>}
           {stale && <p className="quant-stale">The allocation changed since: Evaluate again to score it.</p>}
         </>
