@@ -13,7 +13,7 @@ export function ImageStrip() {
     <section className="card images-card" aria-label="Images">
       <div className="card-title">
         <h2>Images</h2>
-        <span className="muted">{images.length}</span>
+        <span className="muted images-count">{images.length}</span>
         <button
           type="button"
           className="small-button"
