@@ -1,4 +1,5 @@
 import { defaultFastBits, perWidthCalibrationBits, usesLog2PostSoftmax, type AnalysisSettings } from '../../core/analysis/settings';
+import { perWidthPatch, softmaxQuantizerPatch } from './settingsPatches';
 
 const widthChoices = [2, 3, 4, 5, 6, 7, 8];
 
@@ -69,7 +70,7 @@ export function AnalysisSettingsForm({
           value={usesLog2PostSoftmax(settings) ? 'log2' : 'uniform'}
           aria-label="Softmax·v quantizer"
           title="How the post-softmax attention probabilities are quantized before they multiply V"
-          onChange={(event) => onChange({ log2PostSoftmax: event.target.value === 'log2' })}
+          onChange={(event) => onChange(softmaxQuantizerPatch(event.target.value === 'log2' ? 'log2' : 'uniform'))}
         >
           <option value="log2">log2 (PTQ4SAM)</option>
           <option value="uniform">uniform</option>
@@ -80,7 +81,7 @@ export function AnalysisSettingsForm({
           type="checkbox"
           checked={!!settings.perWidthRanges && !!settings.perWidthLog2Tau}
           aria-label="Calibrate per width"
-          onChange={(event) => onChange({ perWidthRanges: event.target.checked, perWidthLog2Tau: event.target.checked })}
+          onChange={(event) => onChange(perWidthPatch(event.target.checked))}
         />
         Calibrate per width <span className="muted">(ranges + log2 τ)</span>
       </label>
