@@ -58,10 +58,11 @@ export function AnalysisSettingsForm({
         <select
           value={settings.sensitivityMode}
           aria-label="Sensitivity mode"
+          title="exact measures σ at every width; fast measures two widths and estimates the others with σ ∝ 4^−b"
           onChange={(event) => onChange({ sensitivityMode: event.target.value === 'fast' ? 'fast' : 'exact' })}
         >
           <option value="exact">exact (every width)</option>
-          <option value="fast">fast ({settings.fastProbeBits.join(' & ')} bits, 4^−b between)</option>
+          <option value="fast">fast ({settings.fastProbeBits.join(' & ')} bits + 4^−b)</option>
         </select>
       </label>
       <label>
