@@ -1,7 +1,8 @@
 /**
  * The quality study (README "Quality study"): mixed precision against uniform quantization at equal
  * size and BOPs budgets on the demo SAM, in one run, with onnxruntime-node and the studio's own code
- * (src/core/study). Prints the table and writes it as markdown and JSON under bench/results/.
+ * (src/core/study). Prints the table and writes it as markdown, a self-contained HTML page in the studio
+ * report's style, and JSON under bench/results/.
  *
  *   npm run bench:quality -- [--calibration-images 4] [--calibration-prompts 8] [--bits 2,3,4,5,6,7,8]
  *        [--held-out-objects 120] [--modes paper,sensitivity] [--lambda 0.01] [--lambda-scale objective|raw]
@@ -23,6 +24,7 @@ import type { OrtModule } from '../src/core/onnx/ort';
 import { STUDY_BUDGETS, type ObjectiveMode } from '../src/core/study/plan';
 import { calibrationScenes, heldOutSet, CALIBRATION_FIRST_SEED, HELD_OUT_FIRST_SEED } from '../src/core/study/scenes';
 import { runQualityStudy, type StudySettings } from '../src/core/study/studyRun';
+import { renderStudyHtml } from '../src/core/study/studyHtml';
 import { checkTargets, markdownTable, markdownTargets } from '../src/core/study/table';
 import { journalStore, loadModelFiles } from '../tools/analyzeInputs';
 
@@ -120,6 +122,8 @@ async function main(): Promise<void> {
   const out = args.get('out') ?? 'bench/results/quality';
   await mkdir(dirname(out), { recursive: true });
   await writeFile(`${out}.md`, `# Quality study (npm run bench:quality)\n\n${markdown}`);
+  const title = 'Quality study: mixed precision vs uniform quantization at equal budgets';
+  await writeFile(`${out}.html`, renderStudyHtml({ title, createdAt: `${new Date().toISOString()} · npm run bench:quality`, settings: settingsText, rows: result.rows, targets }));
   // Per-unit widths of every mixed model, by analysis (σ differs between the softmax·v quantizers).
   const allocations = result.analyses.map((analysis) => ({
     log2PostSoftmax: analysis.log2PostSoftmax,
@@ -128,7 +132,7 @@ async function main(): Promise<void> {
   }));
   const json = { settings, heldOut: { seeds: heldOut.seeds, objects: heldOut.objects, prompts }, rows: result.rows, allocations, targets, timings: result.timings, elapsedS };
   await writeFile(`${out}.json`, `${JSON.stringify(json, null, 1)}\n`);
-  log(`written ${out}.md and ${out}.json`);
+  log(`written ${out}.md, ${out}.html and ${out}.json`);
 }
 
 main().catch((error: unknown) => {

@@ -146,29 +146,37 @@ function widthsText(widths: Record<number, number> | null): string {
     .join(' ');
 }
 
+/** Column titles of the study table (mIoU in %). */
+export const TABLE_COLUMNS = ['model', 'softmax·v', 'avg W bits', 'BOPs bits', 'mIoU points', 'mIoU boxes', 'mIoU all', '% of FP', 'IoU vs FP masks', 'widths (bits:units)'] as const;
+
+/** One row's cells, as TABLE_COLUMNS lists them. */
+export function tableCells(row: StudyRow): string[] {
+  return [
+    row.kind === 'fp' ? 'FP32' : row.kind === 'uniform' ? `uniform ${row.budget}` : `mixed ${row.mode === 'paper' ? 'Ω (paper)' : 'σ (sensitivity)'} @ ${row.budget}`,
+    row.log2 === null ? '—' : row.log2 ? 'log2' : 'uniform',
+    fixed(row.averageWeightBits),
+    fixed(row.bopsEquivalentBits),
+    percent(row.miouTruth.point),
+    percent(row.miouTruth.box),
+    percent(row.miouTruth.all),
+    percent(row.relativeToFp),
+    percent(row.miouFp.all),
+    widthsText(row.kind === 'fp' ? null : row.widths),
+  ];
+}
+
 /** The table as GitHub markdown (mIoU in %). */
 export function markdownTable(rows: readonly StudyRow[]): string {
-  const header =
-    '| model | softmax·v | avg W bits | BOPs bits | mIoU points | mIoU boxes | mIoU all | % of FP | IoU vs FP masks | widths (bits:units) |\n' +
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|';
-  const lines = rows.map((row) =>
-    [
-      row.kind === 'fp' ? 'FP32' : row.kind === 'uniform' ? `uniform ${row.budget}` : `mixed ${row.mode === 'paper' ? 'Ω (paper)' : 'σ (sensitivity)'} @ ${row.budget}`,
-      row.log2 === null ? '—' : row.log2 ? 'log2' : 'uniform',
-      fixed(row.averageWeightBits),
-      fixed(row.bopsEquivalentBits),
-      percent(row.miouTruth.point),
-      percent(row.miouTruth.box),
-      percent(row.miouTruth.all),
-      percent(row.relativeToFp),
-      percent(row.miouFp.all),
-      widthsText(row.kind === 'fp' ? null : row.widths),
-    ].join(' | '),
-  );
-  return [header, ...lines.map((line) => `| ${line} |`)].join('\n');
+  const header = `| ${TABLE_COLUMNS.join(' | ')} |\n|---|---|${TABLE_COLUMNS.slice(2, -1).map(() => '---:').join('|')}|---|`;
+  return [header, ...rows.map((row) => `| ${tableCells(row).join(' | ')} |`)].join('\n');
+}
+
+/** A target in words: "met: … = 1.790 (needs ≥ 1.2)". */
+export function targetText(check: TargetCheck): string {
+  return `${check.met ? 'met' : 'MISSED'}: ${check.name} = ${check.value.toFixed(3)} (needs ≥ ${check.required})`;
 }
 
 /** The targets as a markdown list. */
 export function markdownTargets(checks: readonly TargetCheck[]): string {
-  return checks.map((check) => `- ${check.met ? 'met' : 'MISSED'}: ${check.name} = ${check.value.toFixed(3)} (needs ≥ ${check.required})`).join('\n');
+  return checks.map((check) => `- ${targetText(check)}`).join('\n');
 }
