@@ -4,7 +4,9 @@ and corrections sampled from the error region of a previous prediction."""
 from dataclasses import dataclass
 from typing import Optional
 
+import numpy as np
 import torch
+from scipy.ndimage import distance_transform_edt
 
 from synth_shapes import SceneBatch
 
@@ -45,6 +47,19 @@ def sample_pixels(g: torch.Generator, region: torch.Tensor, k: int = 1) -> torch
     return torch.stack([flat % W, flat // W], dim=-1).float()
 
 
+def deepest_pixels(g: torch.Generator, region: torch.Tensor) -> torch.Tensor:
+    """A pixel of each region [B,H,W] farthest (Euclidean) from its outside, the image border counting
+    as outside, ties broken at random, as [B,1,2] x,y: where a person clicks on an object, and the
+    studio's evaluation prompt (src/core/synth/prompt.ts)."""
+    B, H, W = region.shape
+    padded = np.pad(region.cpu().numpy(), ((0, 0), (1, 1), (1, 1)))
+    depth = np.stack([distance_transform_edt(mask)[1:-1, 1:-1] for mask in padded])
+    depth = torch.from_numpy(depth).float().to(region.device)
+    noise = torch.rand(depth.shape, generator=g, device=region.device) * 1e-3
+    flat = (depth + noise * (depth > 0)).reshape(B, -1).argmax(1)
+    return torch.stack([flat % W, flat // W], dim=-1).float()[:, None]
+
+
 def mask_boxes(masks: torch.Tensor) -> torch.Tensor:
     """Tight boxes [B,4] (x0,y0,x1,y1 inclusive pixel indices) of masks [B,H,W]."""
     B, H, W = masks.shape
@@ -68,20 +83,29 @@ def _pad_point(b: int, device):
     return torch.zeros((b, 1, 2), device=device), -torch.ones((b, 1), device=device)
 
 
-def single_point_group(g, scenes: SceneBatch, count: int) -> PromptGroup:
-    """One positive point + Meta's padding point (the ONNX contract's point-only form)."""
+def single_point_group(g, scenes: SceneBatch, count: int, deepest_fraction: float = 0.0) -> PromptGroup:
+    """One positive point + Meta's padding point (the ONNX contract's point-only form). The first
+    `deepest_fraction` of the prompts click the object's deepest pixel, the rest a uniform one."""
     image_index, target = choose_targets(g, scenes, count)
     pos = sample_pixels(g, target)
+    deepest = int(round(deepest_fraction * count))
+    if deepest > 0:
+        pos = torch.cat([deepest_pixels(g, target[:deepest]), pos[deepest:]], 0)
     pad_c, pad_l = _pad_point(count, target.device)
     coords = torch.cat([pos, pad_c], 1)
     labels = torch.cat([torch.ones((count, 1), device=target.device), pad_l], 1)
     return PromptGroup("point", image_index, target, coords, labels, single_point=True)
 
 
-def box_group(g, scenes: SceneBatch, count: int) -> PromptGroup:
-    """A jittered box as two corners labelled 2 and 3 (no padding point, as Meta's contract)."""
+def box_group(g, scenes: SceneBatch, count: int, exact_fraction: float = 0.0) -> PromptGroup:
+    """A jittered box as two corners labelled 2 and 3 (no padding point, as Meta's contract); the
+    first `exact_fraction` of the boxes are the tight boxes themselves."""
     image_index, target = choose_targets(g, scenes, count)
-    boxes = jitter_boxes(g, mask_boxes(target), target.shape[-1])
+    tight = mask_boxes(target)
+    boxes = jitter_boxes(g, tight, target.shape[-1])
+    exact = int(round(exact_fraction * count))
+    if exact > 0:
+        boxes = torch.cat([tight[:exact], boxes[exact:]], 0)
     coords = boxes.view(count, 2, 2)
     labels = torch.tensor([[2.0, 3.0]], device=target.device).expand(count, 2)
     return PromptGroup("box", image_index, target, coords, labels, single_point=False)

@@ -102,13 +102,17 @@ def group_loss(model, emb, group: PromptGroup, size: int, autocast) -> dict:
 
 def training_step(model, g, args, device, autocast) -> dict:
     scenes = generate_scenes(g, args.images, DEMO_CONFIG["img_size"], device, args.kind_weights)
-    with autocast():
+    with autocast(), torch.set_grad_enabled(not args.freeze_encoder):
         emb = model.image_encoder(model.preprocess(scenes.images))
     count = args.images * args.prompts
     size = DEMO_CONFIG["img_size"]
     stats = {}
     total = 0.0
-    groups = [single_point_group(g, scenes, count), box_group(g, scenes, count), multi_point_group(g, scenes, count)]
+    groups = [
+        single_point_group(g, scenes, count, args.deepest_points),
+        box_group(g, scenes, count, args.exact_boxes),
+        multi_point_group(g, scenes, count),
+    ]
     for group in groups:
         out = group_loss(model, emb, group, size, autocast)
         total = total + out["loss"]
@@ -174,6 +178,9 @@ def main() -> None:
         type=lambda text: [float(w) for w in text.split(",")],
         help="relative frequency of ellipse,polygon,star,ring,blob,stroke (default: uniform)",
     )
+    parser.add_argument("--deepest-points", type=float, default=0.0, help="fraction of single points at the deepest pixel")
+    parser.add_argument("--exact-boxes", type=float, default=0.0, help="fraction of boxes left unjittered")
+    parser.add_argument("--freeze-encoder", action="store_true", help="train the prompt encoder and mask decoder only")
     parser.add_argument("--init", help="start from these .npz weights instead of a random init")
     parser.add_argument("--out", default="tmp/demo-model", help="output folder (tmp/ is git-ignored)")
     parser.add_argument("--checkpoint-seconds", type=float, default=60.0)
@@ -215,8 +222,11 @@ def main() -> None:
             {k: init_meta.get(k) for k in ("steps", "device", "seconds", "images_per_step", "prompts_per_step")}
         ]
     model.to(device).train()
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "pos_embed" not in n and "rel_pos" not in n]
-    no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "pos_embed" not in n and "rel_pos" not in n)]
+    if args.freeze_encoder:
+        model.image_encoder.requires_grad_(False)
+    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    decay = [p for n, p in trained if p.ndim >= 2 and "pos_embed" not in n and "rel_pos" not in n]
+    no_decay = [p for n, p in trained if not (p.ndim >= 2 and "pos_embed" not in n and "rel_pos" not in n)]
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr
     )
@@ -244,8 +254,9 @@ def main() -> None:
             "prompts_per_step": 4 * args.images * args.prompts,
             "lr": args.lr,
         }
-        if args.kind_weights:
-            stage["kind_weights"] = args.kind_weights
+        for option in ("kind_weights", "deepest_points", "exact_boxes", "freeze_encoder"):
+            if getattr(args, option):
+                stage[option] = getattr(args, option)
         stages = earlier_stages + [stage]
         return {
             "seed": args.seed,
