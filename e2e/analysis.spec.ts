@@ -12,7 +12,7 @@ import type { OrtModule } from '../src/core/onnx/ort';
 import { buildSampleImages } from '../src/state/sampleImages';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { openStudio } from './studioPage';
+import { chooseFastAnalysis, openStudio } from './studioPage';
 
 const settings: AnalysisSettings = {
   ...defaultAnalysisSettings,
@@ -37,10 +37,8 @@ function relativeDifference(a: number, b: number): number {
 
 /** Sets the panel's settings as a person would: T, prompts, fast mode, and which widths are candidates. */
 async function chooseSettings(page: Page, images: number, prompts: number, widthsOff: number[]): Promise<void> {
+  await chooseFastAnalysis(page, images, prompts);
   const view = page.getByTestId('analysis-view');
-  await view.getByLabel('Images to analyse').fill(String(images));
-  await view.getByLabel('Prompts per image').fill(String(prompts));
-  await view.getByLabel('Sensitivity mode').selectOption('fast');
   for (const bits of widthsOff) await view.getByRole('checkbox', { name: String(bits), exact: true }).uncheck();
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Locator, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { openStudio } from './studioPage';
+import { analyseFast, openStudio } from './studioPage';
 
 test.use({ viewport: { width: 1280, height: 720 } });
 // The analysis (one image, two prompts, fast σ) takes 40 s to 2 min on two shared cores.
@@ -35,12 +35,7 @@ test('budget sliders re-solve live, columns lock, an unreachable budget is expla
   await expect(page.getByTestId('solve-badge')).toHaveText('waiting for analysis');
   await screenshot(page, 'before-analysis');
 
-  const view = page.getByTestId('analysis-view');
-  await view.getByLabel('Images to analyse').fill('1');
-  await view.getByLabel('Prompts per image').fill('2');
-  await view.getByLabel('Sensitivity mode').selectOption('fast');
-  await view.getByRole('button', { name: 'Analyze' }).click();
-  await expect(view).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  await analyseFast(page, 1, 2);
   expect(await settled(page)).toMatch(/^(optimal|gap \d)/);
   await expect(page.getByTestId('importance-chart')).toHaveAttribute('data-empty', 'false');
   await expect(page.locator('svg[data-chart="importance"] .bars rect').first()).toBeVisible();

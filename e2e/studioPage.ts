@@ -17,6 +17,22 @@ export async function openStudio(page: Page, backend: BackendName): Promise<void
   await expect(page.getByTestId('model-card')).toHaveAttribute('data-status', 'ready');
 }
 
+/** Sets the analysis panel as a person would: T images, prompts per image, fast sensitivity mode. */
+export async function chooseFastAnalysis(page: Page, images: number, prompts: number): Promise<void> {
+  const view = page.getByTestId('analysis-view');
+  await view.getByLabel('Images to analyse').fill(String(images));
+  await view.getByLabel('Prompts per image').fill(String(prompts));
+  await view.getByLabel('Sensitivity mode').selectOption('fast');
+}
+
+/** A quick analysis (fast mode), clicked and waited for. */
+export async function analyseFast(page: Page, images: number, prompts: number): Promise<void> {
+  await chooseFastAnalysis(page, images, prompts);
+  const view = page.getByTestId('analysis-view');
+  await view.getByRole('button', { name: 'Analyze' }).click();
+  await expect(view).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+}
+
 /** Waits until the selected image's embedding is cached. */
 export async function waitForEncodedImage(page: Page): Promise<void> {
   await expect(page.getByTestId('image-stage')).toHaveAttribute('data-encode-state', 'ready');

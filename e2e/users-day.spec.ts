@@ -13,7 +13,7 @@ import { DEFAULT_WEIGHT_BITS } from '../src/core/quant/parametric';
 import type { MixQsamReport } from '../src/core/report';
 import { generateScene } from '../src/core/synth/scene';
 import { expect, test } from './fixtures';
-import { clickImagePixel, dropFiles, openStudio, waitForEncodedImage } from './studioPage';
+import { analyseFast, clickImagePixel, dropFiles, openStudio, waitForEncodedImage } from './studioPage';
 import { dragSlider } from './usersDayFiles';
 import { demoModelFile, scenePng, storedCalibration } from './usersDayFiles';
 
@@ -36,12 +36,7 @@ test('a user’s day: drop, analyze, budget, preview, evaluate, download', async
   await expect(page.getByTestId('thumbnail').filter({ hasText: 'scene-102.png' })).toBeVisible();
   await shot('1-dropped.png');
 
-  const analysis = page.getByTestId('analysis-view');
-  await analysis.getByLabel('Images to analyse').fill('1');
-  await analysis.getByLabel('Prompts per image').fill('4');
-  await analysis.getByLabel('Sensitivity mode').selectOption('fast');
-  await analysis.getByRole('button', { name: 'Analyze' }).click();
-  await expect(analysis).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  await analyseFast(page, 1, 4);
   await shot('2-analysed.png');
 
   // Preview on the user's own image: a click gives FP and mixed masks side by side.
@@ -156,12 +151,7 @@ test('the exported files reproduce the simulation on the page’s backend', asyn
   test.setTimeout(540_000);
   // Analysis on WASM (fast); the export is then checked on the project's backend, WebGPU in the webgpu project.
   await openStudio(page, 'wasm');
-  const analysis = page.getByTestId('analysis-view');
-  await analysis.getByLabel('Images to analyse').fill('1');
-  await analysis.getByLabel('Prompts per image').fill('4');
-  await analysis.getByLabel('Sensitivity mode').selectOption('fast');
-  await analysis.getByRole('button', { name: 'Analyze' }).click();
-  await expect(analysis).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  await analyseFast(page, 1, 4);
   const backend = testInfo.project.name === 'webgpu' ? 'webgpu' : 'wasm';
   if (backend === 'webgpu') {
     await page.getByLabel('Backend').selectOption('webgpu');
