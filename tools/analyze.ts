@@ -18,6 +18,7 @@ import { rankByImportance, type AnalysisResults, type UnitAnalysis } from '../sr
 import { MemoryAnalysisStore, type AnalysisStore } from '../src/core/analysis/analysisStore';
 import { defaultAnalysisSettings, defaultFastBits, validateSettings, type AnalysisSettings } from '../src/core/analysis/settings';
 import type { OrtModule } from '../src/core/onnx/ort';
+import { explainError } from '../src/core/userErrors';
 import { imageFromFile, journalStore, loadModelFiles, sampleScenes } from './analyzeInputs';
 
 const usage = `usage: npm run analyze -- [--images N] [--prompts N] [--grid K] [--mode exact|fast] [--bits 2,3,4,5,6]
@@ -70,6 +71,55 @@ function printRanking(results: AnalysisResults, top: number): void {
   console.log(`${results.units.length} units probed; ${results.excludedUnits.length} kept at full precision and not probed.`);
 }
 
+/** A time left as a person reads it: "40 s", "6 min 20 s", "25 min", "1 h 5 min". */
+function durationInWords(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes} min` : `${minutes} min ${seconds % 60} s`;
+  const roundedMinutes = Math.round(seconds / 60);
+  if (roundedMinutes < 60) return `${roundedMinutes} min`;
+  return `${Math.floor(roundedMinutes / 60)} h ${roundedMinutes % 60} min`;
+}
+
+/** "probing 120/840 (14%) · Image 1/1 · encoder block 3 qkv · W3A3 · ETA 6 min 20 s". */
+function progressText(progress: AnalysisProgress): string {
+  const count = progress.total > 0 ? ` ${progress.done}/${progress.total} (${Math.floor((100 * progress.done) / progress.total)}%)` : '';
+  const eta = progress.etaMs !== null && progress.phase !== 'done' ? ` · ETA ${durationInWords(progress.etaMs)}` : '';
+  return `${progress.phase}${count} · ${progress.label}${eta}`;
+}
+
+/** One line redrawn in place, for a terminal. */
+function ttyProgress(): (progress: AnalysisProgress) => void {
+  let lastPrinted = 0;
+  return (progress) => {
+    const now = Date.now();
+    if (now - lastPrinted < 200 && progress.phase === 'probing') return;
+    lastPrinted = now;
+    process.stderr.write(`\r\x1b[K${progressText(progress).slice(0, (process.stderr.columns || 120) - 1)}`);
+  };
+}
+
+/**
+ * Plain lines for logs and pipes (stderr not a terminal): one at every phase change and every 10 % step,
+ * otherwise at most one every PLAIN_INTERVAL_MS.
+ */
+const PLAIN_INTERVAL_MS = 5000;
+function plainProgress(writeLine: (line: string) => void): (progress: AnalysisProgress) => void {
+  let phase: AnalysisProgress['phase'] | null = null;
+  let tenth = -1;
+  let lastPrinted = -Infinity;
+  return (progress) => {
+    const step = progress.total > 0 ? Math.floor((10 * progress.done) / progress.total) : -1;
+    const time = Date.now();
+    if (progress.phase === phase && step === tenth && time - lastPrinted < PLAIN_INTERVAL_MS) return;
+    phase = progress.phase;
+    tenth = step;
+    lastPrinted = time;
+    writeLine(`[analyze] ${progressText(progress)}`);
+  };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.has('help')) {
@@ -96,22 +146,15 @@ async function main(): Promise<void> {
   const threads = args.get('threads');
   const quiet = args.has('quiet');
 
-  let lastPrinted = 0;
-  const onProgress = (progress: AnalysisProgress) => {
-    if (quiet || !process.stderr.isTTY) return;
-    const now = Date.now();
-    if (now - lastPrinted < 200 && progress.phase === 'probing') return;
-    lastPrinted = now;
-    const eta = progress.etaMs === null ? '' : ` · ETA ${(progress.etaMs / 1000).toFixed(0)} s`;
-    process.stderr.write(`\r\x1b[K${progress.done}/${progress.total}${eta} · ${progress.label}`);
-  };
+  const tty = process.stderr.isTTY === true;
+  const onProgress = quiet ? undefined : tty ? ttyProgress() : plainProgress((line) => process.stderr.write(`${line}\n`));
   const { results, stats } = await runAnalysis(files, images, settings, {
     ort: ort as unknown as OrtModule,
     store,
     sessionOptions: threads ? { intraOpNumThreads: integer(threads, 'threads', 0) } : undefined,
     onProgress,
   });
-  if (!quiet && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  if (!quiet && tty) process.stderr.write('\r\x1b[K');
 
   printRanking(results, integer(args.get('top'), 'top', 10));
   const seconds = (stats.elapsedMs / 1000).toFixed(1);
@@ -127,6 +170,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : String(error));
+  const explained = explainError(error, { backend: 'node' });
+  if (explained.kind === 'unknown') console.error(explained.detail);
+  else console.error([`${explained.title}.`, 'What to do:', ...explained.advice.map((step) => `  - ${step}`), `Original error: ${explained.detail.trim()}`].join('\n'));
   process.exit(1);
 });

@@ -24,3 +24,12 @@ export function analysisImageOf(source: AnalysisImageSource): AnalysisImage {
     clicks: source.clicks.length > 0 ? [...source.clicks] : undefined,
   };
 }
+
+/**
+ * The order in which images are taken for analysis: the user's own files first (in the order added),
+ * then the generated samples, so that an analysis of T images measures the user's images whenever
+ * there are any.
+ */
+export function analysisOrder<T extends { origin: 'sample' | 'file' }>(images: readonly T[]): T[] {
+  return [...images.filter((image) => image.origin === 'file'), ...images.filter((image) => image.origin !== 'file')];
+}

@@ -9,7 +9,7 @@ import type { EvaluationSource } from '../core/evaluate/evaluationItems';
 import type { Progress } from '../core/progress';
 import { DEFAULT_WEIGHT_BITS } from '../core/quant/parametric';
 import { startQuantWorker, type QuantClient } from '../workers/quantClient';
-import { analysisImageOf } from './analysisImages';
+import { analysisImageOf, analysisOrder } from './analysisImages';
 import { bitmapPixels } from './imageFiles';
 import type { ModelPartCard } from './modelSlice';
 import { promptsOf } from './previewSlice';
@@ -31,16 +31,16 @@ export interface PreparedWorker {
   needsImage(imageId: string): boolean;
 }
 
-/** The first `count` images with what the analysis calibrates on: known boxes, else the user's clicks. */
+/** The first `count` images of the analysis order with what it calibrates on: known boxes, else the user's clicks. */
 export function calibrationImages(state: StudioState, count: number): AnalysisImage[] {
-  return state.images
+  return analysisOrder(state.images)
     .slice(0, count)
     .map((image) => analysisImageOf({ name: image.name, pixels: bitmapPixels(image.bitmap), truth: image.truth, clicks: promptsOf(state, image.id).points }));
 }
 
 /** The same images with their true objects' masks, for mIoU against ground truth. */
 export function evaluationSources(state: StudioState, count: number): EvaluationSource[] {
-  return state.images.slice(0, count).map((image) => {
+  return analysisOrder(state.images).slice(0, count).map((image) => {
     const clicks = promptsOf(state, image.id).points;
     return {
       name: image.name,

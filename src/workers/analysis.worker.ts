@@ -12,6 +12,7 @@ import type { AnalysisSettings } from '../core/analysis/settings';
 import type { OrtModule } from '../core/onnx/ort';
 import { chooseBackend, describeBackendChoice, type BackendChoice, type BackendRequest } from '../core/sam/backendChoice';
 import type { SamModelConfig } from '../core/sam/samAdapter';
+import { withExplainedErrors } from '../core/userErrors';
 import { IdbAnalysisStore } from './analysisIdbStore';
 import { gpuAdapterFacts, yieldToEventLoop } from './workerRuntime';
 
@@ -97,4 +98,5 @@ const api = {
 
 export type AnalysisWorkerApi = typeof api;
 
-Comlink.expose(api);
+// Raw onnxruntime / WASM failures reach the UI explained (core/userErrors.ts).
+Comlink.expose(withExplainedErrors(api, () => ({ backend: backend?.backend, stage: 'analysing' })));

@@ -13,6 +13,7 @@ import { describeSignature, detectSamPart, type DetectedDecoder, type DetectedEn
 import { createSamAdapter, type OutputTensor, type SamAdapter, type SamModelConfig } from '../core/sam/samAdapter';
 import { signatureFromMetadata } from '../core/sam/signature';
 import type { ImageSize, PlainFeeds, Prompts, SamFormat, SamPart } from '../core/sam/types';
+import { withExplainedErrors } from '../core/userErrors';
 
 type Ort = typeof OrtModule;
 type Session = OrtModule.InferenceSession;
@@ -212,4 +213,10 @@ function requireAdapter(): SamAdapter {
 
 export type InferenceWorkerApi = typeof api;
 
-Comlink.expose(api);
+const STAGES: Partial<Record<keyof InferenceWorkerApi, string>> = {
+  loadModelPart: 'opening the model file',
+  encode: 'encoding the image',
+  decode: 'computing the mask',
+};
+// Raw onnxruntime / WASM failures reach the UI explained (core/userErrors.ts).
+Comlink.expose(withExplainedErrors(api, (method) => ({ backend: backend?.backend, stage: STAGES[method as keyof InferenceWorkerApi] })));

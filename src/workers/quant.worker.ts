@@ -29,6 +29,7 @@ import type { SamModelConfig } from '../core/sam/samAdapter';
 import type { Prompts } from '../core/sam/types';
 import { scoreHeldOut, type HeldOutScores } from '../core/study/heldOutScores';
 import { heldOutSet } from '../core/study/scenes';
+import { withExplainedErrors } from '../core/userErrors';
 import { IdbAnalysisStore } from './analysisIdbStore';
 import { gpuAdapterFacts, yieldToEventLoop } from './workerRuntime';
 
@@ -315,4 +316,13 @@ const api = {
 
 export type QuantWorkerApi = typeof api;
 
-Comlink.expose(api);
+const STAGES: Partial<Record<keyof QuantWorkerApi, string>> = {
+  setModel: 'reading the model',
+  prepare: 'preparing the quantized model',
+  preview: 'previewing the quantized masks',
+  evaluate: 'evaluating',
+  evaluateHeldOut: 'evaluating on the held-out set',
+  exportModel: 'exporting the quantized model',
+};
+// Raw onnxruntime / WASM failures reach the UI explained (core/userErrors.ts).
+Comlink.expose(withExplainedErrors(api, (method) => ({ backend: backend?.backend, stage: STAGES[method as keyof QuantWorkerApi] })));

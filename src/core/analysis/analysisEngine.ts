@@ -21,7 +21,7 @@ import { calibrationPrompts, promptsKey, type PromptSource } from './calibration
 import { klDivergence, maskLogitsShape, outputDistribution, selectMasks } from './distribution';
 import { ablationProbe, createProbeTable, quantProbe, setProbe } from './metrics';
 import { DecoderProbeRunner, EncoderProbeRunner, type DecoderOutputs } from './probeSessions';
-import { measuredBits, perWidthCalibrationBits, settingsKey, usesLog2PostSoftmax, validateSettings, type AnalysisSettings } from './settings';
+import { measuredBits, perWidthCalibrationBits, probesGraph, settingsKey, usesLog2PostSoftmax, validateSettings, type AnalysisSettings } from './settings';
 
 export interface AnalysisImage extends Omit<PromptSource, 'width' | 'height'> {
   name: string;
@@ -110,8 +110,10 @@ export async function runAnalysis(
   const started = now();
   const settings = validateSettings(requestedSettings);
   const { ort, store } = options;
-  // The quantization engine's options: FP settings bit-exact to the original graph, no weight pre-packing.
-  const sessionOptions: SessionOptions = { ...PARAMETRIC_SESSION_OPTIONS, ...options.sessionOptions };
+  // The quantization engine's options: FP settings bit-exact to the original graph, no weight pre-packing;
+  // no per-session memory arena, so the many sessions of an analysis give memory back after each run
+  // instead of each keeping its own peak (ViT-B: ~3 GB of activations per session).
+  const sessionOptions: SessionOptions = { ...PARAMETRIC_SESSION_OPTIONS, enableCpuMemArena: false, ...options.sessionOptions };
   const progress = (p: Omit<AnalysisProgress, 'etaMs'> & { etaMs?: number | null }) => options.onProgress?.({ etaMs: null, ...p });
   const checkCancelled = () => {
     if (options.isCancelled?.()) throw new CancelledError('Analysis cancelled; what was measured is kept.');
@@ -130,7 +132,8 @@ export async function runAnalysis(
   const runKey = await makeRunKey(modelKey, imageKeys, settingsKey(settings));
   const stored = await store.load(runKey);
 
-  const units = options.unitFilter ? sam.probedUnits.filter(options.unitFilter) : sam.probedUnits;
+  const inScope = sam.probedUnits.filter((unit) => probesGraph(settings, unit.graph));
+  const units = options.unitFilter ? inScope.filter(options.unitFilter) : inScope;
   if (units.length === 0) throw new Error('No unit is left to probe: the unit filter rejected them all.');
   const widths = measuredBits(settings);
   const probes = [ablationProbe, ...widths.map(quantProbe)];
@@ -202,7 +205,8 @@ export async function runAnalysis(
     parametric: encoderParametric,
     imageInputs: [sam.encoderIo.inputName],
     outputNames: sam.adapter.embeddingNames,
-    maxSegments: settings.maxEncoderSegments,
+    // Without encoder probes (decoder-only analysis) the encoder only runs its FP reference: no suffixes.
+    maxSegments: units.some((unit) => unit.graph === 'encoder') ? settings.maxEncoderSegments : 0,
     sessionOptions,
   });
   const decoder = await DecoderProbeRunner.create({

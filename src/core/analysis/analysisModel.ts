@@ -6,18 +6,18 @@
 import type { RgbaImage } from '../image/rgbaImage';
 import type { OrtFeeds, OrtModule, SessionOptions } from '../onnx/ort';
 import { decodeModel, encodeModelBytes, type GraphProto, type ModelProto } from '../onnx/proto';
-import { withExtraOutputs } from '../onnx/rewrite';
 import { RangeCollector } from '../quant/calibration';
 import { siteKey, type ActivationRanges, type WidthCalibration } from '../quant/config';
 import { chooseLog2Taus, chooseLog2TausPerWidth } from '../quant/log2-tau';
 import type { ParametricOptions } from '../quant/parametric';
 import type { QuantizerOptions } from '../quant/quantizers';
-import { ActivationSampler } from '../quant/range-search';
+import { int64Values, withValueStats, type StatRequest } from '../quant/graphStats';
+import { ActivationSampler, SAMPLE_PER_BATCH } from '../quant/range-search';
 import { discoverUnits, shapeProbeNames, type QuantUnit } from '../quant/units';
 import { detectSamPart, type DetectedDecoder, type DetectedEncoder } from '../sam/detectFormat';
 import { createSamAdapter, type SamAdapter, type SamModelConfig } from '../sam/samAdapter';
 import type { ModelSignature, PlainFeeds, TensorSpec } from '../sam/types';
-import { batchedDecoderFeeds, type BatchedDecoderIo } from './calibrationFeeds';
+import { decoderPromptRuns, type BatchedDecoderIo, type PromptRuns } from './calibrationFeeds';
 import type { CalibrationPrompt } from './calibrationPrompts';
 
 export interface SamModelFiles {
@@ -88,6 +88,7 @@ function decoderIoOf(decoder: DetectedDecoder, inputSize: number, config: SamMod
     inputNames: decoder.inputNames,
     inputSize,
     maskInputSize: decoder.maskInputSize ?? config?.lowResSize ?? 256,
+    promptBatch: decoder.promptBatch,
   };
 }
 
@@ -105,8 +106,10 @@ export function imageFeeds(ort: OrtModule, sam: PreparedSam, image: RgbaImage): 
   return ortFeeds(ort, sam.adapter.encoderFeeds(image));
 }
 
-export function promptFeeds(ort: OrtModule, sam: PreparedSam, item: CalibrationItem): OrtFeeds {
-  return ortFeeds(ort, batchedDecoderFeeds(item.prompts, item.image, sam.decoderIo));
+/** The decoder runs over an image's prompts (one, or one per prompt for fixed-batch decoders). */
+export function promptFeeds(ort: OrtModule, sam: PreparedSam, item: CalibrationItem): PromptRuns<OrtFeeds> {
+  const plan = decoderPromptRuns(item.prompts, item.image, sam.decoderIo);
+  return { ...plan, runs: plan.runs.map((feeds) => ortFeeds(ort, feeds)) };
 }
 
 /**
@@ -149,9 +152,10 @@ export async function calibrate(args: {
 }): Promise<CalibrationFacts> {
   const { ort, sam } = args;
   const byGraph = (graph: QuantUnit['graph']) => sam.probedUnits.filter((unit) => unit.graph === graph);
+  const sample = !!args.perWidth?.ranges;
   const copies = {
-    encoder: calibrationCopy(sam.encoder, byGraph('encoder')),
-    decoder: calibrationCopy(sam.decoder, byGraph('decoder')),
+    encoder: calibrationCopy(sam.encoder, byGraph('encoder'), sample),
+    decoder: calibrationCopy(sam.decoder, byGraph('decoder'), sample),
   };
   const encoder = await ort.InferenceSession.create(encodeModelBytes(copies.encoder.model), args.sessionOptions);
   const decoder = await ort.InferenceSession.create(encodeModelBytes(copies.decoder.model), args.sessionOptions);
@@ -159,12 +163,18 @@ export async function calibrate(args: {
   const sampler = args.perWidth?.ranges ? new ActivationSampler() : null;
   const shapes = { encoder: new Map<string, number[]>(), decoder: new Map<string, number[]>() };
   const batches = { encoder: [] as OrtFeeds[], decoder: [] as OrtFeeds[] };
+  // Only statistics leave the graph (min, max, a strided sample, dims), never the activations themselves.
   const collect = (graph: QuantUnit['graph'], results: OrtFeeds) => {
-    for (const [key, value] of copies[graph].outputsBySite) {
-      collector.add(key, results[value].data as Float32Array);
-      sampler?.add(key, results[value].data as Float32Array);
+    const { outputsBySite, stats, shapeNames } = copies[graph];
+    const scalar = (name: string | undefined) => (results[name!].data as Float32Array)[0];
+    for (const [key, value] of outputsBySite) {
+      const stat = stats.get(value)!;
+      const range = { min: scalar(stat.min), max: scalar(stat.max) };
+      if (int64Values(results[stat.shape].data).includes(0)) continue;
+      collector.addRange(key, range);
+      sampler?.addSummary(key, range, results[stat.sample!].data as Float32Array);
     }
-    for (const name of copies[graph].shapeNames) if (results[name]) shapes[graph].set(name, [...results[name].dims]);
+    for (const name of shapeNames) shapes[graph].set(name, int64Values(results[stats.get(name)!.shape].data));
   };
   try {
     for (const [index, item] of args.items.entries()) {
@@ -173,11 +183,14 @@ export async function calibrate(args: {
       const encoded = await encoder.run(image);
       collect('encoder', encoded);
       const embeddings = Object.fromEntries(sam.adapter.embeddingNames.map((name) => [name, encoded[name]]));
-      const decoderFeeds = { ...promptFeeds(ort, sam, item), ...embeddings };
-      const feeds = Object.fromEntries(decoder.inputNames.filter((n) => decoderFeeds[n]).map((n) => [n, decoderFeeds[n]]));
-      collect('decoder', await decoder.run(feeds));
+      // A fixed-batch decoder decodes the image's prompts one run at a time: each run is a batch.
+      for (const run of promptFeeds(ort, sam, item).runs) {
+        const decoderFeeds = { ...run, ...embeddings };
+        const feeds = Object.fromEntries(decoder.inputNames.filter((n) => decoderFeeds[n]).map((n) => [n, decoderFeeds[n]]));
+        collect('decoder', await decoder.run(feeds));
+        batches.decoder.push(feeds);
+      }
       batches.encoder.push(image);
-      batches.decoder.push(feeds);
     }
   } finally {
     await encoder.release();
@@ -238,10 +251,16 @@ async function perWidthFacts(
   return { ...(sampler ? { rangesByBits } : {}), ...(perWidth.log2Tau && log2 ? { log2TauByBits } : {}) };
 }
 
-/** A copy of the FP model that also returns every site's activation and the values MACs need. */
-function calibrationCopy(model: ModelProto, units: readonly QuantUnit[]) {
+/**
+ * A copy of the FP model that also returns, reduced in the graph, each site's min and max (and a
+ * strided sample when per-width ranges are searched) and the dims MACs need.
+ */
+function calibrationCopy(model: ModelProto, units: readonly QuantUnit[], sample: boolean) {
   const outputsBySite = new Map<string, string>();
   for (const unit of units) unit.activationInputs.forEach((value, i) => outputsBySite.set(siteKey(unit.id, i), value));
   const shapeNames = shapeProbeNames(model);
-  return { model: withExtraOutputs(model, [...new Set([...outputsBySite.values(), ...shapeNames])]), outputsBySite, shapeNames };
+  const requests = new Map<string, StatRequest>(shapeNames.map((name) => [name, { range: false }]));
+  for (const value of outputsBySite.values()) requests.set(value, sample ? { sample: SAMPLE_PER_BATCH } : {});
+  const { model: copy, outputs: stats } = withValueStats(model, requests);
+  return { model: copy, outputsBySite, shapeNames, stats };
 }

@@ -1,7 +1,9 @@
 /**
- * Decoder feeds for all prompts of one image at once (one batched decoder run per probe), built from the
- * sam/ prompt helpers. Each prompt carries two points so that boxes and clicks share one batch:
- * a box is its two corners (labels 2, 3); a click is the point and Meta's padding point (label −1).
+ * Decoder feeds for all prompts of one image, built from the sam/ prompt helpers: one batched run when
+ * the decoder's prompt axis is symbolic (the demo model), else as many runs as the graph's fixed prompt
+ * batch asks (every official export: one prompt per run). Each prompt carries two points so that boxes
+ * and clicks share one batch: a box is its two corners (labels 2, 3); a click is the point and Meta's
+ * padding point (label −1).
  */
 import { pointLabel, scaleToModelFrame } from '../sam/promptFeeds';
 import type { ImageSize, PlainFeeds } from '../sam/types';
@@ -15,6 +17,16 @@ export interface BatchedDecoderIo {
   inputSize: number;
   /** Side of Meta's mask_input plane. */
   maskInputSize: number;
+  /** Prompts per run when the graph fixes its prompt axis (DetectedDecoder.promptBatch), else null. */
+  promptBatch: number | null;
+}
+
+/** The decoder runs that decode a list of prompts, and the output axis along which their results line up. */
+export interface PromptRuns<F = PlainFeeds> {
+  runs: F[];
+  /** Prompt axis of the decoder's outputs (Meta: 0; transformers.js: 1, after the image axis). */
+  promptAxis: number;
+  prompts: number;
 }
 
 function promptPoints(prompt: CalibrationPrompt): { coords: [number, number][]; labels: number[] } {
@@ -36,9 +48,22 @@ function promptPoints(prompt: CalibrationPrompt): { coords: [number, number][]; 
   };
 }
 
-/** Feeds decoding every prompt of an image in one run: point_coords [B,2,2], point_labels [B,2], … */
-export function batchedDecoderFeeds(prompts: readonly CalibrationPrompt[], image: ImageSize, io: BatchedDecoderIo): PlainFeeds {
+/** Feeds decoding the prompts of an image in as few runs as the graph allows (see PromptRuns). */
+export function decoderPromptRuns(prompts: readonly CalibrationPrompt[], image: ImageSize, io: BatchedDecoderIo): PromptRuns {
   if (prompts.length === 0) throw new Error('an image needs at least one prompt to be analysed');
+  const promptAxis = io.family === 'transformers' ? 1 : 0;
+  const size = io.promptBatch;
+  if (size === null) return { runs: [batchedDecoderFeeds(prompts, image, io)], promptAxis, prompts: prompts.length };
+  if (prompts.length % size !== 0) {
+    throw new Error(`The decoder takes exactly ${size} prompts per run (its prompt axis is fixed); ${prompts.length} prompts do not divide into runs of ${size}. Choose a multiple of ${size} prompts per image.`);
+  }
+  const runs: PlainFeeds[] = [];
+  for (let start = 0; start < prompts.length; start += size) runs.push(batchedDecoderFeeds(prompts.slice(start, start + size), image, io));
+  return { runs, promptAxis, prompts: prompts.length };
+}
+
+/** Feeds decoding the given prompts in one run: point_coords [B,2,2], point_labels [B,2], … */
+function batchedDecoderFeeds(prompts: readonly CalibrationPrompt[], image: ImageSize, io: BatchedDecoderIo): PlainFeeds {
   const batch = prompts.length;
   const coords: number[] = [];
   const labels: number[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { calibrationPrompts, gridPoints, promptsKey } from './calibrationPrompts';
-import { batchedDecoderFeeds, singleMaskPrompts } from './calibrationFeeds';
+import { decoderPromptRuns, singleMaskPrompts } from './calibrationFeeds';
 
 describe('calibration prompts', () => {
   it('places a k×k grid at cell centres', () => {
@@ -31,19 +31,40 @@ describe('calibration prompts', () => {
 
   it('batches clicks and boxes in one Meta decoder feed, scaled to the model frame', () => {
     // A 512×256 image seen by a 256 encoder: scale 0.5 on both axes.
-    const feeds = batchedDecoderFeeds(
+    const plan = decoderPromptRuns(
       [
         { kind: 'point', x: 100, y: 50, positive: true },
         { kind: 'box', x0: 300, y0: 200, x1: 20, y1: 40 },
       ],
       { width: 512, height: 256 },
-      { family: 'meta', inputNames: ['point_coords', 'point_labels', 'mask_input', 'has_mask_input', 'orig_im_size'], inputSize: 256, maskInputSize: 64 },
+      { family: 'meta', inputNames: ['point_coords', 'point_labels', 'mask_input', 'has_mask_input', 'orig_im_size'], inputSize: 256, maskInputSize: 64, promptBatch: null },
     );
+    expect(plan.runs).toHaveLength(1);
+    const feeds = plan.runs[0];
     expect(feeds.point_coords.dims).toEqual([2, 2, 2]);
     expect(Array.from(feeds.point_coords.data as Float32Array)).toEqual([50, 25, 0, 0, 10, 20, 150, 100]);
     expect(Array.from(feeds.point_labels.data as Float32Array)).toEqual([1, -1, 2, 3]);
     expect(feeds.mask_input.dims).toEqual([2, 1, 64, 64]);
     expect(Array.from(feeds.orig_im_size.data as Float32Array)).toEqual([256, 512]);
     expect(singleMaskPrompts([{ kind: 'point', x: 0, y: 0, positive: true }, { kind: 'box', x0: 0, y0: 0, x1: 1, y1: 1 }])).toEqual([false, true]);
+  });
+
+  it('splits the prompts into one run each when the decoder fixes its prompt batch at 1 (official exports)', () => {
+    const prompts = [
+      { kind: 'point', x: 100, y: 50, positive: false },
+      { kind: 'box', x0: 300, y0: 200, x1: 20, y1: 40 },
+      { kind: 'point', x: 10, y: 10, positive: true },
+    ] as const;
+    const io = { family: 'meta', inputNames: ['point_coords', 'point_labels', 'mask_input'], inputSize: 256, maskInputSize: 64 } as const;
+    const plan = decoderPromptRuns(prompts, { width: 512, height: 256 }, { ...io, promptBatch: 1 });
+    expect(plan.runs).toHaveLength(3);
+    expect(plan.promptAxis).toBe(0);
+    expect(plan.runs.map((run) => run.point_coords.dims)).toEqual([[1, 2, 2], [1, 2, 2], [1, 2, 2]]);
+    expect(plan.runs.map((run) => Array.from(run.point_labels.data as Float32Array))).toEqual([[0, -1], [2, 3], [1, -1]]);
+    expect(plan.runs[1].mask_input.dims).toEqual([1, 1, 64, 64]);
+    // The runs hold exactly the rows of the batched feed, in order.
+    const batched = decoderPromptRuns(prompts, { width: 512, height: 256 }, { ...io, promptBatch: null }).runs[0];
+    expect(plan.runs.flatMap((run) => Array.from(run.point_coords.data as Float32Array))).toEqual(Array.from(batched.point_coords.data as Float32Array));
+    expect(() => decoderPromptRuns(prompts, { width: 512, height: 256 }, { ...io, promptBatch: 2 })).toThrow('takes exactly 2 prompts per run');
   });
 });

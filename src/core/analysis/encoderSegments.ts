@@ -12,6 +12,8 @@
  */
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from '../onnx/proto';
 import { onnx } from '../onnx/proto';
+import { nodeReads } from '../onnx/graph';
+import { inferElemTypes } from '../onnx/types';
 
 /** A cut before node `position`: `tensors` are the data values the suffix needs from the prefix. */
 export interface GraphCut {
@@ -31,26 +33,13 @@ export interface GraphIndex {
   graphOutputs: Set<string>;
 }
 
-const INT64 = onnx.TensorProto.DataType.INT64;
-const BOOL = onnx.TensorProto.DataType.BOOL;
-const int64Ops = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin']);
-const boolOps = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
-
 /** Classifies every tensor; `dataInputs` are the graph inputs that carry the image. */
 export function indexGraph(graph: GraphProto, dataInputs: readonly string[]): GraphIndex {
   const nodes = graph.node ?? [];
   const producerOf = new Map<string, number>();
   const classOf = new Map<string, TensorClass>();
-  const elemTypeOf = new Map<string, number>();
-  for (const info of [...(graph.input ?? []), ...(graph.valueInfo ?? []), ...(graph.output ?? [])]) {
-    const elemType = info.type?.tensorType?.elemType;
-    if (info.name && elemType) elemTypeOf.set(info.name, elemType);
-  }
-  for (const initializer of graph.initializer ?? []) {
-    if (!initializer.name) continue;
-    classOf.set(initializer.name, 'constant');
-    if (initializer.dataType) elemTypeOf.set(initializer.name, initializer.dataType);
-  }
+  const elemTypeOf = inferElemTypes(graph);
+  for (const initializer of graph.initializer ?? []) if (initializer.name) classOf.set(initializer.name, 'constant');
   // A graph input is fed at run time even when an initializer gives it a default (overridable inputs).
   for (const input of graph.input ?? []) {
     if (input.name) classOf.set(input.name, dataInputs.includes(input.name) ? 'data' : 'config');
@@ -59,32 +48,20 @@ export function indexGraph(graph: GraphProto, dataInputs: readonly string[]): Gr
     if (!classOf.has(name)) throw new Error(`the graph has no input named "${name}"`);
   }
   nodes.forEach((node, position) => {
-    const inputs = (node.input ?? []).filter((name) => name !== '');
+    const inputs = nodeReads(node);
     const classes = inputs.map((name) => classOf.get(name));
     if (classes.some((c) => c === undefined)) {
       throw new Error(`node "${node.name}" reads a tensor no earlier node produces: the graph is not topologically sorted`);
     }
     const nodeClass: TensorClass = classes.includes('data') ? 'data' : classes.includes('config') ? 'config' : 'constant';
-    const elemType = outputElemType(node, inputs, elemTypeOf);
     for (const output of node.output ?? []) {
       if (output === '') continue;
       producerOf.set(output, position);
       classOf.set(output, nodeClass);
-      if (elemType !== undefined && !elemTypeOf.has(output)) elemTypeOf.set(output, elemType);
     }
   });
   const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
   return { nodes, producerOf, classOf, elemTypeOf, graphOutputs };
-}
-
-function outputElemType(node: NodeProto, inputs: string[], known: Map<string, number>): number | undefined {
-  const op = node.opType ?? '';
-  if (int64Ops.has(op)) return INT64;
-  if (boolOps.has(op)) return BOOL;
-  if (op === 'Cast') return Number(node.attribute?.find((a) => a.name === 'to')?.i ?? 0) || undefined;
-  if (op === 'Constant') return node.attribute?.find((a) => a.name === 'value')?.t?.dataType ?? undefined;
-  for (const input of inputs) if (known.has(input)) return known.get(input);
-  return undefined;
 }
 
 /**
@@ -95,7 +72,7 @@ export function findCuts(index: GraphIndex, maxTensors = 1): GraphCut[] {
   const { nodes, producerOf, classOf, graphOutputs } = index;
   const lastUse = new Map<string, number>();
   nodes.forEach((node, position) => {
-    for (const input of node.input ?? []) if (producerOf.has(input)) lastUse.set(input, position);
+    for (const input of nodeReads(node)) if (producerOf.has(input)) lastUse.set(input, position);
   });
   for (const output of graphOutputs) if (producerOf.has(output)) lastUse.set(output, nodes.length);
   const opened: string[][] = nodes.map(() => []);
@@ -126,7 +103,7 @@ export function firstAffectedDataNode(index: GraphIndex, sources: readonly strin
   const tainted = new Set(sources);
   for (let position = 0; position < index.nodes.length; position++) {
     const node = index.nodes[position];
-    if (!(node.input ?? []).some((name) => tainted.has(name))) continue;
+    if (!nodeReads(node).some((name) => tainted.has(name))) continue;
     const output = (node.output ?? []).find((name) => name !== '');
     if (output !== undefined && index.classOf.get(output) === 'data') return position;
     for (const name of node.output ?? []) if (name !== '') tainted.add(name);
@@ -151,12 +128,15 @@ export function thinCuts(needed: readonly GraphCut[], count: number): GraphCut[]
   return Array.from({ length: count }, (_, j) => unique[Math.floor((j * unique.length) / count)]);
 }
 
-function valueInfo(name: string, elemType: number | undefined, dims?: readonly number[]): ValueInfoProto {
+/** A cut value declared with its inferred element type (an unknown type is an error, never a guess). */
+function cutValueInfo(index: GraphIndex, name: string, dims?: readonly number[]): ValueInfoProto {
+  const elemType = index.elemTypeOf.get(name);
+  if (!elemType) throw new Error(`the element type of cut value "${name}" cannot be derived from the graph`);
   return {
     name,
     type: {
       tensorType: {
-        elemType: elemType ?? onnx.TensorProto.DataType.FLOAT,
+        elemType,
         shape: dims ? { dim: dims.map((d) => ({ dimValue: d })) } : undefined,
       },
     },
@@ -166,7 +146,7 @@ function valueInfo(name: string, elemType: number | undefined, dims?: readonly n
 /** The model with the cut tensors added as outputs, so one FP run also returns them. */
 export function withCutOutputs(model: ModelProto, index: GraphIndex, tensors: readonly string[]): ModelProto {
   const graph = model.graph!;
-  const extra = tensors.filter((t) => !index.graphOutputs.has(t)).map((t) => valueInfo(t, index.elemTypeOf.get(t)));
+  const extra = tensors.filter((t) => !index.graphOutputs.has(t)).map((t) => cutValueInfo(index, t));
   return onnx.ModelProto.create({ ...model, graph: onnx.GraphProto.create({ ...graph, output: [...(graph.output ?? []), ...extra] }) });
 }
 
@@ -182,7 +162,7 @@ export function suffixModel(model: ModelProto, index: GraphIndex, cut: GraphCut,
   const needed: string[] = [];
   for (let position = cut.position; position < nodes.length; position++) {
     keep.add(position);
-    needed.push(...(nodes[position].input ?? []));
+    needed.push(...nodeReads(nodes[position]));
   }
   for (const output of index.graphOutputs) if (!cutTensors.has(output)) needed.push(output);
   // Walk back from what the suffix reads, through constant/config producers only.
@@ -195,13 +175,13 @@ export function suffixModel(model: ModelProto, index: GraphIndex, cut: GraphCut,
       throw new Error(`the suffix at node ${cut.position} also needs "${tensor}" from before the cut`);
     }
     keep.add(producer);
-    needed.push(...(nodes[producer].input ?? []));
+    needed.push(...nodeReads(nodes[producer]));
   }
   const keptNodes = [...keep].sort((a, b) => a - b).map((position) => nodes[position]);
-  const read = new Set(keptNodes.flatMap((node) => node.input ?? []));
+  const read = new Set(keptNodes.flatMap((node) => nodeReads(node)));
   for (const output of index.graphOutputs) read.add(output);
   const inputs = [
-    ...cut.tensors.map((t) => valueInfo(t, index.elemTypeOf.get(t), cutDims.get(t))),
+    ...cut.tensors.map((t) => cutValueInfo(index, t, cutDims.get(t))),
     ...(graph.input ?? []).filter((input) => read.has(input.name ?? '') && !cutTensors.has(input.name ?? '')),
   ];
   return onnx.ModelProto.create({

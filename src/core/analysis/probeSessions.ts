@@ -11,6 +11,8 @@ import { readIntTensor } from '../onnx/tensor';
 import type { QuantConfig } from '../quant/config';
 import { PARAM_INPUTS, type ParametricModel } from '../quant/parametric';
 import type { QuantUnit } from '../quant/units';
+import type { PromptRuns } from './calibrationFeeds';
+import { runPromptRuns } from './promptRuns';
 import {
   findCuts,
   firstAffectedDataNode,
@@ -94,8 +96,23 @@ export interface EncoderReference {
   cutValues: Map<string, OrtTensor>;
 }
 
+/** Bytes of weights a graph holds (what each compiled session keeps its own copy of). */
+function initializerBytes(model: ModelProto): number {
+  return (model.graph?.initializer ?? []).reduce((sum, t) => sum + (t.rawData?.length ?? 0) + 4 * ((t.floatData?.length ?? 0) + (t.int32Data?.length ?? 0)) + 8 * (t.int64Data?.length ?? 0), 0);
+}
+
+/**
+ * Compiled suffixes are kept while their weights stay within this many bytes (least recently used
+ * released first): every suffix of a small encoder stays compiled; a ViT-B (359 MB) keeps about one.
+ */
+export function suffixBudgetBytes(model: ModelProto): number {
+  return Math.max(256 * 2 ** 20, 0.5 * initializerBytes(model));
+}
+
 export class EncoderProbeRunner {
-  private readonly suffixes = new Map<number, Promise<OrtSession>>();
+  /** Compiled suffixes by cut position, in least-recently-used order, with their weight bytes. */
+  private readonly suffixes = new Map<number, { session: Promise<OrtSession>; bytes: number }>();
+  private readonly budgetBytes: number;
   /** onnxruntime-common wants every graph input fed, the ones with defaults too: these are all gates off. */
   private readonly fullPrecisionFeeds: OrtFeeds;
   /** Encoder forwards that ran a suffix instead of the whole encoder. */
@@ -111,6 +128,7 @@ export class EncoderProbeRunner {
     private readonly sessionOptions: SessionOptions | undefined,
   ) {
     this.fullPrecisionFeeds = toOrtFeeds(ort, parametric.feedsFor({}));
+    this.budgetBytes = suffixBudgetBytes(model);
   }
 
   static async create(args: {
@@ -157,20 +175,39 @@ export class EncoderProbeRunner {
     return Object.fromEntries(this.outputNames.map((name) => [name, results[name]]));
   }
 
-  /** Suffix sessions are compiled on first use, with the cut values' dims from the first reference run. */
-  private suffix(cut: GraphCut, reference: EncoderReference): Promise<OrtSession> {
-    let session = this.suffixes.get(cut.position);
-    if (!session) {
-      const dims = new Map(cut.tensors.map((name) => [name, reference.cutValues.get(name)!.dims]));
-      session = this.ort.InferenceSession.create(encodeModelBytes(suffixModel(this.model, this.plan.index, cut, dims)), this.sessionOptions);
-      this.suffixes.set(cut.position, session);
+  /**
+   * Suffix sessions are compiled on first use, with the cut values' dims from the first reference run,
+   * and released least recently used first when the compiled suffixes' weights pass the budget.
+   */
+  private async suffix(cut: GraphCut, reference: EncoderReference): Promise<OrtSession> {
+    const cached = this.suffixes.get(cut.position);
+    if (cached) {
+      this.suffixes.delete(cut.position);
+      this.suffixes.set(cut.position, cached);
+      return cached.session;
     }
+    const dims = new Map(cut.tensors.map((name) => [name, reference.cutValues.get(name)!.dims]));
+    const model = suffixModel(this.model, this.plan.index, cut, dims);
+    const bytes = initializerBytes(model);
+    let held = [...this.suffixes.values()].reduce((sum, entry) => sum + entry.bytes, 0);
+    for (const [position, entry] of this.suffixes) {
+      if (held + bytes <= this.budgetBytes) break;
+      this.suffixes.delete(position);
+      held -= entry.bytes;
+      await (await entry.session).release();
+      this.suffixReleases++;
+    }
+    const session = this.ort.InferenceSession.create(encodeModelBytes(model), this.sessionOptions);
+    this.suffixes.set(cut.position, { session, bytes });
     return session;
   }
 
+  /** Suffix sessions released to stay within the weight budget (each is compiled again when needed). */
+  suffixReleases = 0;
+
   async release(): Promise<void> {
     await this.full.release();
-    for (const session of this.suffixes.values()) await (await session).release();
+    for (const entry of this.suffixes.values()) await (await entry.session).release();
     this.suffixes.clear();
   }
 }
@@ -205,11 +242,10 @@ export class DecoderProbeRunner {
     return new DecoderProbeRunner(args.ort, args.parametric, session, args.lowResName, args.iouName);
   }
 
-  /** One batched run over all prompts of an image; `config` null runs full precision. */
-  async run(embeddings: OrtFeeds, promptFeeds: OrtFeeds, config: QuantConfig | null): Promise<DecoderOutputs> {
+  /** All prompts of an image (one run, or one per prompt for fixed-batch decoders); `config` null runs full precision. */
+  async run(embeddings: OrtFeeds, prompts: PromptRuns<OrtFeeds>, config: QuantConfig | null): Promise<DecoderOutputs> {
     const configFeeds = config ? toOrtFeeds(this.ort, this.parametric.feedsFor(config)) : this.fullPrecisionFeeds;
-    const feeds = only({ ...promptFeeds, ...embeddings, ...configFeeds }, this.session);
-    const results = await this.session.run(feeds, [this.lowResName, this.iouName]);
+    const results = await runPromptRuns(this.ort, this.session, prompts, { ...embeddings, ...configFeeds }, [this.lowResName, this.iouName]);
     return { lowRes: results[this.lowResName], iou: results[this.iouName] };
   }
 

@@ -37,6 +37,19 @@ export interface AnalysisSettings {
    * in the calibration; false measures σ under the uniform quantizer there. On when absent.
    */
   log2PostSoftmax?: boolean;
+  /**
+   * Which units are probed: 'all' (default) or 'decoder' only, the encoder kept at full precision — the
+   * cheap analysis for large encoders (no encoder probe, one encoder forward per image). Probes are stored
+   * per unit, so a later full analysis reuses the decoder's.
+   */
+  scope?: AnalysisScope;
+}
+
+export type AnalysisScope = 'all' | 'decoder';
+
+/** Whether these settings probe the units of this graph. */
+export function probesGraph(settings: Pick<AnalysisSettings, 'scope'>, graph: 'encoder' | 'decoder'): boolean {
+  return graph === 'decoder' || (settings.scope ?? 'all') === 'all';
 }
 
 /** The post-softmax log2 quantizer setting of an analysis (on unless switched off). */
@@ -117,6 +130,9 @@ export function validateSettings(settings: AnalysisSettings): AnalysisSettings {
     [settings.log2PostSoftmax, 'the post-softmax log2 quantizer'],
   ] as const) {
     if (value !== undefined && typeof value !== 'boolean') problems.push(`${name} must be on or off (true or false), got ${String(value)}`);
+  }
+  if (settings.scope !== undefined && settings.scope !== 'all' && settings.scope !== 'decoder') {
+    problems.push(`scope must be "all" or "decoder", got "${String(settings.scope)}"`);
   }
   if (problems.length > 0) throw new Error(`Invalid analysis settings: ${problems.join('; ')}`);
   return { ...settings, candidateBits, fastProbeBits };

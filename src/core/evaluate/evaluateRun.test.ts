@@ -76,7 +76,7 @@ describe('evaluatePlans on the demo SAM', () => {
     const ious: number[] = [];
     for (const item of items) {
       const embedding = (await encoder.run(toOrtFeeds(ortModule, sam.adapter.encoderFeeds(item.image)))).image_embeddings;
-      const out = await decoder.run({ ...promptFeeds(ortModule, sam, item), image_embeddings: embedding });
+      const out = await decoder.run({ ...promptFeeds(ortModule, sam, item).runs[0], image_embeddings: embedding });
       const [, masksPerPrompt, h, w] = out.masks.dims;
       const single = singleMaskPrompts(item.prompts);
       item.prompts.forEach((_, b) => {

@@ -4,6 +4,7 @@
  * Embeddings are cached per image and encoder configuration, so moving a slider that only changes
  * decoder widths, or adding a click, runs the decoder alone.
  */
+import { singleRun } from '../analysis/promptRuns';
 import type { BinaryMask, RgbaImage } from '../image/rgbaImage';
 import { toOrtFeeds, type OrtFeeds } from '../onnx/ort';
 import type { Allocation } from '../quant/config';
@@ -63,7 +64,7 @@ export class MaskPreviewer {
     const started = this.now();
     const { sam } = this.runner;
     const size = { width: image.width, height: image.height };
-    const promptFeeds = toOrtFeeds(this.runner.ort, sam.adapter.decoderFeeds(prompts, size));
+    const promptFeeds = singleRun(toOrtFeeds(this.runner.ort, sam.adapter.decoderFeeds(prompts, size)));
     let encoderRuns = 0;
     const one = async (chosen: Allocation | null): Promise<PreviewMask> => {
       const embeddings = await this.embed(imageKey, image, chosen, () => encoderRuns++);

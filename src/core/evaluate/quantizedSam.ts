@@ -5,6 +5,8 @@
  * calibrated ranges and log2 τ of the analysis (analysis/analysisModel.ts CalibrationFacts).
  */
 import { parametricOptionsOf, type CalibrationFacts, type PreparedSam } from '../analysis/analysisModel';
+import type { PromptRuns } from '../analysis/calibrationFeeds';
+import { runPromptRuns } from '../analysis/promptRuns';
 import { toOrtFeeds, type OrtFeeds, type OrtModule, type OrtSession, type SessionOptions } from '../onnx/ort';
 import { encodeModelBytes, type ModelProto } from '../onnx/proto';
 import { allocationToConfig, type Allocation, type QuantConfig } from '../quant/config';
@@ -66,7 +68,7 @@ export interface SamRunner {
   readonly sam: PreparedSam;
   readonly parametric: SamParametric;
   embed(imageFeeds: OrtFeeds, allocation: Allocation | null): Promise<OrtFeeds>;
-  decode(embeddings: OrtFeeds, promptFeeds: OrtFeeds, allocation: Allocation | null): Promise<OrtFeeds>;
+  decode(embeddings: OrtFeeds, prompts: PromptRuns<OrtFeeds>, allocation: Allocation | null): Promise<OrtFeeds>;
 }
 
 /** The sessions of a SamParametric: `embed` and `decode` take an allocation (null: full precision). */
@@ -113,9 +115,9 @@ export class QuantizedSam implements SamRunner {
     return Object.fromEntries(names.map((name) => [name, results[name]]));
   }
 
-  /** Every decoder output for these prompts, with the allocation's decoder units quantized. */
-  async decode(embeddings: OrtFeeds, promptFeeds: OrtFeeds, allocation: Allocation | null): Promise<OrtFeeds> {
-    return this.decoder.run(only({ ...promptFeeds, ...embeddings, ...this.configFeeds('decoder', allocation) }, this.decoder));
+  /** Every decoder output for these prompts (joined over the runs a fixed-batch decoder needs), with the allocation's decoder units quantized. */
+  async decode(embeddings: OrtFeeds, prompts: PromptRuns<OrtFeeds>, allocation: Allocation | null): Promise<OrtFeeds> {
+    return runPromptRuns(this.ort, this.decoder, prompts, { ...embeddings, ...this.configFeeds('decoder', allocation) });
   }
 
   async release(): Promise<void> {

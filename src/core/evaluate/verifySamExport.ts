@@ -8,6 +8,7 @@
  */
 import { promptFeeds } from '../analysis/analysisModel';
 import type { CalibrationPrompt } from '../analysis/calibrationPrompts';
+import { runPromptRuns } from '../analysis/promptRuns';
 import type { RgbaImage } from '../image/rgbaImage';
 import { REFERENCE_SESSION_OPTIONS, toOrtFeeds, type OrtFeeds, type OrtSession, type SessionOptions } from '../onnx/ort';
 import type { Allocation } from '../quant/config';
@@ -74,8 +75,8 @@ export async function verifySamExport(
     try {
       const encoded = await encoder.run(only(imageFeeds, encoder), names);
       const exportedEmbeddings = Object.fromEntries(names.map((name) => [name, encoded[name]]));
-      const decoderAlone = await decoder.run(only({ ...prompts, ...simulatedEmbeddings }, decoder));
-      const endToEnd = await decoder.run(only({ ...prompts, ...exportedEmbeddings }, decoder));
+      const decoderAlone = await runPromptRuns(ort, decoder, prompts, simulatedEmbeddings);
+      const endToEnd = await runPromptRuns(ort, decoder, prompts, exportedEmbeddings);
       const data = (feeds: OrtFeeds, name: string) => {
         const tensor = feeds[name];
         if (!tensor) throw new Error(`The exported model did not return "${name}".`);

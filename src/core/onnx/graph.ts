@@ -177,3 +177,28 @@ export function utf8Decode(bytes: Uint8Array): string {
   }
   return out;
 }
+
+/**
+ * Every value a node reads: its inputs and the outer-scope values its subgraphs (If, Loop, Scan
+ * branches) capture by name. Dependency passes must use this, not `node.input`, or an If whose
+ * branches read an activation looks as if it depended on its condition only.
+ */
+export function nodeReads(node: NodeProto): string[] {
+  const reads = (node.input ?? []).filter(Boolean);
+  for (const attribute of node.attribute ?? []) {
+    for (const sub of [attribute.g, ...(attribute.graphs ?? [])]) if (sub) reads.push(...capturedBy(sub));
+  }
+  return reads;
+}
+
+/** Names a subgraph reads from the scopes around it. */
+function capturedBy(graph: GraphProto): string[] {
+  const local = new Set<string>([...(graph.input ?? []).map((i) => i.name ?? ''), ...(graph.initializer ?? []).map((t) => t.name ?? '')]);
+  const captured: string[] = [];
+  for (const node of graph.node ?? []) {
+    for (const name of nodeReads(node)) if (!local.has(name)) captured.push(name);
+    for (const output of node.output ?? []) local.add(output);
+  }
+  for (const output of graph.output ?? []) if (output.name && !local.has(output.name)) captured.push(output.name);
+  return [...new Set(captured)];
+}

@@ -2,7 +2,7 @@
 import { GraphBuilder, valueInfo } from './builder.ts';
 import { GraphIndex } from './graph.ts';
 import { cloneModel, type GraphProto, type ModelProto, type NodeProto } from './proto.ts';
-import { DataType } from './tensor.ts';
+import { inferElemTypes, requireElemType } from './types.ts';
 
 /**
  * Rebuilds the node list of a graph: `before(node)` and `after(node)` may emit nodes into the given
@@ -28,23 +28,18 @@ export function spliceNodes(
   graph.output = [...(graph.output ?? []), ...builder.outputs.splice(0)];
 }
 
-/** Element type of a value when the graph records it (value_info / inputs / outputs / initializers), else float. */
-export function elemTypeOf(graph: GraphProto, name: string): number {
-  for (const info of [...(graph.valueInfo ?? []), ...(graph.input ?? []), ...(graph.output ?? [])]) {
-    if (info.name === name && info.type?.tensorType?.elemType) return info.type.tensorType.elemType;
-  }
-  const init = (graph.initializer ?? []).find((t) => t.name === name);
-  return init?.dataType ?? DataType.FLOAT;
-}
-
-/** A copy of the model that also returns the given intermediate values (for probes and calibration). */
+/**
+ * A copy of the model that also returns the given intermediate values (for probes and calibration),
+ * each declared with the element type inferred from the graph (onnx/types.ts).
+ */
 export function withExtraOutputs(model: ModelProto, names: readonly string[]): ModelProto {
   const copy = cloneModel(model);
   const graph = copy.graph!;
   const present = new Set((graph.output ?? []).map((o) => o.name));
-  for (const name of new Set(names)) {
-    if (!present.has(name)) graph.output = [...(graph.output ?? []), valueInfo(name, elemTypeOf(graph, name), null)];
-  }
+  const wanted = [...new Set(names)].filter((name) => !present.has(name));
+  if (wanted.length === 0) return copy;
+  const types = inferElemTypes(graph);
+  graph.output = [...(graph.output ?? []), ...wanted.map((name) => valueInfo(name, requireElemType(types, graph, name), null))];
   return copy;
 }
 

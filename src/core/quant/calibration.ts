@@ -47,6 +47,14 @@ export class RangeCollector {
     else this.batches.set(key, [batch]);
   }
 
+  /** Adds one batch of a site as its min and max (reduced in the graph, quant/graphStats.ts). */
+  addRange(key: string, range: ActivationRange): void {
+    if (this.method.kind === 'percentile') throw new Error('Percentile ranges need the values, not only their min and max.');
+    const list = this.batches.get(key);
+    if (list) list.push(range);
+    else this.batches.set(key, [range]);
+  }
+
   /** Number of batches seen for a site. */
   count(key: string): number {
     return this.batches.get(key)?.length ?? 0;

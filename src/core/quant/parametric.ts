@@ -8,15 +8,18 @@
  *   mq_w_on [W] float 0/1, mq_w_idx [W] int32 (index into the candidate widths),
  *   mq_a_on [S] float 0/1, mq_a_scale / mq_a_zero / mq_a_qmin / mq_a_qmax [S] float,
  *   mq_ablate [U] float 0/1.
- * Gates select with Where, so a gate that is off passes the original value bit for bit.
- * Log2 sites reuse the vectors as (scale, τ, –, levels).
+ * Each gate is an If node: when off, its else branch passes the original value bit for bit and none of
+ * the quantizer's ops run, so an FP run costs what the original graph costs (memory included: a
+ * [12,4096,4096] attention map is not copied six times per site); when on, its then branch computes the
+ * fake quant. Log2 sites reuse the vectors as (scale, τ, –, levels).
  */
-import { GraphBuilder } from '../onnx/builder.ts';
+import { GraphBuilder, valueInfo } from '../onnx/builder.ts';
 import { defaultOpset, GraphIndex, intAttr } from '../onnx/graph.ts';
 import type { SessionOptions } from '../onnx/ort.ts';
-import { cloneModel, encodeModelBytes, type ModelProto, type NodeProto } from '../onnx/proto.ts';
+import { cloneModel, encodeModelBytes, onnx, type AttributeProto, type GraphProto, type ModelProto, type NodeProto } from '../onnx/proto.ts';
 import { spliceNodes } from '../onnx/rewrite.ts';
 import { DataType } from '../onnx/tensor.ts';
+import { inferElemTypes, requireElemType } from '../onnx/types.ts';
 import { checkConfig, resolveWidthCalibration, siteParams, sitesOf, type ActivationRanges, type ActivationSite, type QuantConfig, type WidthCalibration } from './config.ts';
 import { DEFAULT_QUANTIZER, weightGrid, type QuantizerOptions } from './quantizers.ts';
 import type { QuantUnit } from './units.ts';
@@ -135,6 +138,23 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
     return b.op('Where', [kept, value, zero]);
   };
 
+  const types = inferElemTypes(graph);
+  /**
+   * If(cond) then compute(x) else x: the nodes `compute` adds to the builder move into the then branch
+   * (initializers stay in the outer graph, which branches may read).
+   */
+  const gated = (cond: string, x: string, compute: () => string, output?: string): string => {
+    const elemType = requireElemType(types, graph, x);
+    const start = b.nodes.length;
+    const value = compute();
+    const thenNodes = b.nodes.splice(start);
+    const passed = b.fresh('passed');
+    const branch = (name: string, nodes: NodeProto[], output: string): GraphProto => ({ name: b.fresh(name), node: nodes, output: [valueInfo(output, elemType, null)] });
+    const elseNode = onnx.NodeProto.create({ opType: 'Identity', input: [x], output: [passed], name: b.fresh('/Identity') });
+    const attributes = [graphAttr('then_branch', branch('then', thenNodes, value)), graphAttr('else_branch', branch('else', [elseNode], passed))];
+    return b.op('If', [cond], { attributes, output });
+  };
+
   const unitPosition = new Map(units.map((u, i) => [u.id, i]));
   const weightPosition = new Map(weightUnits.map((u, i) => [u.id, i]));
   const sitesByNode = groupBy(sites, (s) => units[unitPosition.get(s.unitId)!].nodeName);
@@ -153,18 +173,20 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
         const dims = [weightBits.length, ...channelBroadcastDims(unit.weight.dims, unit.weight.channelAxis)];
         const scales = b.init(b.fresh('w_scale'), dims, Float32Array.from(table.params.flatMap((row) => row.map((p) => p.scale))));
         const zeros = b.init(b.fresh('w_zero'), dims, Float32Array.from(table.params.flatMap((row) => row.map((p) => p.zeroPoint))));
-        const widthIndex = element(P.weightIndex, w);
-        const pick = (t: string) => b.op('Gather', [t, widthIndex], { attributes: [intAttr('axis', 0)] });
         const original = inputs[unit.weight.inputIndex];
-        const quantized = uniform(original, pick(scales), pick(zeros), pick(wQmin), pick(wQmax));
-        inputs[unit.weight.inputIndex] = b.op('Where', [gate(P.weightOn, w), quantized, original]);
+        inputs[unit.weight.inputIndex] = gated(gate(P.weightOn, w), original, () => {
+          const widthIndex = element(P.weightIndex, w);
+          const pick = (t: string) => b.op('Gather', [t, widthIndex], { attributes: [intAttr('axis', 0)] });
+          return uniform(original, pick(scales), pick(zeros), pick(wQmin), pick(wQmax));
+        });
       }
       for (const site of sitesByNode.get(name) ?? []) {
         const i = sites.indexOf(site);
         const x = inputs[site.nodeInput];
-        const [s, z, lo, hi] = [P.siteScale, P.siteZero, P.siteQmin, P.siteQmax].map((v) => element(v, i));
-        const quantized = site.quantizer === 'log2' ? log2(x, s, z, hi) : uniform(x, s, z, lo, hi);
-        inputs[site.nodeInput] = b.op('Where', [gate(P.siteOn, i), quantized, x]);
+        inputs[site.nodeInput] = gated(gate(P.siteOn, i), x, () => {
+          const [s, z, lo, hi] = [P.siteScale, P.siteZero, P.siteQmin, P.siteQmax].map((v) => element(v, i));
+          return site.quantizer === 'log2' ? log2(x, s, z, hi) : uniform(x, s, z, lo, hi);
+        });
       }
       node.input = inputs;
     },
@@ -176,7 +198,9 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
         const outputs = [...(node.output ?? [])];
         outputs[k] = raw;
         node.output = outputs;
-        b.op('Where', [gate(P.ablate, unitPosition.get(unit.id)!), zero, raw], { output });
+        types.set(raw, requireElemType(types, graph, output));
+        const on = gate(P.ablate, unitPosition.get(unit.id)!);
+        gated(on, raw, () => b.op('Where', [on, zero, raw]), output);
       });
     },
   });
@@ -239,6 +263,10 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
       };
     },
   };
+}
+
+function graphAttr(name: string, g: GraphProto): AttributeProto {
+  return { name, type: onnx.AttributeProto.AttributeType.GRAPH, g };
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

@@ -9,7 +9,7 @@ import type { ActivationRange } from './config.ts';
 import { activationParams } from './quantizers.ts';
 
 /** Values kept per site and batch (a strided sample; the extremes are tracked exactly). */
-const SAMPLE_PER_BATCH = 1 << 13;
+export const SAMPLE_PER_BATCH = 1 << 13;
 
 /** Steps of the search from the averaged range (0) to the extremes (1). */
 const STEPS = Array.from({ length: 21 }, (_, i) => i / 20);
@@ -38,6 +38,16 @@ export class ActivationSampler {
     const list = this.samples.get(key);
     if (list) list.push(sample);
     else this.samples.set(key, [sample]);
+  }
+
+  /** Adds one batch as its exact extremes and a strided sample taken in the graph (quant/graphStats.ts). */
+  addSummary(key: string, range: ActivationRange, sample: Float32Array): void {
+    const known = this.extremes.get(key);
+    this.extremes.set(key, known ? { min: Math.min(known.min, range.min), max: Math.max(known.max, range.max) } : { ...range });
+    this.batchRanges.set(key, [...(this.batchRanges.get(key) ?? []), { ...range }]);
+    const list = this.samples.get(key);
+    if (list) list.push(sample.slice());
+    else this.samples.set(key, [sample.slice()]);
   }
 
   keys(): string[] {

@@ -1,7 +1,8 @@
 /**
  * SAM part and role of a node, parsed from the module path torch.onnx writes into node names
- * (e.g. "/blocks.3/attn/qkv/MatMul", "/transformer/layers.0/self_attn/q_proj/MatMul").
- * Names from other exporters fall back to "other" and the node's own name.
+ * (e.g. "/blocks.3/attn/qkv/MatMul", "/transformer/layers.0/self_attn/q_proj/MatMul"). Hierarchical
+ * encoders (MobileSAM's TinyViT: "/layers.1/blocks.0/attn/qkv/MatMul", "/layers.0/downsample/conv1/c/Conv")
+ * get their stage in the part. Names from other exporters fall back to "other" and the node's own name.
  */
 
 /** Why a unit is kept at full precision by default (PTQ4SAM defaults, METHOD.md "Units"). */
@@ -26,11 +27,25 @@ export const EXCLUSION_REASONS: Record<ExclusionKey, string> = {
   'mask-product': 'mask product (hypernetwork output · upscaled embedding, kept FP as in PTQ4SAM)',
 };
 
+/**
+ * Block keys of a hierarchical encoder: stage · STAGE_BLOCK_STRIDE + block within the stage, so that a key is
+ * unique across stages and sorts in execution order (stage 2 block 1 → 2001).
+ */
+export const STAGE_BLOCK_STRIDE = 1000;
+
 export interface NodePlace {
-  /** Human-readable SAM part: "encoder block 3", "neck", "decoder layer 1", "final attention", … */
+  /**
+   * Human-readable SAM part: "encoder block 3", "encoder stage 2 block 1", "encoder stage 0 downsample",
+   * "neck", "decoder layer 1", "final attention", …
+   */
   part: string;
-  /** Block / layer index within the part's sequence, or null. */
+  /**
+   * Block / layer index, unique and ordered within its graph, or null: the block or layer number of a plain
+   * sequence (ViT blocks, decoder layers); stage · STAGE_BLOCK_STRIDE + block in a hierarchical encoder.
+   */
   block: number | null;
+  /** Stage of a hierarchical encoder ("layers.S" around "blocks.B" or "downsample"), else null. */
+  stage: number | null;
   /** Module path inside the part ("attn", "self_attn", "mlp", "neck.0", …), or "". */
   module: string;
   /** The leaf module ("qkv", "q_proj", "lin1", …), or "" for functional ops (attention matmuls). */
@@ -51,15 +66,18 @@ export function placeOfNode(nodeName: string): NodePlace {
   const segs = segments(nodeName);
   const joined = `/${segs.join('/')}/`;
   const leafAfter = (index: number): string => segs.slice(index + 1).join('.');
-  const none = { exclusion: null } as const;
+  const none = { stage: null, exclusion: null } as const;
+  const fp = (part: string, module: string, leaf: string, exclusion: ExclusionKey): NodePlace => ({ part, block: null, stage: null, module, leaf, exclusion });
 
-  if (joined.includes('/patch_embed/')) return { part: 'patch embedding', block: null, module: 'patch_embed', leaf: leafAfter(segs.indexOf('patch_embed')), exclusion: 'patch-embedding' };
-  if (joined.includes('/output_upscaling/')) return { part: 'output upscaling', block: null, module: 'output_upscaling', leaf: lastIndexed(segs), exclusion: 'output-upscaling' };
-  if (joined.includes('/iou_prediction_head/')) return { part: 'IoU head', block: null, module: 'iou_prediction_head', leaf: lastIndexed(segs), exclusion: 'iou-head' };
-  if (joined.includes('/output_hypernetworks_mlps')) return { part: 'hypernetwork MLPs', block: null, module: segs.find((s) => s.startsWith('output_hypernetworks_mlps')) ?? '', leaf: lastIndexed(segs), exclusion: 'hypernetwork-mlps' };
-  if (joined.includes('/mask_downscaling/')) return { part: 'prompt encoder', block: null, module: 'mask_downscaling', leaf: lastIndexed(segs), exclusion: 'mask-downscaling' };
-  if (joined.includes('/pe_layer/')) return { part: 'prompt encoder', block: null, module: 'pe_layer', leaf: 'positional encoding', exclusion: 'prompt-positional-encoding' };
+  if (joined.includes('/patch_embed/')) return fp('patch embedding', 'patch_embed', tidy(segs.slice(segs.indexOf('patch_embed') + 1)).join('.'), 'patch-embedding');
+  if (joined.includes('/output_upscaling/')) return fp('output upscaling', 'output_upscaling', lastIndexed(segs), 'output-upscaling');
+  if (joined.includes('/iou_prediction_head/')) return fp('IoU head', 'iou_prediction_head', lastIndexed(segs), 'iou-head');
+  if (joined.includes('/output_hypernetworks_mlps')) return fp('hypernetwork MLPs', segs.find((s) => s.startsWith('output_hypernetworks_mlps')) ?? '', lastIndexed(segs), 'hypernetwork-mlps');
+  if (joined.includes('/mask_downscaling/')) return fp('prompt encoder', 'mask_downscaling', lastIndexed(segs), 'mask-downscaling');
+  if (joined.includes('/pe_layer/')) return fp('prompt encoder', 'pe_layer', 'positional encoding', 'prompt-positional-encoding');
 
+  const staged = stagedPlace(segs);
+  if (staged) return staged;
   const blockAt = segs.findIndex((s) => /^blocks\.\d+$/.test(s));
   if (blockAt >= 0) {
     const inner = segs.slice(blockAt + 1);
@@ -82,6 +100,39 @@ export function placeOfNode(nodeName: string): NodePlace {
   return { part: 'other', block: null, module: segs.slice(0, -1).join('.'), leaf: segs[segs.length - 1] ?? '', ...none };
 }
 
+/**
+ * A hierarchical encoder's stage: "layers.S" (not the decoder's "transformer/layers.N") holding "blocks.B"
+ * (TinyViT's MBConv or attention blocks) or "downsample" (its PatchMerging between stages).
+ */
+function stagedPlace(segs: string[]): NodePlace | null {
+  const stageAt = segs.findIndex((s, i) => /^layers\.\d+$/.test(s) && segs[i - 1] !== 'transformer');
+  if (stageAt < 0) return null;
+  const stage = indexOf(segs[stageAt]);
+  const next = segs[stageAt + 1] ?? '';
+  const inner = tidy(segs.slice(stageAt + 2));
+  const rest = { module: inner[0] ?? '', leaf: inner.slice(1).join('.'), exclusion: null };
+  if (/^blocks\.\d+$/.test(next)) {
+    const block = indexOf(next);
+    return { part: `encoder stage ${stage} block ${block}`, block: stage * STAGE_BLOCK_STRIDE + block, stage, ...rest };
+  }
+  if (next === 'downsample') return { part: `encoder stage ${stage} downsample`, block: null, stage, ...rest };
+  return null;
+}
+
+/** "blocks.12" → 12. */
+function indexOf(segment: string): number {
+  return Number(segment.slice(segment.lastIndexOf('.') + 1));
+}
+
+/**
+ * Module path without export noise: a Sequential's own name before its children ("seq", "seq.0" → "seq.0") and
+ * the "c" of a Conv2d_BN wrapper ("conv1", "c" → "conv1"), as TinyViT writes them.
+ */
+function tidy(path: string[]): string[] {
+  const kept = path.filter((s, i) => !(path[i + 1]?.startsWith(`${s}.`) ?? false));
+  return kept.length > 1 && kept[kept.length - 1] === 'c' ? kept.slice(0, -1) : kept;
+}
+
 /** "layers.2" → "2", for Sequential children. */
 function lastIndexed(segs: string[]): string {
   const last = segs[segs.length - 1] ?? '';
@@ -98,7 +149,7 @@ export function roleOf(place: NodePlace, activationRole: 'q·kᵀ' | 'softmax·v
     return `${module}.${activationRole}`;
   }
   if (module === 'attn') return leaf || 'attn';
-  if (place.part.startsWith('encoder block')) return [module, leaf].filter(Boolean).join('.');
+  if (place.part.startsWith('encoder block') || place.stage !== null) return [module, leaf].filter(Boolean).join('.');
   if (place.part.startsWith('decoder layer') || place.part === 'final attention') {
     if (place.part === 'final attention') return `final_attn.${leaf}`;
     return [module, leaf].filter(Boolean).join('.');

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildEncoder, TINY_ENCODER } from '../../../bench/sam-graph.ts';
@@ -161,5 +162,35 @@ describe('discoverUnits on the demo SAM (public/models/demo-sam)', () => {
     expect(countBy((u) => u.part)).toEqual({ 'prompt encoder': 4, 'output upscaling': 2, 'hypernetwork MLPs': 12, 'mask prediction': 1, 'IoU head': 3 });
     // ConvTranspose 128→32, k 2, stride 2 on 16×16: each input element scatters into 32·2·2 outputs.
     expect(units.find((u) => u.role === 'output_upscaling.0')).toMatchObject({ params: 128 * 32 * 4, macs: 128 * I * 32 * 4 });
+  });
+});
+
+describe('discoverUnits on MobileSAM (TinyViT encoder, real export in ../shared/fixtures)', () => {
+  const folder = fileURLToPath(new URL('../../../../shared/fixtures/mobilesam-random/', import.meta.url));
+  const present = existsSync(`${folder}encoder.onnx`);
+  if (!present) console.log(`Skipping the MobileSAM unit-label test: no fixture at ${folder} (the shared fixtures folder beside the repository).`);
+
+  it.skipIf(!present)('gives every unit a unique "part · role" label with its stage', () => {
+    const units = discoverUnits(decodeModel(readFileSync(`${folder}encoder.onnx`)));
+    const labels = units.map((u) => `${u.part} · ${u.role}`);
+    expect(new Set(labels).size).toBe(labels.length);
+    expect(units).toHaveLength(89);
+    const parts = [...new Set(units.map((u) => u.part))];
+    const depths = [2, 2, 6, 2];
+    expect(parts).toEqual([
+      'patch embedding',
+      ...depths.flatMap((depth, s) => [
+        ...Array.from({ length: depth }, (_, b) => `encoder stage ${s} block ${b}`),
+        ...(s < 3 ? [`encoder stage ${s} downsample`] : []),
+      ]),
+      'neck',
+    ]);
+    expect(labels.slice(0, 5)).toEqual(['patch embedding · patch_embed.seq.0', 'patch embedding · patch_embed.seq.2', 'encoder stage 0 block 0 · conv1', 'encoder stage 0 block 0 · conv2', 'encoder stage 0 block 0 · conv3']);
+    expect(units.filter((u) => u.part === 'encoder stage 2 block 1').map((u) => u.role)).toEqual(['qkv', 'q·kᵀ', 'softmax·v', 'proj', 'local_conv', 'mlp.fc1', 'mlp.fc2']);
+    expect(units.filter((u) => u.part === 'encoder stage 1 downsample').map((u) => u.role)).toEqual(['conv1', 'conv2', 'conv3']);
+    const blocks = units.map((u) => u.block).filter((b): b is number => b !== null);
+    expect(blocks).toEqual([...blocks].sort((a, b) => a - b));
+    expect(new Set(blocks).size).toBe(12);
+    expect(units.filter((u) => u.excludedByDefault).map((u) => u.part)).toEqual(['patch embedding', 'patch embedding']);
   });
 });

@@ -60,7 +60,18 @@ describe('detectSamPart', () => {
       iouOutput: 'iou_predictions',
       masksAtImageSize: true,
       embeddingShape: [1, 256, 64, 64],
+      promptBatch: 1,
     });
+  });
+
+  it('reads the prompt batch the graph accepts: fixed in official exports, symbolic in batched ones', () => {
+    const batched = { ...metaDecoder, inputs: metaDecoder.inputs.map((spec) => (spec.name === 'point_coords' ? f32('point_coords', ['batch', 'num_points', 2]) : spec)) };
+    expect(detectSamPart(batched)).toMatchObject({ part: 'decoder', promptBatch: null });
+    const transformers = detectSamPart({
+      inputs: [f32('input_points', [1, 1, 'n', 2]), i64('input_labels', [1, 1, 'n']), f32('image_embeddings', [1, 256, 64, 64]), f32('image_positional_embeddings', [1, 256, 64, 64])],
+      outputs: [f32('iou_scores', [1, 1, 3]), f32('pred_masks', [1, 1, 3, 256, 256])],
+    });
+    expect(transformers).toMatchObject({ family: 'transformers', promptBatch: 1 });
   });
 
   it('falls back to low_res_masks for a Meta decoder without orig_im_size', () => {

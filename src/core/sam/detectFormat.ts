@@ -30,6 +30,11 @@ export interface DetectedDecoder {
   masksAtImageSize: boolean;
   /** Shape of the image_embeddings input as the model states it. */
   embeddingShape: readonly (number | string)[];
+  /**
+   * Prompts the graph accepts per run when its prompt axis is fixed (every official export: 1), or null
+   * when that axis is symbolic and any number of prompts can be decoded in one run.
+   */
+  promptBatch: number | null;
 }
 
 export type DetectedPart = DetectedEncoder | DetectedDecoder;
@@ -101,6 +106,7 @@ export function detectSamPart(signature: ModelSignature, fileName = 'This model'
         iouOutput: 'iou_predictions',
         masksAtImageSize: maskOutput === 'masks' && hasOrigSize,
         embeddingShape,
+        promptBatch: numericDim(inputs.get('point_coords')!.shape, 0),
       };
     }
   }
@@ -114,6 +120,7 @@ export function detectSamPart(signature: ModelSignature, fileName = 'This model'
       iouOutput: 'iou_scores',
       masksAtImageSize: false,
       embeddingShape,
+      promptBatch: numericDim(inputs.get('input_points')!.shape, 1),
     };
   }
   throw new SamFormatError(`${quoteName(fileName)} is not a recognized SAM part. ${nearMiss(inputs, outputs)}It has ${describeSignature(signature)}. ${expectation}`);

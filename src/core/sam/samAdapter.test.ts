@@ -92,6 +92,7 @@ describe('the demo model through the adapter (onnxruntime-node)', () => {
         iouOutput: 'iou_predictions',
         masksAtImageSize: false,
         embeddingShape: [],
+        promptBatch: null,
       },
     );
     const fromLowRes = lowResOnly.decodeMask(outputs as unknown as Record<string, OutputTensor>, image);
@@ -122,6 +123,7 @@ describe('pairing parts', () => {
     iouOutput: 'iou_predictions',
     masksAtImageSize: true,
     embeddingShape,
+    promptBatch: null,
   });
 
   it('refuses an encoder and decoder of different families', () => {

@@ -39,6 +39,8 @@ describe('part groups along depth', () => {
       { part: 'decoder layer 0', short: 'D0', section: 'decoder', start: 7, end: 8 },
     ]);
     expect(shortPartName('encoder block 11')).toBe('E11');
+    expect(shortPartName('encoder stage 2 block 1')).toBe('S2B1');
+    expect(shortPartName('encoder stage 1 downsample')).toBe('S1↓');
     expect(shortPartName('other')).toBe('other');
     expect(sectionOf(unit('neck', 'encoder'))).toBe('neck');
     expect(unitLabel({ part: 'neck', role: 'neck.conv1' })).toBe('neck · neck.conv1');

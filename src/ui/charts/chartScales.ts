@@ -41,6 +41,9 @@ export function sectionOf(unit: Pick<ChartUnit, 'part' | 'graph'>): Section {
 export function shortPartName(part: string): string {
   const numbered = /^(encoder block|decoder layer) (\d+)$/.exec(part);
   if (numbered) return `${numbered[1] === 'encoder block' ? 'E' : 'D'}${numbered[2]}`;
+  // Hierarchical encoders (TinyViT): stage S block B → S1B0, stage S downsample → S1↓.
+  const staged = /^encoder stage (\d+) (?:block (\d+)|(downsample))$/.exec(part);
+  if (staged) return staged[3] ? `S${staged[1]}↓` : `S${staged[1]}B${staged[2]}`;
   if (part === 'final attention') return 'final';
   return part.split(' ')[0];
 }
