@@ -18,6 +18,7 @@ import { rankByImportance, type AnalysisResults, type UnitAnalysis } from '../sr
 import { MemoryAnalysisStore, type AnalysisStore } from '../src/core/analysis/analysisStore';
 import { defaultAnalysisSettings, defaultFastBits, validateSettings, type AnalysisSettings } from '../src/core/analysis/settings';
 import type { OrtModule } from '../src/core/onnx/ort';
+import { durationInWords } from '../src/core/progress';
 import { explainError } from '../src/core/userErrors';
 import { imageFromFile, journalStore, loadModelFiles, sampleScenes } from './analyzeInputs';
 
@@ -69,17 +70,6 @@ function printRanking(results: AnalysisResults, top: number): void {
   const extrapolated = results.candidateBits.filter((b) => !results.measuredBits.includes(b));
   if (extrapolated.length > 0) console.log(`σ at ${extrapolated.join(', ')} bits extrapolated from ${results.measuredBits.join(' and ')} bits with σ(b) ∝ 4^(−b).`);
   console.log(`${results.units.length} units probed; ${results.excludedUnits.length} kept at full precision and not probed.`);
-}
-
-/** A time left as a person reads it: "40 s", "6 min 20 s", "25 min", "1 h 5 min". */
-function durationInWords(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return seconds % 60 === 0 ? `${minutes} min` : `${minutes} min ${seconds % 60} s`;
-  const roundedMinutes = Math.round(seconds / 60);
-  if (roundedMinutes < 60) return `${roundedMinutes} min`;
-  return `${Math.floor(roundedMinutes / 60)} h ${roundedMinutes % 60} min`;
 }
 
 /** "probing 120/840 (14%) · Image 1/1 · encoder block 3 qkv · W3A3 · ETA 6 min 20 s". */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateEtaMs } from './progress';
+import { estimateEtaMs, durationInWords } from './progress';
 
 describe('estimateEtaMs', () => {
   it('extrapolates linearly from the finished fraction', () => {
@@ -7,5 +7,11 @@ describe('estimateEtaMs', () => {
   });
   it('is unknown before any step finished', () => {
     expect(estimateEtaMs(500, 0, 12)).toBeNull();
+  });
+});
+
+describe('durationInWords', () => {
+  it('says a time left as a person reads it', () => {
+    expect([400, 40_000, 380_000, 1_825_470, 3_900_000].map(durationInWords)).toEqual(['0 s', '40 s', '6 min 20 s', '30 min', '1 h 5 min']);
   });
 });

@@ -5,9 +5,7 @@ import { rankByImportance, type AnalysisResults, type UnitAnalysis } from '../co
 import { defaultAnalysisSettings, validateSettings, type AnalysisSettings } from '../core/analysis/settings';
 import { CancelledError } from '../core/progress';
 import { startAnalysisWorker, type AnalysisClient } from '../workers/analysisClient';
-import { analysisImageOf } from './analysisImages';
-import { bitmapPixels } from './imageFiles';
-import { promptsOf } from './previewSlice';
+import { calibrationImages } from './quantConnection';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
@@ -24,12 +22,24 @@ export interface AnalysisSlice {
   analysisError: string | null;
   /** Backend the analysis worker runs on, in words. */
   analysisBackend: string | null;
+  /**
+   * Set when the settings were chosen for the loaded model rather than being the studio's defaults (a user's
+   * own export): why, in words, and the settings chosen (once they differ, the user has taken over).
+   */
+  analysisDefaults: { reason: string; settings: AnalysisSettings } | null;
   setAnalysisSettings(patch: Partial<AnalysisSettings>): void;
+  /** Applies settings chosen for the loaded model and says why (core/analysis/analysisCost.ts modelDefaults). */
+  applyModelDefaults(patch: Partial<AnalysisSettings>, reason: string): void;
   /** Analyses the first T images; resumes from what IndexedDB holds for the same model, images and settings. */
   startAnalysis(): Promise<void>;
   cancelAnalysis(): void;
   /** Forgets every stored analysis (the next run measures everything again). */
   clearAnalysisCache(): Promise<void>;
+  /**
+   * Drops the results (another model is loaded): a run in progress is cancelled, shows Cancelling until it has
+   * stopped, and nothing it still reports lands. The stored probe cache is kept.
+   */
+  resetAnalysis(): void;
 }
 
 /** The worker is a handle, not state; it is started on first use and kept for later runs. */
@@ -37,6 +47,9 @@ let client: AnalysisClient | null = null;
 let clientBackend: string | null = null;
 
 export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlice> = (set, get) => {
+  /** Identity of the latest run; a reset takes a new one, so the answers of the run before are dropped. */
+  let run = 0;
+
   async function worker(): Promise<AnalysisClient> {
     const { request, threads } = get().backendSettings;
     const wanted = `${request}/${threads ?? 'auto'}`;
@@ -55,10 +68,7 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
   }
 
   async function analysisImages(count: number): Promise<AnalysisImage[]> {
-    const state = get();
-    return state.images
-      .slice(0, count)
-      .map((image) => analysisImageOf({ name: image.name, pixels: bitmapPixels(image.bitmap), truth: image.truth, clicks: promptsOf(state, image.id).points }));
+    return calibrationImages(get(), count);
   }
 
   return {
@@ -69,8 +79,15 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
     analysisStats: null,
     analysisError: null,
     analysisBackend: null,
+    analysisDefaults: null,
 
     setAnalysisSettings: (patch) => set((state) => ({ analysisSettings: { ...state.analysisSettings, ...patch } })),
+
+    applyModelDefaults: (patch, reason) =>
+      set((state) => {
+        const settings = { ...state.analysisSettings, ...patch };
+        return { analysisSettings: settings, analysisDefaults: { reason, settings } };
+      }),
 
     startAnalysis: async () => {
       const state = get();
@@ -87,6 +104,8 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
         return;
       }
       set({ analysisStatus: 'running', analysisError: null, analysisProgress: null, analysisResults: null, analysisStats: null });
+      const mine = ++run;
+      const current = () => mine === run;
       try {
         const [encoder, decoder, images, analysis] = await Promise.all([
           encoderPart.source.arrayBuffer(),
@@ -94,14 +113,21 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
           analysisImages(settings.imageCount),
           worker(),
         ]);
+        if (!current()) return set({ analysisStatus: 'idle' });
         const transfers = [encoder, decoder, ...images.map((entry) => entry.image.data.buffer as ArrayBuffer)];
         const outcome = await analysis.api.analyze(
           Comlink.transfer({ encoder, decoder, config: state.modelConfig, images, settings }, transfers),
-          Comlink.proxy((progress: AnalysisProgress) => set({ analysisProgress: progress })),
-          Comlink.proxy((results: AnalysisResults) => set({ analysisResults: results })),
+          Comlink.proxy((progress: AnalysisProgress) => {
+            if (current()) set({ analysisProgress: progress });
+          }),
+          Comlink.proxy((results: AnalysisResults) => {
+            if (current()) set({ analysisResults: results });
+          }),
         );
+        if (!current()) return set({ analysisStatus: 'idle' });
         set({ analysisStatus: 'done', analysisResults: outcome.results, analysisStats: outcome.stats });
       } catch (error) {
+        if (!current()) return set({ analysisStatus: 'idle' });
         // Comlink rebuilds errors by message and name only.
         const cancelled = error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
         set({ analysisStatus: cancelled ? 'cancelled' : 'error', analysisError: cancelled ? null : errorMessage(error) });
@@ -122,6 +148,13 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
       } catch (error) {
         get().pushToast('error', 'Could not clear the stored analyses', errorMessage(error));
       }
+    },
+
+    resetAnalysis: () => {
+      run++;
+      const running = get().analysisStatus === 'running' || get().analysisStatus === 'cancelling';
+      if (running) void client?.api.cancel();
+      set({ analysisStatus: running ? 'cancelling' : 'idle', analysisResults: null, analysisStats: null, analysisProgress: null, analysisError: null });
     },
   };
 };

@@ -73,6 +73,8 @@ export interface BudgetSlice {
   clearUnitLocks(): void;
   /** Builds the problem from the store and solves it when it differs from the one solved last. */
   requestAllocation(): void;
+  /** Drops every answer and the Pareto curve (their analysis is gone); budget settings and locks stay. */
+  resetAllocation(): void;
 }
 
 /** Pause after the last change before the exact MILP starts (a slider drag sends many values). */
@@ -80,6 +82,7 @@ const EXACT_DELAY_MS = 250;
 /** Pause after the last change before the Pareto sweep starts. */
 const PARETO_DELAY_MS = 600;
 const PARETO_POINTS = 20;
+const NO_PARETO: ParetoState = { key: null, status: 'idle', sweep: 'size', points: [], error: null };
 
 let solverFactory: () => AllocationSolver = () => new SolverClient();
 let solver: AllocationSolver | null = null;
@@ -220,7 +223,7 @@ export const createBudgetSlice: StateCreator<StudioState, [], [], BudgetSlice> =
     allocationPhase: 'blocked',
     allocationAnswer: null,
     allocationMessage: 'Run Analyze to measure importance; the budget needs it.',
-    pareto: { key: null, status: 'idle', sweep: 'size', points: [], error: null },
+    pareto: NO_PARETO,
 
     setBudgetSettings: (patch) => {
       const settings = { ...get().budgetSettings, ...patch };
@@ -256,6 +259,18 @@ export const createBudgetSlice: StateCreator<StudioState, [], [], BudgetSlice> =
     clearUnitLocks: () => update({ unitLocks: {} }),
 
     requestAllocation: () => update({}),
+
+    resetAllocation: () => {
+      sequence++;
+      if (exactTimer) clearTimeout(exactTimer);
+      if (paretoTimer) clearTimeout(paretoTimer);
+      exactTimer = null;
+      paretoTimer = null;
+      solver?.cancelExact?.();
+      // A sweep still running lands only under its own key, which is gone.
+      set({ allocationRequest: null, allocationAnswer: null, pareto: NO_PARETO, allocationPhase: 'blocked', allocationMessage: null });
+      update({});
+    },
   };
 };
 

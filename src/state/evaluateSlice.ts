@@ -13,7 +13,7 @@ import { CancelledError } from '../core/progress';
 import type { Allocation } from '../core/quant/config';
 import type { HeldOutScores } from '../core/study/heldOutScores';
 import { selectAllocation } from './budgetSlice';
-import { cancelQuantWork, evaluationSources, preparedQuantWorker, type PreparedWorker } from './quantConnection';
+import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, cancelQuantWork, evaluationSources, preparedQuantWorker, type PreparedWorker } from './quantConnection';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
@@ -27,6 +27,9 @@ export const DEFAULT_HELD_OUT_OBJECTS = 120;
 
 export interface EvaluationOutcome extends EvaluationResult {
   target: EvaluationTarget;
+  /** The model (content hash of both files) and analysis run it was computed from. */
+  modelHash: string;
+  runKey: string;
   /** Scores per prompt kind, for the held-out target (the base fields then hold the all-prompt figures). */
   heldOut: HeldOutScores | null;
   /** The allocation each plan ran, by plan id (null: full precision). */
@@ -50,6 +53,8 @@ export interface EvaluateSlice {
   setHeldOutObjects(objects: number): void;
   startEvaluation(): Promise<void>;
   cancelEvaluation(): void;
+  /** Drops the outcome (another model is loaded); a run in progress is cancelled and lands nowhere. */
+  resetEvaluation(): void;
 }
 
 export function allocationKeyOf(widthByUnit: Readonly<Record<string, number | null>>): string {
@@ -65,99 +70,124 @@ function isCancelled(error: unknown): boolean {
 function heldOutResult(scores: HeldOutScores): EvaluationResult {
   const { point, box } = scores.byKind;
   return {
-    plans: scores.plans.map((plan, i) => ({
-      id: plan.id,
-      label: plan.label,
-      miouTruth: plan.miouTruth.all,
-      miouFp: plan.miouFp.all,
-      miouFpByImage: [...point.plans[i].miouFpByImage, ...box.plans[i].miouFpByImage],
-      iouTruthByPrompt: [...point.plans[i].iouTruthByPrompt, ...box.plans[i].iouTruthByPrompt],
-      iouFpByPrompt: [...point.plans[i].iouFpByPrompt, ...box.plans[i].iouFpByPrompt],
-    })),
-    images: scores.seeds.length,
-    prompts: point.prompts + box.prompts,
-    promptsWithTruth: point.promptsWithTruth + box.promptsWithTruth,
-    elapsedMs: scores.elapsedMs,
-  };
-}
-
-async function runEvaluation(
-  state: StudioState,
-  quant: PreparedWorker,
-  plans: EvaluationPlan[],
-  onProgress: (progress: EvaluationProgress) => void,
-): Promise<{ result: EvaluationResult; heldOut: HeldOutScores | null }> {
-  if (state.evaluationTarget === 'heldOut') {
-    const heldOut = await quant.api.evaluateHeldOut({ minObjects: state.heldOutObjects, plans }, Comlink.proxy(onProgress));
-    return { result: heldOutResult(heldOut), heldOut };
+      plans: scores.plans.map((plan, i) => ({
+        id: plan.id,
+        label: plan.label,
+        miouTruth: plan.miouTruth.all,
+        miouFp: plan.miouFp.all,
+        miouFpByImage: [...point.plans[i].miouFpByImage, ...box.plans[i].miouFpByImage],
+        iouTruthByPrompt: [...point.plans[i].iouTruthByPrompt, ...box.plans[i].iouTruthByPrompt],
+        iouFpByPrompt: [...point.plans[i].iouFpByPrompt, ...box.plans[i].iouFpByPrompt],
+      })),
+      images: scores.seeds.length,
+      prompts: point.prompts + box.prompts,
+      promptsWithTruth: point.promptsWithTruth + box.promptsWithTruth,
+      elapsedMs: scores.elapsedMs,
+    };
   }
-  const settings = state.analysisResults!.settings;
-  const sources = evaluationSources(state, settings.imageCount);
-  const result = await quant.api.evaluate(
-    Comlink.transfer(
-      { sources, promptsPerImage: settings.promptsPerImage, gridSize: settings.gridSize, plans },
-      sources.map((source) => source.image.data.buffer as ArrayBuffer),
-    ),
-    Comlink.proxy(onProgress),
-  );
-  return { result, heldOut: null };
-}
 
-export const createEvaluateSlice: StateCreator<StudioState, [], [], EvaluateSlice> = (set, get) => ({
-  evaluationStatus: 'idle',
-  evaluationProgress: null,
-  evaluation: null,
-  evaluationError: null,
-  evaluationTarget: 'analysed',
-  heldOutObjects: DEFAULT_HELD_OUT_OBJECTS,
-
-  setEvaluationTarget: (target) => set({ evaluationTarget: target }),
-  setHeldOutObjects: (objects) => set({ heldOutObjects: Math.max(1, Math.floor(objects) || 1) }),
-
-  startEvaluation: async () => {
-    const state = get();
-    if (state.evaluationStatus === 'running' || state.evaluationStatus === 'cancelling') return;
-    const results = state.analysisResults;
-    const allocation = selectAllocation(state);
-    if (!results?.complete) {
-      set({ evaluationStatus: 'error', evaluationError: 'Run Analyze first: evaluation quantizes as the analysis calibrated.' });
-      return;
+  async function runEvaluation(
+    state: StudioState,
+    quant: PreparedWorker,
+    plans: EvaluationPlan[],
+    onProgress: (progress: EvaluationProgress) => void,
+  ): Promise<{ result: EvaluationResult; heldOut: HeldOutScores | null }> {
+    if (state.evaluationTarget === 'heldOut') {
+      const heldOut = await quant.api.evaluateHeldOut({ minObjects: state.heldOutObjects, plans }, Comlink.proxy(onProgress));
+      return { result: heldOutResult(heldOut), heldOut };
     }
-    const paramsById = new Map(results.units.map((unit) => [unit.id, unit.params]));
-    const { plans, uniform, uniformMissing } = evaluationPlans({
-      problem: allocation?.problem ?? state.allocationRequest?.problem ?? null,
-      unitIds: allocation?.unitIds ?? state.allocationRequest?.unitIds ?? [],
-      mixed: allocation?.widthByUnit ?? null,
-      paramsById,
-    });
-    set({ evaluationStatus: 'running', evaluationError: null, evaluationProgress: { done: 0, total: 1, label: 'Preparing the quantized model…', etaMs: null, planId: null, imageIndex: null } });
-    try {
-      const quant = await preparedQuantWorker(state, (progress) => set({ evaluationProgress: { ...progress, planId: null, imageIndex: null } }));
-      if (get().evaluationStatus === 'cancelling') throw new CancelledError('Evaluation cancelled.');
-      const { result, heldOut } = await runEvaluation(state, quant, plans, (progress) => set({ evaluationProgress: progress }));
-      set({
-        evaluationStatus: 'done',
-        evaluation: {
-          ...result,
-          target: state.evaluationTarget,
-          heldOut,
-          allocations: Object.fromEntries(plans.map((plan) => [plan.id, plan.allocation])),
-          allocationKey: allocation ? allocationKeyOf(allocation.widthByUnit) : '',
-          uniform,
-          uniformMissing,
-          backend: quant.backend,
-        },
+    const settings = state.analysisResults!.settings;
+    const sources = evaluationSources(state, settings.imageCount);
+    const result = await quant.api.evaluate(
+      Comlink.transfer(
+        { sources, promptsPerImage: settings.promptsPerImage, gridSize: settings.gridSize, plans },
+        sources.map((source) => source.image.data.buffer as ArrayBuffer),
+      ),
+      Comlink.proxy(onProgress),
+    );
+    return { result, heldOut: null };
+  }
+
+  export const createEvaluateSlice: StateCreator<StudioState, [], [], EvaluateSlice> = (set, get) => {
+    /** Identity of the latest run; a reset takes a new one, so what the run before still reports is dropped. */
+    let run = 0;
+
+    return {
+    evaluationStatus: 'idle',
+    evaluationProgress: null,
+    evaluation: null,
+    evaluationError: null,
+    evaluationTarget: 'analysed',
+    heldOutObjects: DEFAULT_HELD_OUT_OBJECTS,
+
+    setEvaluationTarget: (target) => set({ evaluationTarget: target }),
+    setHeldOutObjects: (objects) => set({ heldOutObjects: Math.max(1, Math.floor(objects) || 1) }),
+
+    startEvaluation: async () => {
+      const state = get();
+      if (state.evaluationStatus === 'running' || state.evaluationStatus === 'cancelling') return;
+      const results = state.analysisResults;
+      const allocation = selectAllocation(state);
+      if (!results?.complete) {
+        set({ evaluationStatus: 'error', evaluationError: 'Run Analyze first: evaluation quantizes as the analysis calibrated.' });
+        return;
+      }
+      if (!analysedLoadedModel(state)) {
+        set({ evaluationStatus: 'error', evaluationError: ANALYSIS_OF_ANOTHER_MODEL });
+        return;
+      }
+      const mine = ++run;
+      const paramsById = new Map(results.units.map((unit) => [unit.id, unit.params]));
+      const { plans, uniform, uniformMissing } = evaluationPlans({
+        problem: allocation?.problem ?? state.allocationRequest?.problem ?? null,
+        unitIds: allocation?.unitIds ?? state.allocationRequest?.unitIds ?? [],
+        mixed: allocation?.widthByUnit ?? null,
+        paramsById,
       });
-    } catch (error) {
-      const cancelled = isCancelled(error);
-      set({ evaluationStatus: cancelled ? 'cancelled' : 'error', evaluationError: cancelled ? null : errorMessage(error) });
-      if (!cancelled) get().pushToast('error', 'The evaluation stopped', errorMessage(error));
-    }
-  },
+      set({ evaluationStatus: 'running', evaluationError: null, evaluationProgress: { done: 0, total: 1, label: 'Preparing the quantized model…', etaMs: null, planId: null, imageIndex: null } });
+      try {
+        const quant = await preparedQuantWorker(state, (progress) => {
+          if (mine === run) set({ evaluationProgress: { ...progress, planId: null, imageIndex: null } });
+        });
+        if (get().evaluationStatus === 'cancelling') throw new CancelledError('Evaluation cancelled.');
+        const { result, heldOut } = await runEvaluation(state, quant, plans, (progress) => {
+          if (mine === run) set({ evaluationProgress: progress });
+        });
+        if (mine !== run) return set({ evaluationStatus: 'idle' });
+        set({
+          evaluationStatus: 'done',
+          evaluation: {
+            ...result,
+            target: state.evaluationTarget,
+            modelHash: results.modelHash,
+            runKey: results.runKey,
+            heldOut,
+            allocations: Object.fromEntries(plans.map((plan) => [plan.id, plan.allocation])),
+            allocationKey: allocation ? allocationKeyOf(allocation.widthByUnit) : '',
+            uniform,
+            uniformMissing,
+            backend: quant.backend,
+          },
+        });
+      } catch (error) {
+        if (mine !== run) return set({ evaluationStatus: 'idle' });
+        const cancelled = isCancelled(error);
+        set({ evaluationStatus: cancelled ? 'cancelled' : 'error', evaluationError: cancelled ? null : errorMessage(error) });
+        if (!cancelled) get().pushToast('error', 'The evaluation stopped', errorMessage(error));
+      }
+    },
 
-  cancelEvaluation: () => {
-    if (get().evaluationStatus !== 'running') return;
-    set({ evaluationStatus: 'cancelling' });
-    cancelQuantWork();
-  },
-});
+    cancelEvaluation: () => {
+      if (get().evaluationStatus !== 'running') return;
+      set({ evaluationStatus: 'cancelling' });
+      cancelQuantWork();
+    },
+
+    resetEvaluation: () => {
+      run++;
+      const running = get().evaluationStatus === 'running' || get().evaluationStatus === 'cancelling';
+      if (running) cancelQuantWork();
+      set({ evaluationStatus: running ? 'cancelling' : 'idle', evaluation: null, evaluationProgress: null, evaluationError: null });
+    },
+  };
+};

@@ -10,7 +10,7 @@ import { CancelledError, type Progress } from '../core/progress';
 import type { ExportSizes } from '../core/quant/export';
 import { selectAllocation } from './budgetSlice';
 import { allocationKeyOf } from './evaluateSlice';
-import { cancelQuantWork, evaluationSources, preparedQuantWorker } from './quantConnection';
+import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, cancelQuantWork, evaluationSources, preparedQuantWorker } from './quantConnection';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
@@ -26,6 +26,9 @@ export interface ExportedFile {
 }
 
 export interface ExportOutcome {
+  /** The model (content hash of both files) and analysis run the files were written from. */
+  modelHash: string;
+  runKey: string;
   encoder: ExportedFile;
   decoder: ExportedFile;
   verification: SamVerification;
@@ -46,6 +49,8 @@ export interface ExportSlice {
   /** Writes and verifies the quantized encoder and decoder of the current allocation. */
   exportQuantizedModel(): Promise<void>;
   cancelExport(): void;
+  /** Drops the files (another model is loaded); an export in progress is cancelled and lands nowhere. */
+  resetExport(): void;
 }
 
 /** "encoder.onnx" → "encoder.mixed-precision.onnx" */
@@ -56,67 +61,88 @@ export function quantizedFileName(fileName: string): string {
 
 let serial = 0;
 
-export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> = (set, get) => ({
-  exportStatus: 'idle',
-  exportProgress: null,
-  exported: null,
-  exportError: null,
+export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> = (set, get) => {
+  /** Identity of the latest export; a reset takes a new one, so what the export before still reports is dropped. */
+  let run = 0;
 
-  exportQuantizedModel: async () => {
-    const state = get();
-    if (state.exportStatus === 'running' || state.exportStatus === 'cancelling') return;
-    const allocation = selectAllocation(state);
-    const results = state.analysisResults;
-    const fail = (message: string) => set({ exportStatus: 'error', exportError: message });
-    if (!results?.complete) return fail('Run Analyze and set a budget first: the export writes the allocation.');
-    if (!allocation) return fail(state.allocationPhase === 'solving' ? 'The allocation is still being solved; try again in a moment.' : 'No allocation meets the budgets: change them first.');
-    const { encoderPart, decoderPart } = state;
-    if (!encoderPart || !decoderPart) return fail('Load a SAM encoder and decoder first.');
-    const selectedIndex = Math.max(0, state.images.findIndex((image) => image.id === state.selectedImageId));
-    if (state.images.length === 0) return fail('Add an image: the exported files are checked on it.');
-    set({ exportStatus: 'running', exportError: null, exportProgress: { done: 0, total: 3, label: 'Preparing the quantized model…', etaMs: null } });
-    try {
-      const quant = await preparedQuantWorker(state, (progress) => set({ exportProgress: progress }));
-      if (get().exportStatus === 'cancelling') throw new CancelledError('Export cancelled.');
-      const [check] = evaluationSources({ ...state, images: [state.images[selectedIndex]] }, 1);
-      const result = await quant.api.exportModel(
-        Comlink.transfer(
-          { allocation: allocation.widthByUnit, check, promptsPerImage: results.settings.promptsPerImage, gridSize: results.settings.gridSize },
-          [check.image.data.buffer as ArrayBuffer],
-        ),
-        Comlink.proxy((progress: Progress) => set({ exportProgress: progress })),
-      );
-      const file = (part: typeof result.encoder, name: string): ExportedFile => ({
-        fileName: quantizedFileName(name),
-        blob: new Blob([part.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
-        sizes: part.sizes,
-        fpFileBytes: part.fpFileBytes,
-        quantizedWeights: part.quantizedWeights.length,
-        quantizedActivations: part.quantizedActivations.length,
-      });
-      set({
-        exportStatus: 'done',
-        exported: {
-          encoder: file(result.encoder, encoderPart.fileName),
-          decoder: file(result.decoder, decoderPart.fileName),
-          verification: result.verification,
-          checkImage: check.name,
-          allocationKey: allocationKeyOf(allocation.widthByUnit),
-          backend: result.backend,
-          elapsedMs: result.elapsedMs,
-          serial: ++serial,
-        },
-      });
-    } catch (error) {
-      const cancelled = error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
-      set({ exportStatus: cancelled ? 'cancelled' : 'error', exportError: cancelled ? null : errorMessage(error) });
-      if (!cancelled) get().pushToast('error', 'The export stopped', errorMessage(error));
-    }
-  },
+  return {
+    exportStatus: 'idle',
+    exportProgress: null,
+    exported: null,
+    exportError: null,
 
-  cancelExport: () => {
-    if (get().exportStatus !== 'running') return;
-    set({ exportStatus: 'cancelling' });
-    cancelQuantWork();
-  },
-});
+    exportQuantizedModel: async () => {
+      const state = get();
+      if (state.exportStatus === 'running' || state.exportStatus === 'cancelling') return;
+      const allocation = selectAllocation(state);
+      const results = state.analysisResults;
+      const fail = (message: string) => set({ exportStatus: 'error', exportError: message });
+      if (!results?.complete) return fail('Run Analyze and set a budget first: the export writes the allocation.');
+      if (!analysedLoadedModel(state)) return fail(ANALYSIS_OF_ANOTHER_MODEL);
+      if (!allocation) return fail(state.allocationPhase === 'solving' ? 'The allocation is still being solved; try again in a moment.' : 'No allocation meets the budgets: change them first.');
+      const { encoderPart, decoderPart } = state;
+      if (!encoderPart || !decoderPart) return fail('Load a SAM encoder and decoder first.');
+      const selectedIndex = Math.max(0, state.images.findIndex((image) => image.id === state.selectedImageId));
+      if (state.images.length === 0) return fail('Add an image: the exported files are checked on it.');
+      const mine = ++run;
+      const onProgress = (progress: Progress) => {
+        if (mine === run) set({ exportProgress: progress });
+      };
+      set({ exportStatus: 'running', exportError: null, exportProgress: { done: 0, total: 3, label: 'Preparing the quantized model…', etaMs: null } });
+      try {
+        const quant = await preparedQuantWorker(state, onProgress);
+        if (get().exportStatus === 'cancelling') throw new CancelledError('Export cancelled.');
+        const [check] = evaluationSources({ ...state, images: [state.images[selectedIndex]] }, 1);
+        const result = await quant.api.exportModel(
+          Comlink.transfer(
+            { allocation: allocation.widthByUnit, check, promptsPerImage: results.settings.promptsPerImage, gridSize: results.settings.gridSize },
+            [check.image.data.buffer as ArrayBuffer],
+          ),
+          Comlink.proxy(onProgress),
+        );
+        if (mine !== run) return set({ exportStatus: 'idle' });
+        const file = (part: typeof result.encoder, name: string): ExportedFile => ({
+          fileName: quantizedFileName(name),
+          blob: new Blob([part.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
+          sizes: part.sizes,
+          fpFileBytes: part.fpFileBytes,
+          quantizedWeights: part.quantizedWeights.length,
+          quantizedActivations: part.quantizedActivations.length,
+        });
+        set({
+          exportStatus: 'done',
+          exported: {
+            modelHash: results.modelHash,
+            runKey: results.runKey,
+            encoder: file(result.encoder, encoderPart.fileName),
+            decoder: file(result.decoder, decoderPart.fileName),
+            verification: result.verification,
+            checkImage: check.name,
+            allocationKey: allocationKeyOf(allocation.widthByUnit),
+            backend: result.backend,
+            elapsedMs: result.elapsedMs,
+            serial: ++serial,
+          },
+        });
+      } catch (error) {
+        if (mine !== run) return set({ exportStatus: 'idle' });
+        const cancelled = error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
+        set({ exportStatus: cancelled ? 'cancelled' : 'error', exportError: cancelled ? null : errorMessage(error) });
+        if (!cancelled) get().pushToast('error', 'The export stopped', errorMessage(error));
+      }
+    },
+
+    cancelExport: () => {
+      if (get().exportStatus !== 'running') return;
+      set({ exportStatus: 'cancelling' });
+      cancelQuantWork();
+    },
+
+    resetExport: () => {
+      run++;
+      const running = get().exportStatus === 'running' || get().exportStatus === 'cancelling';
+      if (running) cancelQuantWork();
+      set({ exportStatus: running ? 'cancelling' : 'idle', exported: null, exportProgress: null, exportError: null });
+    },
+  };
+};

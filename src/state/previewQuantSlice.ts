@@ -18,6 +18,9 @@ export type QuantPreviewStatus = 'off' | 'waiting' | 'preparing' | 'running' | '
 
 export interface QuantPreviewResult extends MaskPreviewResult {
   imageId: string;
+  /** The model (content hash) and analysis run the quantized masks were computed with. */
+  modelHash: string;
+  runKey: string;
   /** Identity of the allocation previewed (its widths by unit). */
   allocationKey: string;
   /** The allocation was final (exact answer) when previewed. */
@@ -38,7 +41,11 @@ export interface PreviewQuantSlice {
   quantPreview: QuantPreview;
   /** Schedules a preview of what is selected now (debounced); the store calls it on every relevant change. */
   refreshQuantPreview(): void;
+  /** Drops the preview (another model is loaded); a request in flight lands nowhere. */
+  resetQuantPreview(): void;
 }
+
+const NOT_ANALYSED = 'Run Analyze, then set a budget: the preview shows the mixed-precision masks.';
 
 /** Pause after the last change before previewing (slider drags send many values). */
 export const PREVIEW_DEBOUNCE_MS = 200;
@@ -62,12 +69,15 @@ export const createPreviewQuantSlice: StateCreator<StudioState, [], [], PreviewQ
       patch({ status: 'off', message });
     };
     if (state.modelStatus !== 'ready') return off('Load a model to preview quantized masks.');
-    if (!state.analysisResults?.complete) return off('Run Analyze, then set a budget: the preview shows the mixed-precision masks.');
+    if (!state.analysisResults?.complete) return off(NOT_ANALYSED);
+    const { modelHash } = state;
+    const { runKey } = state.analysisResults;
+    if (!modelHash || state.analysisResults.modelHash !== modelHash) return off('The analysis was measured on another model: run Analyze for the one loaded.');
     if (!allocation) return off(state.allocationPhase === 'solving' ? 'Solving the allocation…' : (state.allocationMessage ?? 'No allocation meets the budgets.'));
     if (!image) return off('Select an image.');
     if (prompts.points.length === 0 && !prompts.box) return off('Click on the image (or drag a box) to compare FP and mixed-precision masks.');
     const key = allocationKeyOf(allocation.widthByUnit);
-    const request = JSON.stringify([imageId, prompts, key, state.analysisResults.runKey]);
+    const request = JSON.stringify([imageId, prompts, key, modelHash, runKey]);
     const current = get().quantPreview;
     if (request === lastRequest && (current.status === 'ready' || current.status === 'running')) {
       // Same masks; only the allocation's finality may have changed.
@@ -95,7 +105,7 @@ export const createPreviewQuantSlice: StateCreator<StudioState, [], [], PreviewQ
         quantPreview: {
           status: 'ready',
           message: null,
-          result: { ...result, imageId: image.id, allocationKey: key, allocationFinal: allocation.final },
+          result: { ...result, imageId: image.id, modelHash, runKey, allocationKey: key, allocationFinal: allocation.final },
           count: s.quantPreview.count + 1,
         },
       }));
@@ -119,6 +129,7 @@ export const createPreviewQuantSlice: StateCreator<StudioState, [], [], PreviewQ
       promptsOf(state, selected) !== promptsOf(previous, selected) ||
       state.analysisResults !== previous.analysisResults ||
       state.modelStatus !== previous.modelStatus ||
+      state.modelHash !== previous.modelHash ||
       state.allocationPhase !== previous.allocationPhase
     ) {
       schedule();
@@ -126,7 +137,14 @@ export const createPreviewQuantSlice: StateCreator<StudioState, [], [], PreviewQ
   });
 
   return {
-    quantPreview: { status: 'off', message: 'Run Analyze, then set a budget: the preview shows the mixed-precision masks.', result: null, count: 0 },
+    quantPreview: { status: 'off', message: NOT_ANALYSED, result: null, count: 0 },
     refreshQuantPreview: schedule,
+
+    resetQuantPreview: () => {
+      sequence++;
+      lastRequest = null;
+      patch({ status: 'off', message: NOT_ANALYSED, result: null });
+      schedule();
+    },
   };
 };

@@ -11,14 +11,14 @@ import { DEFAULT_WEIGHT_BITS } from '../core/quant/parametric';
 import { startQuantWorker, type QuantClient } from '../workers/quantClient';
 import { analysisImageOf, analysisOrder } from './analysisImages';
 import { bitmapPixels } from './imageFiles';
-import type { ModelPartCard } from './modelSlice';
 import { promptsOf } from './previewSlice';
 import type { StudioState } from './store';
 
 let client: QuantClient | null = null;
 let clientKey: string | null = null;
 let backendDescription = '';
-let modelSent: { encoder: ModelPartCard; decoder: ModelPartCard } | null = null;
+/** The model in the worker: its content hash and config (quant.worker.ts checks the hash against the bytes). */
+let modelSent: string | null = null;
 let preparedKey: string | null = null;
 let pending: { key: string; work: Promise<PreparedWorker> } | null = null;
 const imagesSent = new Set<string>();
@@ -29,6 +29,13 @@ export interface PreparedWorker {
   backend: string;
   /** True (once) when this image's pixels must go with the next preview request. */
   needsImage(imageId: string): boolean;
+}
+
+export const ANALYSIS_OF_ANOTHER_MODEL = 'The analysis was measured on another model: run Analyze for the one loaded.';
+
+/** True when the analysis was measured on the model loaded now (same content hash of both files). */
+export function analysedLoadedModel(state: Pick<StudioState, 'analysisResults' | 'modelHash'>): boolean {
+  return state.modelHash !== null && state.analysisResults?.modelHash === state.modelHash;
 }
 
 /** The first `count` images of the analysis order with what it calibrates on: known boxes, else the user's clicks. */
@@ -85,24 +92,29 @@ export function preparedQuantWorker(state: StudioState, onProgress?: (progress: 
   const { encoderPart, decoderPart } = state;
   if (!encoderPart || !decoderPart || state.modelStatus !== 'ready') return Promise.reject(new Error('Load a SAM encoder and decoder first.'));
   if (!results?.complete) return Promise.reject(new Error('Run Analyze first: the quantized model uses its calibration.'));
-  const key = JSON.stringify([state.backendSettings, encoderPart.fileName, encoderPart.sizeBytes, decoderPart.fileName, decoderPart.sizeBytes, results.runKey]);
+  const { modelHash } = state;
+  if (!modelHash || !analysedLoadedModel(state)) return Promise.reject(new Error(ANALYSIS_OF_ANOTHER_MODEL));
+  const modelKey = JSON.stringify([modelHash, state.modelConfig]);
+  const key = JSON.stringify([state.backendSettings, modelKey, results.runKey]);
   if (pending?.key === key) return pending.work;
   const previous = pending?.work.catch(() => undefined);
   const work = (async (): Promise<PreparedWorker> => {
     await previous;
     const quant = await worker(state);
-    if (modelSent?.encoder !== encoderPart || modelSent?.decoder !== decoderPart) {
+    if (modelSent !== modelKey) {
       const [encoder, decoder] = await Promise.all([encoderPart.source.arrayBuffer(), decoderPart.source.arrayBuffer()]);
-      await quant.api.setModel(Comlink.transfer({ encoder, decoder, config: state.modelConfig }, [encoder, decoder]));
-      modelSent = { encoder: encoderPart, decoder: decoderPart };
+      modelSent = null;
       preparedKey = null;
       imagesSent.clear();
+      await quant.api.setModel(Comlink.transfer({ encoder, decoder, config: state.modelConfig }, [encoder, decoder]));
+      modelSent = modelKey;
     }
     if (preparedKey !== results.runKey) {
       const images = calibrationImages(state, results.settings.imageCount);
       await quant.api.prepare(
         Comlink.transfer(
           {
+            modelHash,
             runKey: results.runKey,
             images,
             promptsPerImage: results.settings.promptsPerImage,

@@ -29,6 +29,7 @@ export function reportInputFromState(state: StudioState, createdAt = new Date())
       : null,
     model: {
       name: state.modelName,
+      hash: state.modelHash,
       encoderFile: state.encoderPart?.fileName ?? null,
       decoderFile: state.decoderPart?.fileName ?? null,
       format: part?.format ?? null,

@@ -12,7 +12,8 @@ export async function startStudio(): Promise<void> {
   const samples = loadSampleImages()
     .then((list) => store.addSampleImages(list))
     .catch((error: unknown) => store.pushToast('error', 'Could not create the sample images', errorMessage(error)));
-  await store.startBackend();
-  await Promise.all([samples, store.loadDemoModel()]);
+  // The demo's load starts with the page (its parts wait for the engine), so a model dropped meanwhile is the
+  // later load and wins (modelSlice.ts).
+  await Promise.all([samples, store.startBackend(), store.loadDemoModel()]);
   await useStudio.getState().encodeSelected();
 }

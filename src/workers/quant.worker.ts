@@ -8,6 +8,7 @@
 import * as Comlink from 'comlink';
 import type * as OrtWeb from 'onnxruntime-web';
 import type { AnalysisImage } from '../core/analysis/analysisEngine';
+import { modelHash } from '../core/analysis/analysisKeys';
 import { calibrate, prepareSam, type CalibrationFacts, type PreparedSam } from '../core/analysis/analysisModel';
 import { calibrationPrompts } from '../core/analysis/calibrationPrompts';
 import { calibrationOptionsOf, factsMatchSettings, type CalibrationSettings } from '../core/evaluate/calibrationOptions';
@@ -45,6 +46,8 @@ export interface QuantModelRequest {
 }
 
 export interface QuantPrepareRequest {
+  /** The model the analysis measured (its results' modelHash): it must be the model this worker holds. */
+  modelHash: string;
   /** The analysis run whose stored calibration (ranges, log2 τ) is reused; null calibrates afresh. */
   runKey: string | null;
   /** Calibration images, used when nothing is stored. */
@@ -92,6 +95,8 @@ export interface QuantExportResult {
 let ort: typeof OrtWeb | null = null;
 let backend: BackendChoice | null = null;
 let sam: PreparedSam | null = null;
+/** Content hash of the model's bytes as received (analysisKeys.ts modelHash, as the analysis names its model). */
+let samHash: string | null = null;
 let fpFileBytes = { encoder: 0, decoder: 0 };
 let prepared: { key: string; parametric: SamParametric; runner: QuantizedSam; previewer: MaskPreviewer } | null = null;
 let preparing: Promise<QuantPrepared> | null = null;
@@ -162,12 +167,18 @@ const api = {
   },
 
   /** A new model: everything prepared for the previous one is dropped. */
-  async setModel(request: QuantModelRequest): Promise<{ units: number }> {
+  async setModel(request: QuantModelRequest): Promise<{ units: number; modelHash: string }> {
     await releasePrepared();
     images.clear();
-    sam = prepareSam({ encoder: new Uint8Array(request.encoder), decoder: new Uint8Array(request.decoder), config: request.config });
+    sam = null;
+    samHash = null;
+    const encoder = new Uint8Array(request.encoder);
+    const decoder = new Uint8Array(request.decoder);
+    const hash = await modelHash(encoder, decoder);
+    sam = prepareSam({ encoder, decoder, config: request.config });
+    samHash = hash;
     fpFileBytes = { encoder: request.encoder.byteLength, decoder: request.decoder.byteLength };
-    return { units: sam.probedUnits.length };
+    return { units: sam.probedUnits.length, modelHash: hash };
   },
 
   /**
@@ -175,7 +186,7 @@ const api = {
    * same key returns at once). Calibrates on `images` when the analysis stored no calibration.
    */
   prepare(request: QuantPrepareRequest, onProgress?: (progress: Progress) => void): Promise<QuantPrepared> {
-    const key = JSON.stringify([request.runKey, request.weightBits]);
+    const key = JSON.stringify([request.modelHash, request.runKey, request.weightBits]);
     if (prepared?.key === key) return Promise.resolve({ calibration: 'analysis', weightBits: prepared.parametric.weightBits, elapsedMs: 0 });
     const work = (async (): Promise<QuantPrepared> => {
       await preparing?.catch(() => undefined);
@@ -183,6 +194,8 @@ const api = {
       const started = performance.now();
       const { ort: runtimeOrt, options } = runtime();
       const model = requireSam();
+      // A run of another model's bytes: its stored calibration describes other weights.
+      if (request.modelHash !== samHash) throw new Error('The analysis was measured on another model than the one given to the quantization worker: run Analyze again.');
       let facts = await storedCalibration(request.runKey, request.calibration);
       const calibration = facts ? 'analysis' : 'calibrated';
       if (!facts) {

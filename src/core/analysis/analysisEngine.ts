@@ -186,11 +186,19 @@ export async function runAnalysis(
         progress({ phase: 'calibrating', done: t, total: items.length, label: `Calibrating on image ${t + 1}/${items.length}`, imageIndex: t, unitId: null });
         await options.yieldToEventLoop?.();
       },
+      beforeStep: async (label: string) => {
+        checkCancelled();
+        progress({ phase: 'calibrating', done: items.length, total: items.length, label, imageIndex: null, unitId: null });
+        await options.yieldToEventLoop?.();
+      },
     });
     stats.calibrationRuns = items.length;
     await store.save(runKey, calibrationEntryKey, facts as unknown as StoredValue);
   }
 
+  checkCancelled();
+  progress({ phase: 'preparing', done: probesReused, total, label: 'Building the probe sessions', imageIndex: null, unitId: null });
+  await options.yieldToEventLoop?.();
   // Both graphs are made parametric even when only one has probed units: the other serves FP runs.
   const byGraph = (graph: QuantUnit['graph']) => {
     const selected = units.filter((unit) => unit.graph === graph);
@@ -227,6 +235,7 @@ export async function runAnalysis(
       checkCancelled();
       const image = imageFeeds(ort, sam, item.image);
       const prompts = promptFeeds(ort, sam, item);
+      progress({ phase: 'probing', done: probesReused + stats.probesRun, total, label: `Image ${t + 1}/${used.length} · full-precision reference`, imageIndex: t, unitId: null });
       const reference = await encoder.reference(image);
       const referenceOutputs = await decoder.run(reference.outputs, prompts, null);
       stats.referenceRuns++;

@@ -145,6 +145,8 @@ export async function calibrate(args: {
   sessionOptions?: SessionOptions;
   /** Called before each image; throwing stops calibration. */
   beforeImage?: (index: number) => Promise<void> | void;
+  /** Called before each later step (the decoder's passes, the log2 τ search), in words; throwing stops calibration. */
+  beforeStep?: (label: string) => Promise<void> | void;
   /** Also choose ranges and/or log2 τ for each of these widths (off when absent). */
   perWidth?: CalibrationPerWidth;
   /** false: softmax·v inputs are quantized uniformly, so no log2 τ is chosen (default true). */
@@ -199,6 +201,7 @@ export async function calibrate(args: {
     const embeddings = Object.fromEntries(sam.adapter.embeddingNames.map((name) => [name, encoded[index][0][name]]));
     return promptFeeds(ort, sam, item).runs.map((run) => ({ ...run, ...embeddings }));
   });
+  await args.beforeStep?.('Calibrating the decoder');
   await runPasses('decoder', (index) => decoderFeeds[index]);
   batches.decoder.push(...decoderFeeds.flat());
   const ranges = collector.ranges();
@@ -207,6 +210,7 @@ export async function calibrate(args: {
   const macs: Record<string, number | null> = {};
   for (const graph of ['encoder', 'decoder'] as const) {
     const model = graph === 'encoder' ? sam.encoder : sam.decoder;
+    if (log2) await args.beforeStep?.(`Choosing the log2 τ of the ${graph}'s softmax·v units`);
     if (log2) Object.assign(log2Tau, await chooseLog2Taus(ort, model, byGraph(graph), ranges, batches[graph], { sessionOptions: args.sessionOptions }));
     for (const unit of discoverUnits(model, { graph, shapes: shapes[graph] })) macs[unit.id] = unit.macs;
   }
@@ -257,11 +261,13 @@ async function perWidthFacts(
 }
 
 /**
- * Activation sites measured per calibration pass. Every value a pass measures stays alive in onnxruntime
- * until its statistics run; measured on Meta's ViT-B encoder (98 sites, plain forward 4.2 GB RSS): 24
- * sites per pass peak at 4.5 GB, all 98 in one pass at 7.5–8 GB.
+ * Activation sites measured per calibration pass (each pass one session over every image). Measured on
+ * Meta's ViT-B encoder in onnxruntime-node (98 sites; plain forward 4.2–4.3 GB peak RSS): one pass with
+ * every site peaks at 7.5–8 GB; passes of 24 sites peak at 4.5 GB each alone, but run one after another in
+ * one process they reached 11.7 GB (freed session memory is not given back to the system between passes).
+ * So one pass, up to this many sites.
  */
-export const SITES_PER_CALIBRATION_PASS = 24;
+export const SITES_PER_CALIBRATION_PASS = 256;
 
 interface CalibrationCopy {
   model: ModelProto;

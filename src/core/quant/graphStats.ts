@@ -10,7 +10,7 @@
  */
 import { GraphBuilder, valueInfo } from '../onnx/builder.ts';
 import { intAttr } from '../onnx/graph.ts';
-import { cloneModel, type ModelProto } from '../onnx/proto.ts';
+import { shallowCloneModel, type ModelProto } from '../onnx/proto.ts';
 import { spliceNodes } from '../onnx/rewrite.ts';
 import { DataType } from '../onnx/tensor.ts';
 import { inferElemTypes, requireElemType } from '../onnx/types.ts';
@@ -43,7 +43,7 @@ const INT64_MAX = 9223372036854775807n;
  * `outputs.get(name)` says which graph output holds what.
  */
 export function withValueStats(model: ModelProto, requests: ReadonlyMap<string, StatRequest>): { model: ModelProto; outputs: Map<string, StatOutputs> } {
-  const copy = cloneModel(model);
+  const copy = shallowCloneModel(model);
   const graph = copy.graph!;
   const types = inferElemTypes(graph);
   const b = new GraphBuilder('mq_stat/');

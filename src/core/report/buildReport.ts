@@ -15,7 +15,11 @@ export interface ReportInput {
     /** Did the evaluation score this report's allocation? Default true. */
     matchesAllocation?: boolean;
   } | null;
-  model?: { name?: string | null; encoderFile?: string | null; decoderFile?: string | null; format?: string | null };
+  /**
+   * The model loaded now; `hash` is the content hash of its two files (analysisKeys.ts modelHash). A report of
+   * an analysis measured on other bytes is refused.
+   */
+  model?: { name?: string | null; hash?: string | null; encoderFile?: string | null; decoderFile?: string | null; format?: string | null };
   backend?: { analysis?: string | null; inference?: string | null; evaluation?: string | null };
   exported?: ReportExport | null;
   /** Milliseconds by stage; missing or non-finite entries are left out. */
@@ -48,9 +52,14 @@ function allocationOf(input: NonNullable<ReportInput['allocation']>): ReportAllo
   };
 }
 
-/** Builds the report; throws when the allocation was solved for other units than the analysis lists. */
+/**
+ * Builds the report; throws when the analysis was measured on another model than the one loaded, or the
+ * allocation was solved for other units than the analysis lists.
+ */
 export function buildReport(input: ReportInput): MixQsamReport {
   const { analysis } = input;
+  const modelHash = input.model?.hash ?? analysis.modelHash;
+  if (modelHash !== analysis.modelHash) throw new Error('The analysis was measured on another model than the one loaded; run Analyze again before writing the report.');
   const allocation = input.allocation ?? null;
   if (allocation) {
     const ids = analysis.units.map((unit) => unit.id);
@@ -110,7 +119,7 @@ export function buildReport(input: ReportInput): MixQsamReport {
     tool: 'Mix-QSAM Studio',
     model: {
       name: input.model?.name ?? null,
-      hash: analysis.modelHash,
+      hash: modelHash,
       encoderFile: input.model?.encoderFile ?? null,
       decoderFile: input.model?.decoderFile ?? null,
       format: input.model?.format ?? null,

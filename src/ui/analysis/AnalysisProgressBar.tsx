@@ -1,5 +1,5 @@
 import type { AnalysisProgress } from '../../core/analysis/analysisEngine';
-import { formatMs } from '../format';
+import { durationInWords } from '../../core/progress';
 
 /** done/total, ETA and what is being measured now. */
 export function AnalysisProgressBar({ progress }: { progress: AnalysisProgress }) {
@@ -11,7 +11,7 @@ export function AnalysisProgressBar({ progress }: { progress: AnalysisProgress }
         <span>
           {progress.done}/{progress.total} probes ({(fraction * 100).toFixed(0)}%)
         </span>
-        <span className="muted">ETA {progress.etaMs === null ? '—' : formatMs(progress.etaMs)}</span>
+        <span className="muted">ETA {progress.etaMs === null ? '—' : durationInWords(progress.etaMs)}</span>
       </div>
       <div className="analysis-progress-label muted" title={progress.unitId ?? undefined}>
         {progress.label}

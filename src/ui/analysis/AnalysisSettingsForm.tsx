@@ -4,9 +4,10 @@ import { perWidthPatch, softmaxQuantizerPatch } from './settingsPatches';
 const widthChoices = [2, 3, 4, 5, 6, 7, 8];
 
 /**
- * Analysis settings: images T, prompts per image, exact/fast sensitivity, the candidate widths, how
- * softmax·v inputs are quantized and whether calibration picks ranges and log2 τ per width. The last two
- * change the quantized model itself: preview, Evaluate and Export quantize as the analysis calibrated.
+ * Analysis settings: images T, prompts per image, exact/fast sensitivity, which units are probed (all, or
+ * the decoder's only), the candidate widths, how softmax·v inputs are quantized and whether calibration
+ * picks ranges and log2 τ per width. The last two change the quantized model itself: preview, Evaluate and
+ * Export quantize as the analysis calibrated.
  */
 export function AnalysisSettingsForm({
   settings,
@@ -63,6 +64,18 @@ export function AnalysisSettingsForm({
         >
           <option value="exact">exact (every width)</option>
           <option value="fast">fast ({settings.fastProbeBits.join(' & ')} bits + 4^−b)</option>
+        </select>
+      </label>
+      <label>
+        Units
+        <select
+          value={settings.scope ?? 'all'}
+          aria-label="Units to probe"
+          title="decoder only: the encoder stays at full precision and is never probed (it runs only to calibrate and for the reference), the cheap analysis for large encoders"
+          onChange={(event) => onChange({ scope: event.target.value === 'decoder' ? 'decoder' : 'all' })}
+        >
+          <option value="all">all (encoder + decoder)</option>
+          <option value="decoder">decoder only</option>
         </select>
       </label>
       <label>

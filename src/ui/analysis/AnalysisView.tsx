@@ -1,8 +1,14 @@
+import { useMemo } from 'react';
+import { cheaperOptions, estimateAnalysisCost, isLongAnalysis } from '../../core/analysis/analysisCost';
+import { backendLabel } from '../../core/sam/backendChoice';
+import { selectSelectedImage } from '../../state/selectors';
 import { useStudio } from '../../state/store';
 import { formatMs } from '../format';
+import { AnalysisCostEstimate } from './AnalysisCostEstimate';
 import { AnalysisProgressBar } from './AnalysisProgressBar';
 import { AnalysisResultsTable } from './AnalysisResultsTable';
 import { AnalysisSettingsForm } from './AnalysisSettingsForm';
+import { useLoadedModel } from './useLoadedModel';
 import './analysis.css';
 
 const statusText = {
@@ -14,8 +20,12 @@ const statusText = {
   error: 'Stopped',
 } as const;
 
-/** Analyze button, settings, progress with Cancel, and a compact table of the results. */
+/**
+ * Analyze button, settings, what the run will cost (with cheaper settings when long), progress with Cancel,
+ * and a compact table of the results.
+ */
 export function AnalysisView() {
+  const model = useLoadedModel();
   const settings = useStudio((state) => state.analysisSettings);
   const status = useStudio((state) => state.analysisStatus);
   const progress = useStudio((state) => state.analysisProgress);
@@ -29,14 +39,36 @@ export function AnalysisView() {
   const start = useStudio((state) => state.startAnalysis);
   const cancel = useStudio((state) => state.cancelAnalysis);
   const clearCache = useStudio((state) => state.clearAnalysisCache);
+  const backendChoice = useStudio((state) => state.backendStatus?.choice ?? null);
+  const encoding = useStudio((state) => selectSelectedImage(state)?.encodeState === 'encoding');
+  const defaults = useStudio((state) => state.analysisDefaults);
   const busy = status === 'running' || status === 'cancelling';
+  const estimate = useMemo(() => {
+    if (!model?.units) return { cost: null, options: [] };
+    const input = {
+      ...model.units,
+      settings,
+      imagesAvailable,
+      encoderMs: model.encoderMs,
+      decoderMsPerPrompt: model.decoderMs,
+      backend: backendChoice ? backendLabel(backendChoice) : 'this browser',
+    };
+    const cost = estimateAnalysisCost(input);
+    return { cost, options: isLongAnalysis(cost) ? cheaperOptions(input) : [] };
+  }, [model, settings, imagesAvailable, backendChoice]);
   return (
     <section className="card analysis-view" aria-label="Layer analysis" data-testid="analysis-view" data-status={status} data-backend={backend ?? undefined}>
       <div className="card-title">
         <h2>Layer analysis</h2>
         <span className={`status analysis-status-${status}`}>{statusText[status]}</span>
       </div>
+      {defaults?.settings === settings && (
+        <p className="analysis-defaults-note" data-testid="analysis-defaults-note">
+          {defaults.reason}
+        </p>
+      )}
       <AnalysisSettingsForm settings={settings} imagesAvailable={imagesAvailable} disabled={busy} onChange={setSettings} />
+      {model && modelReady && !busy && <AnalysisCostEstimate cost={estimate.cost} counting={model.counting} options={estimate.options} encoding={encoding} onApply={setSettings} />}
       <div className="analysis-actions">
         <button type="button" onClick={() => void start()} disabled={busy || !modelReady || imagesAvailable === 0}>
           Analyze

@@ -1,5 +1,4 @@
-import type { Progress } from '../../core/progress';
-import { formatMs } from '../format';
+import { durationInWords, type Progress } from '../../core/progress';
 
 /** A progress bar with steps done, ETA and what runs now (evaluation and export). */
 export function QuantProgress({ progress, label, testId }: { progress: Progress; label: string; testId: string }) {
@@ -10,7 +9,7 @@ export function QuantProgress({ progress, label, testId }: { progress: Progress;
         <span className="quant-progress-label muted">{progress.label}</span>
         <span className="muted">
           {progress.done}/{progress.total}
-          {progress.etaMs !== null && progress.etaMs > 0 ? ` · ETA ${formatMs(progress.etaMs)}` : ''}
+          {progress.etaMs !== null && progress.etaMs > 0 ? ` · ETA ${durationInWords(progress.etaMs)}` : ''}
         </span>
       </div>
     </div>
