@@ -5,31 +5,17 @@
  * is the model the studio ends up with, whenever the demo's download finishes.
  */
 import { readFileSync } from 'node:fs';
+import { withOtherWeights } from '../src/core/onnx/otherWeights';
 import type { Page } from '@playwright/test';
 import { modelHash } from '../src/core/analysis/analysisKeys';
-import { decodeModel, encodeModelBytes, onnx } from '../src/core/onnx/proto';
 import type { MixQsamReport } from '../src/core/report';
 import { expect, test } from './fixtures';
 import { analyseFast, clickImagePixel, dropFiles, openStudio, waitForEncodedImage, type DroppedFile } from './studioPage';
 
 const demoBytes = (name: string) => new Uint8Array(readFileSync(new URL(`../public/models/demo-sam/${name}`, import.meta.url)));
 
-/** The same graph with every large float initializer scaled by 1 ± 2 %: same architecture, other weights. */
-function otherWeights(bytes: Uint8Array): Uint8Array {
-  const model = decodeModel(bytes);
-  let changed = 0;
-  for (const tensor of model.graph!.initializer ?? []) {
-    if (tensor.dataType !== onnx.TensorProto.DataType.FLOAT || !tensor.rawData || tensor.rawData.byteLength < 1024) continue;
-    const values = new Float32Array(tensor.rawData.slice().buffer);
-    for (let i = 0; i < values.length; i++) values[i] *= 1 + 0.02 * Math.sin(i + changed);
-    tensor.rawData = new Uint8Array(values.buffer);
-    changed++;
-  }
-  if (changed === 0) throw new Error('no initializer to change');
-  return encodeModelBytes(model);
-}
 
-const other = { encoder: otherWeights(demoBytes('encoder.onnx')), decoder: otherWeights(demoBytes('decoder.onnx')) };
+const other = { encoder: withOtherWeights(demoBytes('encoder.onnx')), decoder: withOtherWeights(demoBytes('decoder.onnx')) };
 const otherFiles: DroppedFile[] = [
   { name: 'other-encoder.onnx', type: '', bytes: other.encoder },
   { name: 'other-decoder.onnx', type: '', bytes: other.decoder },

@@ -7,13 +7,13 @@
  * or a download back to stage a race.
  */
 import { readFileSync } from 'node:fs';
+import { withOtherWeights } from '../core/onnx/otherWeights';
 import GLPK from 'glpk.js/node';
 import * as ort from 'onnxruntime-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { paretoSweep, solveExact, solveInstant, type GlpkSolver } from '../core/allocate';
 import { modelHash, sha256Hex } from '../core/analysis/analysisKeys';
-import { decodeModel, encodeModelBytes, onnx } from '../core/onnx/proto';
 import { buildReport } from '../core/report';
 import { describeSignature, detectSamPart, type DetectedPart } from '../core/sam/detectFormat';
 import { createSamAdapter } from '../core/sam/samAdapter';
@@ -34,22 +34,8 @@ const demoBytes = (name: string) => new Uint8Array(readFileSync(new URL(name, de
 const encoderBytes = demoBytes('encoder.onnx');
 const decoderBytes = demoBytes('decoder.onnx');
 
-/** The same graph with every large float initializer scaled by 1 ± 2 %: another model of the same architecture. */
-function otherWeights(bytes: Uint8Array): Uint8Array {
-  const model = decodeModel(bytes);
-  let changed = 0;
-  for (const tensor of model.graph!.initializer ?? []) {
-    if (tensor.dataType !== onnx.TensorProto.DataType.FLOAT || !tensor.rawData || tensor.rawData.byteLength < 1024) continue;
-    const values = new Float32Array(tensor.rawData.slice().buffer);
-    for (let i = 0; i < values.length; i++) values[i] *= 1 + 0.02 * Math.sin(i + changed);
-    tensor.rawData = new Uint8Array(values.buffer);
-    changed++;
-  }
-  if (changed === 0) throw new Error('no initializer to change');
-  return encodeModelBytes(model);
-}
-const otherEncoderBytes = otherWeights(encoderBytes);
-const otherDecoderBytes = otherWeights(decoderBytes);
+const otherEncoderBytes = withOtherWeights(encoderBytes);
+const otherDecoderBytes = withOtherWeights(decoderBytes);
 const file = (bytes: Uint8Array, name: string) => new File([bytes as Uint8Array<ArrayBuffer>], name);
 
 /** What the inference worker holds: each part by the hash of its bytes; a gate per file name holds a load back. */
