@@ -11,7 +11,6 @@
 import { GraphBuilder, valueInfo } from '../onnx/builder.ts';
 import { intAttr } from '../onnx/graph.ts';
 import { shallowCloneModel, type ModelProto } from '../onnx/proto.ts';
-import { spliceNodes } from '../onnx/rewrite.ts';
 import { DataType } from '../onnx/tensor.ts';
 import { inferElemTypes, requireElemType } from '../onnx/types.ts';
 
@@ -54,10 +53,6 @@ export function withValueStats(model: ModelProto, requests: ReadonlyMap<string, 
     let name: string | undefined;
     return () => (name ??= int64(hint, [value]));
   };
-  const zeroScalar = (() => {
-    let name: string | undefined;
-    return () => (name ??= b.init(b.fresh('zero_s'), [], BigInt64Array.from([0n]), DataType.INT64));
-  })();
   const [flatShape, zero, end, one, lastAxis] = [
     constant('flat', -1),
     constant('zero', 0),
@@ -107,44 +102,13 @@ export function withValueStats(model: ModelProto, requests: ReadonlyMap<string, 
     }
     outputs.set(name, entry);
   };
-  /**
-   * onnxruntime orders nodes by a reverse DFS from the graph's leaves, latest first: statistics that are
-   * leaves would all run after the last node, keeping every measured activation alive to the end of the
-   * run (ViT-B: 7.5 GB instead of 4.2 GB). So the graph's own consumers read the value through
-   * Reshape(x, Shape(x) + 0·(statistics)) — the same tensor (onnxruntime reshapes in place), made after
-   * its statistics, so each activation is freed where the original graph frees it.
-   */
-  const tied = new Map<string, string>();
-  const tie = (name: string) => {
-    const entry = outputs.get(name)!;
-    // A dependency on the statistics' values (shapes alone would be constant-folded away).
-    const scalars = [entry.min, entry.max, ...[entry.sample, entry.rows].filter((n): n is string => !!n).map((t) => b.op('ReduceMax', [t], { attributes: [intAttr('keepdims', 0)] }))];
-    const values = scalars.filter((n): n is string => !!n);
-    if (values.length === 0) return;
-    const any = values.reduce((sum, value) => b.op('Add', [sum, value]));
-    const flag = b.op('Cast', [b.op('IsNaN', [any])], { attributes: [intAttr('to', DataType.INT64)] });
-    const dependency = b.op('Add', [b.op('Shape', [name]), b.op('Mul', [flag, zeroScalar()])]);
-    tied.set(name, b.op('Reshape', [name, dependency]));
-  };
-  const made = new Set((graph.node ?? []).flatMap((node) => node.output ?? []));
-  for (const [name, request] of requests) {
-    if (made.has(name)) continue;
-    statsOf(name, request);
-    tie(name);
-  }
-  spliceNodes(graph, b, {
-    before(node) {
-      if ((node.input ?? []).some((input) => tied.has(input))) node.input = (node.input ?? []).map((input) => tied.get(input) ?? input);
-    },
-    after(node) {
-      for (const output of node.output ?? []) {
-        const request = requests.get(output);
-        if (!request) continue;
-        statsOf(output, request);
-        tie(output);
-      }
-    },
-  });
+  // Appended after the graph's own nodes. Measured on ViT-B (onnxruntime-node, whole analysis): placing each
+  // value's statistics right after its producer, or tying them before the value's consumers, raised the
+  // calibration peak from 7.4 GB to 12 GB; appended, onnxruntime's own order keeps it at 7.4 GB.
+  for (const [name, request] of requests) statsOf(name, request);
+  graph.node = [...(graph.node ?? []), ...b.nodes];
+  graph.initializer = [...(graph.initializer ?? []), ...b.initializers];
+  graph.output = [...(graph.output ?? []), ...b.outputs];
   return { model: copy, outputs };
 }
 
