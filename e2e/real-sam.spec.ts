@@ -16,7 +16,7 @@ import { DEFAULT_WEIGHT_BITS } from '../src/core/quant/parametric';
 import { imageFromFile } from '../tools/analyzeInputs';
 import { expect, test } from './fixtures';
 import { chooseFastAnalysis, dropFiles, openStudio, type DroppedFile } from './studioPage';
-import { dragSlider, storedCalibration } from './usersDayFiles';
+import { collectDownloads, dragSlider, storedCalibration } from './usersDayFiles';
 
 const shared = (path: string) => fileURLToPath(new URL(`../../shared/${path}`, import.meta.url));
 const fixture = shared('fixtures/mobilesam-random/');
@@ -64,11 +64,7 @@ test('MobileSAM from its authors: full analysis under way, decoder-only analysis
   await shot('3-budget.png');
 
   const exportView = page.getByTestId('export-view');
-  const downloads = new Map<string, string>();
-  page.on('download', (download) => {
-    const path = testInfo.outputPath(download.suggestedFilename());
-    void download.saveAs(path).then(() => downloads.set(download.suggestedFilename(), path));
-  });
+  const downloads = collectDownloads(page, testInfo);
   await exportView.getByRole('button', { name: 'Download quantized model' }).click();
   await expect(exportView).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
   await expect(exportView.getByTestId('export-verification')).toHaveText(/^Verified: max \|Δ\| = \S+ on \d+ prompts$/);

@@ -14,8 +14,7 @@ import type { MixQsamReport } from '../src/core/report';
 import { generateScene } from '../src/core/synth/scene';
 import { expect, test } from './fixtures';
 import { analyseFast, clickImagePixel, dropFiles, openStudio, waitForEncodedImage } from './studioPage';
-import { dragSlider } from './usersDayFiles';
-import { demoModelFile, scenePng, storedCalibration } from './usersDayFiles';
+import { collectDownloads, demoModelFile, dragSlider, scenePng, storedCalibration } from './usersDayFiles';
 
 /** The export must reproduce the simulation within this fraction of the mask-logit range. */
 const EQUIVALENCE = 1e-3;
@@ -86,11 +85,7 @@ test('a user’s day: drop, analyze, budget, preview, evaluate, download', async
   await shot('4-evaluated.png', 'evaluate-view');
 
   const exportView = page.getByTestId('export-view');
-  const downloads = new Map<string, string>();
-  page.on('download', (download) => {
-    const path = testInfo.outputPath(download.suggestedFilename());
-    void download.saveAs(path).then(() => downloads.set(download.suggestedFilename(), path));
-  });
+  const downloads = collectDownloads(page, testInfo);
   await exportView.getByRole('button', { name: 'Download quantized model' }).click();
   await expect(exportView).toHaveAttribute('data-status', 'done');
   await expect(exportView.getByTestId('export-verification')).toHaveText(/^Verified: max \|Δ\| = \S+ on 4 prompts$/);

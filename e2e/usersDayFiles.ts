@@ -3,7 +3,7 @@
  * the demo model's files, and reading the analysis' stored calibration back out of the page.
  */
 import { readFileSync } from 'node:fs';
-import type { Locator, Page } from '@playwright/test';
+import type { Locator, Page, TestInfo } from '@playwright/test';
 import { PNG } from 'pngjs';
 import type { CalibrationFacts } from '../src/core/analysis/analysisModel';
 import { generateScene } from '../src/core/synth/scene';
@@ -55,4 +55,14 @@ export async function dragSlider(page: Page, slider: Locator, value: number): Pr
   await page.mouse.down();
   await page.mouse.move(at(value), y, { steps: 8 });
   await page.mouse.up();
+}
+
+/** Saves every download of the page into the test's output folder; the map fills as they finish (name → path). */
+export function collectDownloads(page: Page, testInfo: TestInfo): Map<string, string> {
+  const downloads = new Map<string, string>();
+  page.on('download', (download) => {
+    const path = testInfo.outputPath(download.suggestedFilename());
+    void download.saveAs(path).then(() => downloads.set(download.suggestedFilename(), path));
+  });
+  return downloads;
 }

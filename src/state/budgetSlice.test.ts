@@ -10,6 +10,7 @@ import { paretoSweep, solveExact, solveInstant, type AllocationProblem, type Glp
 import { createBudgetSlice, selectAllocation, selectCurrentAnswer, setAllocationSolverFactory } from './budgetSlice';
 import { smallAnalysisResults } from './budgetTestResults';
 import type { StudioState } from './store';
+import { until } from './storeWait';
 
 let glpk: GlpkSolver;
 beforeAll(async () => {
@@ -28,18 +29,6 @@ function budgetStore(): StoreApi<StudioState> {
   return createStore<StudioState>()((set, get, api) => ({ analysisResults: null, ...createBudgetSlice(set, get, api) }) as unknown as StudioState);
 }
 
-function until(store: StoreApi<StudioState>, predicate: (state: StudioState) => boolean, timeoutMs = 10_000): Promise<StudioState> {
-  return new Promise((resolve, reject) => {
-    if (predicate(store.getState())) return resolve(store.getState());
-    const timer = setTimeout(() => reject(new Error('timed out waiting for the store')), timeoutMs);
-    const stop = store.subscribe((state) => {
-      if (!predicate(state)) return;
-      clearTimeout(timer);
-      stop();
-      resolve(state);
-    });
-  });
-}
 
 /** Best paper-mode allocation by trying every combination (METHOD.md objective and budgets written out again). */
 function enumerateBest(problem: AllocationProblem, maxSizeBits: number, maxBops: number): { bits: number[]; objective: number } | null {

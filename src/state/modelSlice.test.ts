@@ -28,6 +28,7 @@ import { createPreviewQuantSlice, type QuantPreviewResult } from './previewQuant
 import { ANALYSIS_OF_ANOTHER_MODEL, preparedQuantWorker } from './quantConnection';
 import type { StudioState } from './store';
 import { createToastsSlice } from './toastsSlice';
+import { until } from './storeWait';
 
 const demoFolder = new URL('../../public/models/demo-sam/', import.meta.url);
 const demoBytes = (name: string) => new Uint8Array(readFileSync(new URL(name, demoFolder)));
@@ -104,18 +105,6 @@ function studio(): StoreApi<StudioState> {
   );
 }
 
-function until(store: StoreApi<StudioState>, predicate: (state: StudioState) => boolean, timeoutMs = 20_000): Promise<StudioState> {
-  return new Promise((resolve, reject) => {
-    if (predicate(store.getState())) return resolve(store.getState());
-    const timer = setTimeout(() => reject(new Error('timed out waiting for the store')), timeoutMs);
-    const stop = store.subscribe((state) => {
-      if (!predicate(state)) return;
-      clearTimeout(timer);
-      stop();
-      resolve(state);
-    });
-  });
-}
 
 /** Serves the demo's files as the page's server does; a gate per file name holds a download back. */
 function serveDemo() {
@@ -169,7 +158,7 @@ describe('a model swap', () => {
     // An analysis of these files, its allocation, a preview, an evaluation and an export.
     const analysis = { ...smallAnalysisResults(), modelHash: demoHash };
     store.setState({ analysisResults: analysis, analysisStatus: 'done' });
-    await until(store, (state) => selectAllocation(state) !== null && state.allocationPhase === 'done');
+    await until(store, (state) => selectAllocation(state) !== null && state.allocationPhase === 'done', 20_000);
     store.setState({
       quantPreview: { ...store.getState().quantPreview, status: 'ready', result: { imageId: 'image-1', modelHash: demoHash, runKey: analysis.runKey } as QuantPreviewResult },
       evaluation: { modelHash: demoHash, runKey: analysis.runKey } as EvaluationOutcome,
@@ -209,7 +198,7 @@ describe('a model swap', () => {
     // An analysis of the first model's bytes, put back, is not used for this one: not by the quantized
     // preview, Evaluate, Export, nor the report.
     store.setState({ analysisResults: analysis, analysisStatus: 'done' });
-    await until(store, (state) => selectAllocation(state) !== null);
+    await until(store, (state) => selectAllocation(state) !== null, 20_000);
     await expect(preparedQuantWorker(store.getState())).rejects.toThrow(ANALYSIS_OF_ANOTHER_MODEL);
     await store.getState().startEvaluation();
     expect(store.getState()).toMatchObject({ evaluationStatus: 'error', evaluationError: ANALYSIS_OF_ANOTHER_MODEL });
