@@ -262,10 +262,10 @@ async function perWidthFacts(
 
 /**
  * Activation sites measured per calibration pass (each pass one session over every image). Measured on
- * Meta's ViT-B encoder in onnxruntime-node (98 sites; plain forward 4.2–4.3 GB peak RSS): one pass with
- * every site peaks at 7.5–8 GB; passes of 24 sites peak at 4.5 GB each alone, but run one after another in
- * one process they reached 11.7 GB (freed session memory is not given back to the system between passes).
- * So one pass, up to this many sites.
+ * Meta's ViT-B encoder in onnxruntime-node (98 sites; plain forward 4.35 GB peak RSS): one pass with every
+ * site peaks at 4.4–4.7 GB, as each site is reduced as soon as it exists (quant/graphStats.ts); passes run
+ * one after another in one process grew it (freed session memory is not given back to the system between
+ * passes). So one pass, up to this many sites.
  */
 export const SITES_PER_CALIBRATION_PASS = 256;
 

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModelBytes } from '../onnx/proto';
@@ -47,5 +49,32 @@ describe('statistics reduced in the graph', () => {
     const expected: number[] = [];
     for (let r = 0; r * nk < a.data.length; r += rowStride) expected.push(...(a.data as Float32Array).subarray(r * nk, (r + 1) * nk));
     expect(Array.from(rows.data as Float32Array)).toEqual(expected);
+  });
+});
+
+describe('when onnxruntime runs the statistics', () => {
+  it('reduces each value as soon as it exists, in the order the values are produced, not after the whole graph', async () => {
+    const model = decodeModel(readFileSync(encoderUrl));
+    const sites = [...new Set(discoverUnits(model).flatMap((u) => u.activationInputs))];
+    const { model: withStats, outputs } = withValueStats(model, new Map(sites.map((name) => [name, {}])));
+    const prefix = join(mkdtempSync(join(tmpdir(), 'stats-order-')), 'profile');
+    const session = await ort.InferenceSession.create(encodeModelBytes(withStats), { enableProfiling: true, profileFilePrefix: prefix, enableCpuMemArena: false });
+    await session.run({ input_image: new ort.Tensor('float32', new Float32Array(3 * 256 * 256).fill(0.5), [1, 3, 256, 256]) });
+    session.endProfiling();
+    await session.release();
+    const profile = readdirSync(dirname(prefix)).map((f) => join(dirname(prefix), f));
+    const events = (JSON.parse(readFileSync(profile[0], 'utf8')) as { cat: string; name: string }[]).filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+    const executed = events.map((e) => e.name.slice(0, -'_kernel_time'.length));
+    const minNodeOf = new Map(withStats.graph!.node!.filter((n) => n.opType === 'ReduceMin').map((n) => [n.output![0], n.name!]));
+    const producedAt = new Map(model.graph!.node!.flatMap((n, i) => (n.output ?? []).map((o) => [o, i] as const)));
+    const inProductionOrder = [...sites].sort((a, b) => producedAt.get(a)! - producedAt.get(b)!);
+    const positions = inProductionOrder.map((site) => executed.indexOf(minNodeOf.get(outputs.get(site)!.min!)!));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    // Each site's statistics run before the graph's own work moves far past it: the first site's long before the end.
+    const graphNodes = executed.filter((name) => !name.startsWith('mq_stat/'));
+    const graphNodesBefore = (position: number) => executed.slice(0, position).filter((name) => !name.startsWith('mq_stat/')).length;
+    expect(graphNodesBefore(positions[0])).toBeLessThan(graphNodes.length * 0.1);
+    expect(graphNodesBefore(positions[Math.floor(positions.length / 2)])).toBeLessThan(graphNodes.length * 0.75);
   });
 });

@@ -102,10 +102,17 @@ export function withValueStats(model: ModelProto, requests: ReadonlyMap<string, 
     }
     outputs.set(name, entry);
   };
-  // Appended after the graph's own nodes. Measured on ViT-B (onnxruntime-node, whole analysis): placing each
-  // value's statistics right after its producer, or tying them before the value's consumers, raised the
-  // calibration peak from 7.4 GB to 12 GB; appended, onnxruntime's own order keeps it at 7.4 GB.
-  for (const [name, request] of requests) statsOf(name, request);
+  // Appended after the graph's own nodes, the latest value's statistics first. onnxruntime orders nodes by a
+  // depth-first walk back from the leaves, highest node index first: so the earliest value's statistics are
+  // walked first and run as soon as that value exists, and every value is released before the next site's
+  // producer runs. Measured on ViT-B (onnxruntime-node, 98 sites, a plain forward peaks at 4.35 GB): appended
+  // in site order the calibration run peaked at 7.3 GB (every global attention map, 805 MB each, stayed alive
+  // to the end), in this order at 4.4–4.7 GB. Placed after each producer or tied before the value's consumers
+  // it peaked at 12 GB (the graph's own output is then walked first).
+  const producedAt = new Map<string, number>();
+  (graph.node ?? []).forEach((node, index) => node.output?.forEach((output) => producedAt.set(output, index)));
+  const latestFirst = [...requests].sort(([a], [b]) => (producedAt.get(b) ?? -1) - (producedAt.get(a) ?? -1));
+  for (const [name, request] of latestFirst) statsOf(name, request);
   graph.node = [...(graph.node ?? []), ...b.nodes];
   graph.initializer = [...(graph.initializer ?? []), ...b.initializers];
   graph.output = [...(graph.output ?? []), ...b.outputs];
