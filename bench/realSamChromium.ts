@@ -268,7 +268,7 @@ export async function runChromium(job: ChromiumJob, modelName: string): Promise<
   }
   const seen = new Set(stages.records.map((record) => record.stage));
   for (const stage of [...plainStages, ...pipelineStages]) {
-    if (!seen.has(stage)) stages.records.push({ stage, status: 'skipped', wallMs: null, peakBytes: null, startBytes: null, detail: stage === 'discovery' ? `part of "${stageLabels.analysisPrepare}"` : 'not reached' });
+    if (!seen.has(stage)) stages.records.push({ stage, status: 'skipped', wallMs: null, peakBytes: null, startBytes: null, detail: stage === 'discovery' ? `part of "${stageLabels.analysisPrepare}"` : stage === 'plainEncoderLean' ? 'Node only' : 'not reached' });
   }
   return { where: 'chromium', model: modelName, stages: stages.records, notes, cumulativePeaks: stages.cumulative };
 }

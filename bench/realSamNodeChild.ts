@@ -139,6 +139,18 @@ async function plainForward(job: NodeJob, stages: Stages, sessionOptions: Sessio
     (t) => `${entry.name}: session ${formatMs(t.createMs)}, forward ${formatMs(t.firstMs)} (again ${formatMs(t.secondMs)})`,
   );
   await stages.run(
+    'plainEncoderLean',
+    async () => {
+      const session = await ort.InferenceSession.create(files.encoder, { ...sessionOptions, enableCpuMemArena: false });
+      const started = performance.now();
+      await session.run(encoderFeeds);
+      const ran = performance.now();
+      await session.release();
+      return { runMs: ran - started };
+    },
+    (t) => `one forward ${formatMs(t.runMs)}`,
+  );
+  await stages.run(
     'plainDecoder',
     async () => {
       const started = performance.now();

@@ -6,6 +6,7 @@
 
 export const stageLabels = {
   plainEncoder: 'plain FP encoder forward',
+  plainEncoderLean: 'plain FP encoder, no CPU arena',
   plainDecoder: 'plain FP decoder forward',
   load: 'load (read + decode + format)',
   discovery: 'unit discovery',
@@ -34,7 +35,7 @@ export const pipelineStages: readonly StageKey[] = [
   'exportWrite',
   'exportCheck',
 ];
-export const plainStages: readonly StageKey[] = ['plainEncoder', 'plainDecoder'];
+export const plainStages: readonly StageKey[] = ['plainEncoder', 'plainEncoderLean', 'plainDecoder'];
 
 export interface StageRecord {
   stage: StageKey;

@@ -8,10 +8,15 @@ import { formatMs, pipelineStages, plainStages, stageLabels, type RunReport, typ
 
 const where = { node: 'Node', chromium: 'Chromium' } as const;
 
-/** Peak of the plain FP use of the model: the forward stages (Chromium: with its load, the same sessions). */
+/**
+ * Peak of the plain FP use of the model: the forward stages (Chromium: with its load, the same sessions).
+ * Node measures the encoder with onnxruntime's defaults and without its CPU arena (as the analysis runs):
+ * the lower of the two is the baseline, so that no ratio flatters the analysis.
+ */
 export function plainPeakBytes(report: RunReport): number | null {
-  const stages: readonly StageKey[] = report.where === 'chromium' ? ['load', ...plainStages] : plainStages;
-  const peaks = report.stages.filter((r) => stages.includes(r.stage) && r.status === 'ok' && r.peakBytes !== null).map((r) => r.peakBytes!);
+  const ok = (stage: StageKey) => report.stages.find((r) => r.stage === stage && r.status === 'ok' && r.peakBytes !== null)?.peakBytes ?? null;
+  const encoderPeaks = [ok('plainEncoder'), ok('plainEncoderLean')].filter((p): p is number => p !== null);
+  const peaks = [report.where === 'chromium' ? ok('load') : null, encoderPeaks.length > 0 ? Math.min(...encoderPeaks) : null, ok('plainDecoder')].filter((p): p is number => p !== null);
   return peaks.length > 0 ? Math.max(...peaks) : null;
 }
 
