@@ -155,44 +155,71 @@ export function withCutOutputs(model: ModelProto, index: GraphIndex, tensors: re
  * configuration inputs stay inputs, and constant or configuration nodes the suffix reads are copied in.
  */
 export function suffixModel(model: ModelProto, index: GraphIndex, cut: GraphCut, cutDims: ReadonlyMap<string, readonly number[]>): ModelProto {
+  return segmentModel(model, index, { from: cut, to: null, fromDims: cutDims });
+}
+
+/**
+ * The graph between two cuts: from `from` (null: the graph's start) up to `to` (null: the end), whose
+ * outputs are then the values crossing `to` (or the graph's outputs). The values crossing `from` become
+ * inputs with the dims the FP run gave; image inputs, configuration inputs, and constant or
+ * configuration nodes the segment reads are kept, so each segment holds only its own weights.
+ */
+export function segmentModel(
+  model: ModelProto,
+  index: GraphIndex,
+  segment: { from: GraphCut | null; to: GraphCut | null; fromDims: ReadonlyMap<string, readonly number[]> },
+): ModelProto {
   const graph = model.graph!;
   const { nodes, producerOf, classOf } = index;
-  const cutTensors = new Set(cut.tensors);
+  const { from, to } = segment;
+  const start = from?.position ?? 0;
+  const end = to?.position ?? nodes.length;
+  const cutTensors = new Set(from?.tensors ?? []);
   const keep = new Set<number>();
   const needed: string[] = [];
-  for (let position = cut.position; position < nodes.length; position++) {
+  for (let position = start; position < end; position++) {
+    if (!isDataNode(index, nodes[position])) continue;
     keep.add(position);
     needed.push(...nodeReads(nodes[position]));
   }
-  for (const output of index.graphOutputs) if (!cutTensors.has(output)) needed.push(output);
-  // Walk back from what the suffix reads, through constant/config producers only.
+  // Graph outputs that cross `from` are fed, so the caller already holds them.
+  const outputs = to ? to.tensors : [...index.graphOutputs].filter((name) => !cutTensors.has(name));
+  for (const output of outputs) if (!cutTensors.has(output)) needed.push(output);
+  // Walk back from what the segment reads, through constant/config producers only.
   while (needed.length > 0) {
     const tensor = needed.pop()!;
     if (tensor === '' || cutTensors.has(tensor)) continue;
     const producer = producerOf.get(tensor);
     if (producer === undefined || keep.has(producer)) continue;
     if (classOf.get(tensor) === 'data') {
-      throw new Error(`the suffix at node ${cut.position} also needs "${tensor}" from before the cut`);
+      throw new Error(`the segment from node ${start} also needs "${tensor}" from before node ${start}`);
     }
     keep.add(producer);
     needed.push(...nodeReads(nodes[producer]));
   }
   const keptNodes = [...keep].sort((a, b) => a - b).map((position) => nodes[position]);
   const read = new Set(keptNodes.flatMap((node) => nodeReads(node)));
-  for (const output of index.graphOutputs) read.add(output);
+  for (const output of outputs) read.add(output);
   const inputs = [
-    ...cut.tensors.map((t) => cutValueInfo(index, t, cutDims.get(t))),
+    ...(from?.tensors ?? []).map((t) => cutValueInfo(index, t, segment.fromDims.get(t))),
     ...(graph.input ?? []).filter((input) => read.has(input.name ?? '') && !cutTensors.has(input.name ?? '')),
   ];
+  const graphOutputs = new Map((graph.output ?? []).map((o) => [o.name ?? '', o]));
   return onnx.ModelProto.create({
     ...model,
     graph: onnx.GraphProto.create({
       ...graph,
-      name: `${graph.name ?? 'graph'}_from_node_${cut.position}`,
+      name: `${graph.name ?? 'graph'}_nodes_${start}_to_${end}`,
       node: keptNodes,
       input: inputs,
+      output: outputs.map((name) => graphOutputs.get(name) ?? cutValueInfo(index, name)),
       initializer: (graph.initializer ?? []).filter((t) => read.has(t.name ?? '')),
-      valueInfo: (graph.valueInfo ?? []).filter((v) => !cutTensors.has(v.name ?? '')),
+      valueInfo: (graph.valueInfo ?? []).filter((v) => !cutTensors.has(v.name ?? '') && !outputs.includes(v.name ?? '')),
     }),
   });
+}
+
+/** A node computing an image-dependent value (constant and configuration nodes are copied where read). */
+function isDataNode(index: GraphIndex, node: NodeProto): boolean {
+  return (node.output ?? []).some((name) => name !== '' && index.classOf.get(name) === 'data');
 }

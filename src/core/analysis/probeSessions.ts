@@ -18,9 +18,8 @@ import {
   firstAffectedDataNode,
   indexGraph,
   latestCutBefore,
-  suffixModel,
+  segmentModel,
   thinCuts,
-  withCutOutputs,
   type GraphCut,
   type GraphIndex,
 } from './encoderSegments';
@@ -96,26 +95,18 @@ export interface EncoderReference {
   cutValues: Map<string, OrtTensor>;
 }
 
-/** Bytes of weights a graph holds (what each compiled session keeps its own copy of). */
-function initializerBytes(model: ModelProto): number {
-  return (model.graph?.initializer ?? []).reduce((sum, t) => sum + (t.rawData?.length ?? 0) + 4 * ((t.floatData?.length ?? 0) + (t.int32Data?.length ?? 0)) + 8 * (t.int64Data?.length ?? 0), 0);
-}
-
 /**
- * Compiled suffixes are kept while their weights stay within this many bytes (least recently used
- * released first): every suffix of a small encoder stays compiled; a ViT-B (359 MB) keeps about one.
+ * The encoder as a chain of segment sessions, one between each two cuts, each holding only its own weights:
+ * a run releases each segment's activations before the next begins, so the encoder's peak memory is one
+ * segment's, and its weights are held once (no full-graph session beside suffix copies). The FP run goes
+ * through every segment and keeps the values at the cuts; a probe starts at its unit's cut.
  */
-export function suffixBudgetBytes(model: ModelProto): number {
-  return Math.max(256 * 2 ** 20, 0.5 * initializerBytes(model));
-}
-
 export class EncoderProbeRunner {
-  /** Compiled suffixes by cut position, in least-recently-used order, with their weight bytes. */
-  private readonly suffixes = new Map<number, { session: Promise<OrtSession>; bytes: number }>();
-  private readonly budgetBytes: number;
+  /** sessions[k] runs from cuts[k − 1] (the image, for k = 0) to cuts[k] (the outputs, for the last). */
+  private readonly sessions: (Promise<OrtSession> | null)[];
   /** onnxruntime-common wants every graph input fed, the ones with defaults too: these are all gates off. */
   private readonly fullPrecisionFeeds: OrtFeeds;
-  /** Encoder forwards that ran a suffix instead of the whole encoder. */
+  /** Encoder forwards that started from a cut instead of the image. */
   suffixRuns = 0;
 
   private constructor(
@@ -123,12 +114,11 @@ export class EncoderProbeRunner {
     private readonly model: ModelProto,
     private readonly parametric: ParametricModel,
     private readonly plan: EncoderSegmentPlan,
-    private readonly full: OrtSession,
     private readonly outputNames: readonly string[],
     private readonly sessionOptions: SessionOptions | undefined,
   ) {
     this.fullPrecisionFeeds = toOrtFeeds(ort, parametric.feedsFor({}));
-    this.budgetBytes = suffixBudgetBytes(model);
+    this.sessions = [...plan.cuts.map(() => null), null];
   }
 
   static async create(args: {
@@ -141,9 +131,7 @@ export class EncoderProbeRunner {
     sessionOptions?: SessionOptions;
   }): Promise<EncoderProbeRunner> {
     const plan = planEncoderSegments(args.model, args.parametric, args.imageInputs, args.maxSegments);
-    const withCuts = withCutOutputs(args.model, plan.index, plan.cuts.flatMap((cut) => cut.tensors));
-    const full = await args.ort.InferenceSession.create(encodeModelBytes(withCuts), args.sessionOptions);
-    return new EncoderProbeRunner(args.ort, args.model, args.parametric, plan, full, args.outputNames, args.sessionOptions);
+    return new EncoderProbeRunner(args.ort, args.model, args.parametric, plan, args.outputNames, args.sessionOptions);
   }
 
   get segmentPlan(): EncoderSegmentPlan {
@@ -152,63 +140,58 @@ export class EncoderProbeRunner {
 
   /** FP run (the parametric graph with every gate off): outputs and the values at every cut. */
   async reference(imageFeeds: OrtFeeds): Promise<EncoderReference> {
-    const cutNames = [...new Set(this.plan.cuts.flatMap((cut) => cut.tensors))];
-    const results = await this.full.run(only({ ...imageFeeds, ...this.fullPrecisionFeeds }, this.full), [...this.outputNames, ...cutNames]);
-    return {
-      outputs: Object.fromEntries(this.outputNames.map((name) => [name, results[name]])),
-      cutValues: new Map(cutNames.map((name) => [name, results[name]])),
-    };
+    const cutValues = new Map<string, OrtTensor>();
+    const outputs = await this.runFrom(0, { ...imageFeeds, ...this.fullPrecisionFeeds }, cutValues);
+    return { outputs, cutValues };
   }
 
   /** The encoder outputs with `config` applied, run from the unit's cut when it has one. */
   async probe(unit: QuantUnit, config: QuantConfig, imageFeeds: OrtFeeds, reference: EncoderReference): Promise<OrtFeeds> {
     const configFeeds = toOrtFeeds(this.ort, this.parametric.feedsFor(config));
     const cut = this.plan.cutOfUnit.get(unit.id) ?? null;
-    if (!cut) {
-      const results = await this.full.run(only({ ...imageFeeds, ...configFeeds }, this.full), [...this.outputNames]);
-      return Object.fromEntries(this.outputNames.map((name) => [name, results[name]]));
-    }
-    const session = await this.suffix(cut, reference);
+    if (!cut) return this.runFrom(0, { ...imageFeeds, ...configFeeds }, null);
     const cutFeeds = Object.fromEntries(cut.tensors.map((name) => [name, reference.cutValues.get(name)!]));
-    const results = await session.run(only({ ...imageFeeds, ...configFeeds, ...cutFeeds }, session), [...this.outputNames]);
     this.suffixRuns++;
-    return Object.fromEntries(this.outputNames.map((name) => [name, results[name]]));
+    return this.runFrom(this.plan.cuts.indexOf(cut) + 1, { ...imageFeeds, ...configFeeds, ...cutFeeds }, null);
   }
 
   /**
-   * Suffix sessions are compiled on first use, with the cut values' dims from the first reference run,
-   * and released least recently used first when the compiled suffixes' weights pass the budget.
+   * Runs segments `first`… to the end. `feeds` holds the image, configuration and the values at the cut
+   * before `first`; each segment's outputs are fed to the next (and kept in `cutValues` when given).
    */
-  private async suffix(cut: GraphCut, reference: EncoderReference): Promise<OrtSession> {
-    const cached = this.suffixes.get(cut.position);
-    if (cached) {
-      this.suffixes.delete(cut.position);
-      this.suffixes.set(cut.position, cached);
-      return cached.session;
+  private async runFrom(first: number, feeds: OrtFeeds, cutValues: Map<string, OrtTensor> | null): Promise<OrtFeeds> {
+    const values: OrtFeeds = { ...feeds };
+    for (let k = first; k < this.sessions.length; k++) {
+      const session = await this.segment(k, values);
+      const last = k === this.sessions.length - 1;
+      const wanted = last ? this.outputNames.filter((name) => session.outputNames.includes(name)) : session.outputNames;
+      const results = await session.run(only(values, session), [...wanted]);
+      for (const name of wanted) {
+        values[name] = results[name];
+        if (!last) cutValues?.set(name, results[name]);
+      }
+      // A cut value is only read by the next segment: let the previous ones go.
+      if (k > first) for (const name of this.plan.cuts[k - 1].tensors) if (!this.outputNames.includes(name)) delete values[name];
     }
-    const dims = new Map(cut.tensors.map((name) => [name, reference.cutValues.get(name)!.dims]));
-    const model = suffixModel(this.model, this.plan.index, cut, dims);
-    const bytes = initializerBytes(model);
-    let held = [...this.suffixes.values()].reduce((sum, entry) => sum + entry.bytes, 0);
-    for (const [position, entry] of this.suffixes) {
-      if (held + bytes <= this.budgetBytes) break;
-      this.suffixes.delete(position);
-      held -= entry.bytes;
-      await (await entry.session).release();
-      this.suffixReleases++;
-    }
+    return Object.fromEntries(this.outputNames.map((name) => [name, values[name]]));
+  }
+
+  /** Segment sessions are compiled on first use, with the dims of the values fed at their cut. */
+  private segment(k: number, values: OrtFeeds): Promise<OrtSession> {
+    const existing = this.sessions[k];
+    if (existing) return existing;
+    const from = k === 0 ? null : this.plan.cuts[k - 1];
+    const to = k === this.plan.cuts.length ? null : this.plan.cuts[k];
+    const fromDims = new Map((from?.tensors ?? []).map((name) => [name, values[name].dims]));
+    const model = segmentModel(this.model, this.plan.index, { from, to, fromDims });
     const session = this.ort.InferenceSession.create(encodeModelBytes(model), this.sessionOptions);
-    this.suffixes.set(cut.position, { session, bytes });
+    this.sessions[k] = session;
     return session;
   }
 
-  /** Suffix sessions released to stay within the weight budget (each is compiled again when needed). */
-  suffixReleases = 0;
-
   async release(): Promise<void> {
-    await this.full.release();
-    for (const entry of this.suffixes.values()) await (await entry.session).release();
-    this.suffixes.clear();
+    for (const session of this.sessions) if (session) await (await session).release();
+    this.sessions.fill(null);
   }
 }
 
