@@ -10,7 +10,7 @@ import { CancelledError, type Progress } from '../core/progress';
 import type { ExportSizes } from '../core/quant/export';
 import { selectAllocation } from './budgetSlice';
 import { allocationKeyOf } from './evaluateSlice';
-import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, cancelQuantWork, evaluationSources, preparedQuantWorker } from './quantConnection';
+import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, evaluationSources, preparedQuantWorker, startQuantJob, type QuantJob } from './quantConnection';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
@@ -64,6 +64,8 @@ let serial = 0;
 export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> = (set, get) => {
   /** Identity of the latest export; a reset takes a new one, so what the export before still reports is dropped. */
   let run = 0;
+  /** The running export's job in the quantization worker: its cancel stops this export only. */
+  let job: QuantJob | null = null;
 
   return {
     exportStatus: 'idle',
@@ -88,18 +90,23 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
       const onProgress = (progress: Progress) => {
         if (mine === run) set({ exportProgress: progress });
       };
-      set({ exportStatus: 'running', exportError: null, exportProgress: { done: 0, total: 3, label: 'Preparing the quantized model…', etaMs: null } });
+      set({ exportStatus: 'running', exportError: null, exportProgress: { done: 0, total: 4, label: 'Preparing the quantized model…', etaMs: null } });
+      const mineJob = startQuantJob('export');
+      job = mineJob;
       try {
-        const quant = await preparedQuantWorker(state, onProgress);
-        if (get().exportStatus === 'cancelling') throw new CancelledError('Export cancelled.');
+        // A cancel ends the export at once (the worker stops at its next stage) and nothing is downloaded.
+        const quant = await Promise.race([preparedQuantWorker(state, onProgress), mineJob.cancelled]);
         const [check] = evaluationSources({ ...state, images: [state.images[selectedIndex]] }, 1);
-        const result = await quant.api.exportModel(
-          Comlink.transfer(
-            { allocation: allocation.widthByUnit, check, promptsPerImage: results.settings.promptsPerImage, gridSize: results.settings.gridSize },
-            [check.image.data.buffer as ArrayBuffer],
+        const result = await Promise.race([
+          quant.api.exportModel(
+            Comlink.transfer(
+              { job: mineJob.id, allocation: allocation.widthByUnit, check, promptsPerImage: results.settings.promptsPerImage, gridSize: results.settings.gridSize },
+              [check.image.data.buffer as ArrayBuffer],
+            ),
+            Comlink.proxy(onProgress),
           ),
-          Comlink.proxy(onProgress),
-        );
+          mineJob.cancelled,
+        ]);
         if (mine !== run) return set({ exportStatus: 'idle' });
         const file = (part: typeof result.encoder, name: string): ExportedFile => ({
           fileName: quantizedFileName(name),
@@ -129,20 +136,22 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
         const cancelled = error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
         set({ exportStatus: cancelled ? 'cancelled' : 'error', exportError: cancelled ? null : errorMessage(error) });
         if (!cancelled) get().pushToast('error', 'The export stopped', errorMessage(error));
+      } finally {
+        if (job === mineJob) job = null;
       }
     },
 
     cancelExport: () => {
       if (get().exportStatus !== 'running') return;
       set({ exportStatus: 'cancelling' });
-      cancelQuantWork();
+      job?.cancel();
     },
 
     resetExport: () => {
       run++;
       const running = get().exportStatus === 'running' || get().exportStatus === 'cancelling';
-      if (running) cancelQuantWork();
       set({ exportStatus: running ? 'cancelling' : 'idle', exported: null, exportProgress: null, exportError: null });
+      if (running) job?.cancel();
     },
   };
 };
