@@ -13,5 +13,5 @@ export interface AnalysisClient {
 /** Starts a module worker for analyses (separate from inference, so previews stay responsive meanwhile). */
 export function startAnalysisWorker(): AnalysisClient {
   // A worker whose script cannot load (offline, missing file) rejects its calls instead of leaving them waiting.
-  return startWorker<AnalysisWorkerApi>(new URL('./analysis.worker.ts', import.meta.url), 'mix-qsam-analysis', 'analysis');
+  return startWorker<AnalysisWorkerApi>(new Worker(new URL('./analysis.worker.ts', import.meta.url), { type: 'module', name: 'mix-qsam-analysis' }), 'analysis');
 }

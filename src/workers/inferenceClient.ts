@@ -13,5 +13,5 @@ export interface InferenceClient {
 /** Starts a fresh module worker; backend and thread count are fixed per worker, so a change starts a new one. */
 export function startInferenceWorker(): InferenceClient {
   // A worker whose script cannot load (offline, missing file) rejects its calls instead of leaving them waiting.
-  return startWorker<InferenceWorkerApi>(new URL('./inference.worker.ts', import.meta.url), 'sam-inference', 'inference');
+  return startWorker<InferenceWorkerApi>(new Worker(new URL('./inference.worker.ts', import.meta.url), { type: 'module', name: 'sam-inference' }), 'inference');
 }

@@ -13,5 +13,5 @@ export interface QuantClient {
 /** Starts the module worker that previews, evaluates and exports the quantized model (apart from inference and analysis). */
 export function startQuantWorker(): QuantClient {
   // A worker whose script cannot load (offline, missing file) rejects its calls instead of leaving them waiting.
-  return startWorker<QuantWorkerApi>(new URL('./quant.worker.ts', import.meta.url), 'mix-qsam-quant', 'quantization');
+  return startWorker<QuantWorkerApi>(new Worker(new URL('./quant.worker.ts', import.meta.url), { type: 'module', name: 'mix-qsam-quant' }), 'quantization');
 }

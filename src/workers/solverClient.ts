@@ -17,7 +17,7 @@ type SolverApi = Comlink.Remote<SolverWorkerApi>;
 
 function startSolverWorker(name: string): { api: SolverApi; stop: () => void } {
   // A worker whose script cannot load (offline, missing file) rejects its calls instead of leaving them waiting.
-  const { api, terminate } = startWorker<SolverWorkerApi>(new URL('./solver.worker.ts', import.meta.url), name, 'allocation');
+  const { api, terminate } = startWorker<SolverWorkerApi>(new Worker(new URL('./solver.worker.ts', import.meta.url), { type: 'module', name }), 'allocation');
   return { api, stop: terminate };
 }
 

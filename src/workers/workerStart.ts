@@ -54,11 +54,11 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
 }
 
 /**
- * `new Worker(url, { type: 'module', name })` wrapped with Comlink. `what` names the worker in messages
- * ("analysis", "quantization"). Calls race the worker's failure to start; `init` also races a time limit.
+ * A just-created worker wrapped with Comlink (the caller writes `new Worker(new URL(…), …)` itself: that is
+ * the form the build bundles as a worker). `what` names it in messages ("analysis", "quantization"). Calls
+ * race the worker's failure to start; `init` also races a time limit.
  */
-export function startWorker<Api>(url: URL, name: string, what: string, initTimeoutMs = INIT_TIMEOUT_MS): StartedWorker<Api> {
-  const worker = new Worker(url, { type: 'module', name });
+export function startWorker<Api>(worker: Worker, what: string, initTimeoutMs = INIT_TIMEOUT_MS): StartedWorker<Api> {
   let answered = false;
   let fail: (error: WorkerStartError) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => {
