@@ -2,7 +2,6 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import './ui/styles.css';
-import { registerOffline } from './workers/registerOffline';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html lacks #root');
@@ -12,5 +11,3 @@ createRoot(root).render(
   </StrictMode>,
 );
 
-// After the first paint: every file of the build is stored, so the studio works offline from then on.
-window.addEventListener('load', () => void registerOffline());

@@ -15,8 +15,9 @@ offlineScope.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(offlineCacheName);
-      // cache: 'reload' skips the HTTP cache, so what is stored is what this build serves.
-      await Promise.all(OFFLINE_BUILD.files.map((file) => cache.add(new Request(new URL(file, offlineScope.registration.scope), { cache: 'reload' }))));
+      // cache: 'no-store' bypasses the HTTP cache both ways: what is stored is what this build serves, and the
+      // page's own requests for the same files (the demo model at startup) never contend for its entries.
+      await Promise.all(OFFLINE_BUILD.files.map((file) => cache.add(new Request(new URL(file, offlineScope.registration.scope), { cache: 'no-store' }))));
       await offlineScope.skipWaiting();
     })(),
   );
@@ -38,13 +39,14 @@ async function offlineResponse(request: Request): Promise<Response> {
     try {
       return await fetch(request);
     } catch (error) {
-      const page = await cache.match(new URL('./', offlineScope.registration.scope).href);
+      const page = await cache.match(new URL('./', offlineScope.registration.scope).href, { ignoreVary: true });
       if (page) return page;
       throw error;
     }
   }
   // Build files have content-hashed names: the stored copy is the right one.
-  return (await cache.match(request, { ignoreSearch: true })) ?? fetch(request);
+  // ignoreVary: the server answers with Vary: Origin, and module imports send an Origin the install did not.
+  return (await cache.match(request, { ignoreSearch: true, ignoreVary: true })) ?? fetch(request);
 }
 
 offlineScope.addEventListener('fetch', (event) => {

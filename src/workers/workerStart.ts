@@ -34,6 +34,17 @@ function startFailure(what: string): WorkerStartError {
   );
 }
 
+/** A file the worker imports while starting (onnxruntime-web) that did not load reads like a failed start. */
+function explainedInitError(error: unknown, what: string): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!/failed to fetch|dynamically imported module|importing a module script failed|networkerror/i.test(message)) return error;
+  const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+  return new WorkerStartError(
+    `The ${what} worker could not start: onnxruntime-web did not load${offline ? ' (the browser is offline)' : ''}. ` +
+      'Reconnect and try again; once the page has loaded completely online, the studio also works offline.',
+  );
+}
+
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
@@ -85,7 +96,7 @@ export function startWorker<Api>(worker: Worker, what: string, initTimeoutMs = I
       return (...args: unknown[]) => {
         if (failure) return Promise.reject(failure);
         const call = Promise.race([(value as (...a: unknown[]) => Promise<unknown>)(...args), failed]);
-        return property === 'init' ? withTimeout(call, initTimeoutMs, what) : call;
+        return property === 'init' ? withTimeout(call, initTimeoutMs, what).catch((error: unknown) => Promise.reject(explainedInitError(error, what))) : call;
       };
     },
   });

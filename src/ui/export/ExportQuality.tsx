@@ -36,8 +36,9 @@ export function ExportQuality({ exported }: { exported: ExportOutcome }) {
       </p>
       {quality.collapsed && (
         <p className="quality-collapsed" role="alert">
-          Quality collapsed: this allocation's masks barely match the full-precision model (below {QUALITY_COLLAPSE} of it). The files do equal the
-          simulation, but the model is not usable: raise the budget or choose wider candidate widths, then export again.
+          Quality collapsed: this allocation's masks barely match the full-precision model's (under {QUALITY_COLLAPSE} mIoU, or under half of full
+          precision's against the true objects). The files do equal the simulation, but this model is not usable: raise the budget or choose
+          wider candidate widths, then export again.
         </p>
       )}
     </div>
