@@ -30,15 +30,15 @@ export function ExportQuality({ exported }: { exported: ExportOutcome }) {
     quality.miouTruth !== null && quality.fpMiouTruth !== null ? `; vs the true objects ${quality.miouTruth.toFixed(3)} (full precision ${quality.fpMiouTruth.toFixed(3)})` : '';
   return (
     <div data-testid="export-quality" data-state={quality.collapsed ? 'collapsed' : 'measured'} data-miou-fp={quality.miouFp} data-miou-truth={quality.miouTruth ?? ''}>
-      <p className={quality.collapsed ? 'quality-collapsed' : 'quant-note'}>
+      <p className={quality.collapsed ? 'quant-note quality-low' : 'quant-note'}>
         Quality: mIoU vs full precision {quality.miouFp.toFixed(3)} on {where(quality.target, quality.prompts)}
         {truth}.
       </p>
       {quality.collapsed && (
         <p className="quality-collapsed" role="alert">
-          Quality collapsed: this allocation's masks barely match the full-precision model's (under {QUALITY_COLLAPSE} mIoU, or under half of full
-          precision's against the true objects). The files do equal the simulation, but this model is not usable: raise the budget or choose
-          wider candidate widths, then export again.
+          Quality collapsed: the masks barely match full precision (mIoU under {QUALITY_COLLAPSE}, or under half of full precision's against the
+          true objects). The files equal the simulation, but this model is not usable: raise the budget or choose wider widths, then export
+          again.
         </p>
       )}
     </div>
