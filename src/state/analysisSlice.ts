@@ -61,8 +61,15 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
     if (!client) {
       client = startAnalysisWorker();
       clientBackend = wanted;
-      const backend = await client.api.init(request, threads);
-      set({ analysisBackend: backend.description });
+      try {
+        const backend = await client.api.init(request, threads);
+        set({ analysisBackend: backend.description });
+      } catch (error) {
+        // A worker that did not start is dropped, so the next Analyze starts a fresh one.
+        client.terminate();
+        client = null;
+        throw error;
+      }
     }
     return client;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveBudgets } from '../core/allocate';
+import GLPK from 'glpk.js/node';
+import { resolveBudgets, solveExact, solveInstant, type GlpkSolver } from '../core/allocate';
 import {
   allocationByUnit,
   buildAllocationProblem,
@@ -116,5 +117,20 @@ describe('allocation by unit', () => {
   it('sensitivityAtWidths returns the analysed columns unchanged', () => {
     const results = smallAnalysisResults();
     expect(sensitivityAtWidths(results.units[1], results, [6, 2, 4])).toEqual([1.5625e-5, 4e-3, 2.5e-4]);
+  });
+});
+
+describe('custom candidate widths "4"', () => {
+  it('builds a problem with a finite λ that both solvers answer with every unit at 4 bits', async () => {
+    const results = smallAnalysisResults();
+    const { problem } = buildAllocationProblem(results, settings({ preset: 'custom', customCandidates: '4' }), {});
+    expect(problem.candidates).toEqual([4]);
+    expect(problem.objective.lambda).toBe(0);
+    const instant = solveInstant(problem);
+    expect(instant.status).toBe('optimal');
+    expect(instant.bits).toEqual([4, 4, 4, 4]);
+    const glpk = (await GLPK()) as unknown as GlpkSolver;
+    const exact = await solveExact(problem, glpk);
+    expect(exact.bits).toEqual([4, 4, 4, 4]);
   });
 });

@@ -13,7 +13,7 @@ import { CancelledError } from '../core/progress';
 import type { Allocation } from '../core/quant/config';
 import type { HeldOutScores } from '../core/study/heldOutScores';
 import { selectAllocation } from './budgetSlice';
-import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, cancelQuantWork, evaluationSources, preparedQuantWorker, type PreparedWorker } from './quantConnection';
+import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, evaluationSources, preparedQuantWorker, startQuantJob, type PreparedWorker, type QuantJob } from './quantConnection';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
@@ -89,18 +89,19 @@ function heldOutResult(scores: HeldOutScores): EvaluationResult {
   async function runEvaluation(
     state: StudioState,
     quant: PreparedWorker,
+    job: string,
     plans: EvaluationPlan[],
     onProgress: (progress: EvaluationProgress) => void,
   ): Promise<{ result: EvaluationResult; heldOut: HeldOutScores | null }> {
     if (state.evaluationTarget === 'heldOut') {
-      const heldOut = await quant.api.evaluateHeldOut({ minObjects: state.heldOutObjects, plans }, Comlink.proxy(onProgress));
+      const heldOut = await quant.api.evaluateHeldOut({ job, minObjects: state.heldOutObjects, plans }, Comlink.proxy(onProgress));
       return { result: heldOutResult(heldOut), heldOut };
     }
     const settings = state.analysisResults!.settings;
     const sources = evaluationSources(state, settings.imageCount);
     const result = await quant.api.evaluate(
       Comlink.transfer(
-        { sources, promptsPerImage: settings.promptsPerImage, gridSize: settings.gridSize, plans },
+        { job, sources, promptsPerImage: settings.promptsPerImage, gridSize: settings.gridSize, plans },
         sources.map((source) => source.image.data.buffer as ArrayBuffer),
       ),
       Comlink.proxy(onProgress),
@@ -111,6 +112,8 @@ function heldOutResult(scores: HeldOutScores): EvaluationResult {
   export const createEvaluateSlice: StateCreator<StudioState, [], [], EvaluateSlice> = (set, get) => {
     /** Identity of the latest run; a reset takes a new one, so what the run before still reports is dropped. */
     let run = 0;
+    /** The running evaluation's job in the quantization worker: its cancel stops this evaluation only. */
+    let job: QuantJob | null = null;
 
     return {
     evaluationStatus: 'idle',
@@ -145,14 +148,22 @@ function heldOutResult(scores: HeldOutScores): EvaluationResult {
         paramsById,
       });
       set({ evaluationStatus: 'running', evaluationError: null, evaluationProgress: { done: 0, total: 1, label: 'Preparing the quantized model…', etaMs: null, planId: null, imageIndex: null } });
+      const mineJob = startQuantJob('evaluation');
+      job = mineJob;
       try {
-        const quant = await preparedQuantWorker(state, (progress) => {
-          if (mine === run) set({ evaluationProgress: { ...progress, planId: null, imageIndex: null } });
-        });
-        if (get().evaluationStatus === 'cancelling') throw new CancelledError('Evaluation cancelled.');
-        const { result, heldOut } = await runEvaluation(state, quant, plans, (progress) => {
-          if (mine === run) set({ evaluationProgress: progress });
-        });
+        // A cancel ends the evaluation at once (the worker stops at its next forward), even while preparing.
+        const quant = await Promise.race([
+          preparedQuantWorker(state, (progress) => {
+            if (mine === run) set({ evaluationProgress: { ...progress, planId: null, imageIndex: null } });
+          }),
+          mineJob.cancelled,
+        ]);
+        const { result, heldOut } = await Promise.race([
+          runEvaluation(state, quant, mineJob.id, plans, (progress) => {
+            if (mine === run) set({ evaluationProgress: progress });
+          }),
+          mineJob.cancelled,
+        ]);
         if (mine !== run) return set({ evaluationStatus: 'idle' });
         set({
           evaluationStatus: 'done',
@@ -174,20 +185,22 @@ function heldOutResult(scores: HeldOutScores): EvaluationResult {
         const cancelled = isCancelled(error);
         set({ evaluationStatus: cancelled ? 'cancelled' : 'error', evaluationError: cancelled ? null : errorMessage(error) });
         if (!cancelled) get().pushToast('error', 'The evaluation stopped', errorMessage(error));
+      } finally {
+        if (job === mineJob) job = null;
       }
     },
 
     cancelEvaluation: () => {
       if (get().evaluationStatus !== 'running') return;
       set({ evaluationStatus: 'cancelling' });
-      cancelQuantWork();
+      job?.cancel();
     },
 
     resetEvaluation: () => {
       run++;
       const running = get().evaluationStatus === 'running' || get().evaluationStatus === 'cancelling';
-      if (running) cancelQuantWork();
       set({ evaluationStatus: running ? 'cancelling' : 'idle', evaluation: null, evaluationProgress: null, evaluationError: null });
+      if (running) job?.cancel();
     },
   };
 };

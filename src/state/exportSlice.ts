@@ -9,8 +9,8 @@ import type { SamVerification } from '../core/evaluate/verifySamExport';
 import { CancelledError, type Progress } from '../core/progress';
 import type { ExportSizes } from '../core/quant/export';
 import { selectAllocation } from './budgetSlice';
-import { allocationKeyOf } from './evaluateSlice';
-import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, cancelQuantWork, evaluationSources, preparedQuantWorker } from './quantConnection';
+import { allocationKeyOf, type EvaluationOutcome } from './evaluateSlice';
+import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, evaluationSources, preparedQuantWorker, startQuantJob, type QuantJob } from './quantConnection';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
@@ -61,9 +61,48 @@ export function quantizedFileName(fileName: string): string {
 
 let serial = 0;
 
+/** Below this mIoU against full precision (or this fraction of FP's mIoU against truth) the export card warns. */
+export const QUALITY_COLLAPSE = 0.5;
+
+export interface ExportQuality {
+  /** mIoU of the exported allocation's masks against the full-precision ones. */
+  miouFp: number;
+  /** …against the true objects, with FP's for comparison (null without known objects). */
+  miouTruth: number | null;
+  fpMiouTruth: number | null;
+  target: EvaluationOutcome['target'];
+  prompts: number;
+  /** True when the masks have collapsed: mIoU vs FP, or vs truth relative to FP, below QUALITY_COLLAPSE. */
+  collapsed: boolean;
+}
+
+/**
+ * The measured quality of what was exported: the evaluation's mixed row when it scored the exported allocation
+ * (same model and analysis run), or null when that allocation has not been evaluated.
+ */
+export function exportQuality(exported: ExportOutcome | null, evaluation: EvaluationOutcome | null): ExportQuality | null {
+  if (!exported || !evaluation || evaluation.modelHash !== exported.modelHash || evaluation.runKey !== exported.runKey) return null;
+  // The evaluation's "mixed" row is the allocation it was started for (evaluation.allocationKey).
+  const plan = evaluation.allocationKey === exported.allocationKey ? evaluation.plans.find((row) => row.id === 'mixed') : undefined;
+  if (!plan) return null;
+  const fp = evaluation.plans.find((row) => row.id === 'fp');
+  const fpMiouTruth = fp?.miouTruth ?? null;
+  const truthCollapsed = plan.miouTruth !== null && fpMiouTruth !== null && fpMiouTruth > 0 && plan.miouTruth < QUALITY_COLLAPSE * fpMiouTruth;
+  return {
+    miouFp: plan.miouFp,
+    miouTruth: plan.miouTruth,
+    fpMiouTruth,
+    target: evaluation.target,
+    prompts: evaluation.prompts,
+    collapsed: plan.miouFp < QUALITY_COLLAPSE || truthCollapsed,
+  };
+}
+
 export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> = (set, get) => {
   /** Identity of the latest export; a reset takes a new one, so what the export before still reports is dropped. */
   let run = 0;
+  /** The running export's job in the quantization worker: its cancel stops this export only. */
+  let job: QuantJob | null = null;
 
   return {
     exportStatus: 'idle',
@@ -88,18 +127,23 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
       const onProgress = (progress: Progress) => {
         if (mine === run) set({ exportProgress: progress });
       };
-      set({ exportStatus: 'running', exportError: null, exportProgress: { done: 0, total: 3, label: 'Preparing the quantized model…', etaMs: null } });
+      set({ exportStatus: 'running', exportError: null, exportProgress: { done: 0, total: 4, label: 'Preparing the quantized model…', etaMs: null } });
+      const mineJob = startQuantJob('export');
+      job = mineJob;
       try {
-        const quant = await preparedQuantWorker(state, onProgress);
-        if (get().exportStatus === 'cancelling') throw new CancelledError('Export cancelled.');
+        // A cancel ends the export at once (the worker stops at its next stage) and nothing is downloaded.
+        const quant = await Promise.race([preparedQuantWorker(state, onProgress), mineJob.cancelled]);
         const [check] = evaluationSources({ ...state, images: [state.images[selectedIndex]] }, 1);
-        const result = await quant.api.exportModel(
-          Comlink.transfer(
-            { allocation: allocation.widthByUnit, check, promptsPerImage: results.settings.promptsPerImage, gridSize: results.settings.gridSize },
-            [check.image.data.buffer as ArrayBuffer],
+        const result = await Promise.race([
+          quant.api.exportModel(
+            Comlink.transfer(
+              { job: mineJob.id, allocation: allocation.widthByUnit, check, promptsPerImage: results.settings.promptsPerImage, gridSize: results.settings.gridSize },
+              [check.image.data.buffer as ArrayBuffer],
+            ),
+            Comlink.proxy(onProgress),
           ),
-          Comlink.proxy(onProgress),
-        );
+          mineJob.cancelled,
+        ]);
         if (mine !== run) return set({ exportStatus: 'idle' });
         const file = (part: typeof result.encoder, name: string): ExportedFile => ({
           fileName: quantizedFileName(name),
@@ -124,25 +168,32 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
             serial: ++serial,
           },
         });
+        // What the files are worth: the allocation's mIoU, measured now unless it already was.
+        const after = get();
+        if (!exportQuality(after.exported, after.evaluation) && after.evaluationStatus !== 'running' && after.evaluationStatus !== 'cancelling') {
+          void after.startEvaluation();
+        }
       } catch (error) {
         if (mine !== run) return set({ exportStatus: 'idle' });
         const cancelled = error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
         set({ exportStatus: cancelled ? 'cancelled' : 'error', exportError: cancelled ? null : errorMessage(error) });
         if (!cancelled) get().pushToast('error', 'The export stopped', errorMessage(error));
+      } finally {
+        if (job === mineJob) job = null;
       }
     },
 
     cancelExport: () => {
       if (get().exportStatus !== 'running') return;
       set({ exportStatus: 'cancelling' });
-      cancelQuantWork();
+      job?.cancel();
     },
 
     resetExport: () => {
       run++;
       const running = get().exportStatus === 'running' || get().exportStatus === 'cancelling';
-      if (running) cancelQuantWork();
       set({ exportStatus: running ? 'cancelling' : 'idle', exported: null, exportProgress: null, exportError: null });
+      if (running) job?.cancel();
     },
   };
 };

@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import type { AnalysisImage } from '../core/analysis/analysisEngine';
 import type { EvaluationSource } from '../core/evaluate/evaluationItems';
-import type { Progress } from '../core/progress';
+import { CancelledError, type Progress } from '../core/progress';
 import { DEFAULT_WEIGHT_BITS } from '../core/quant/parametric';
 import { startQuantWorker, type QuantClient } from '../workers/quantClient';
 import { analysisImageOf, analysisOrder } from './analysisImages';
@@ -146,7 +146,32 @@ export function preparedQuantWorker(state: StudioState, onProgress?: (progress: 
   return work;
 }
 
-/** Stops a running evaluation or export. */
-export function cancelQuantWork(): void {
-  void client?.api.cancel();
+/**
+ * One evaluation or export in the quantization worker. Its id goes with the request, so cancel stops this
+ * job only; `cancelled` rejects with CancelledError the moment cancel is called, so the page can end the job
+ * at once while the worker stops at its next check.
+ */
+export interface QuantJob {
+  id: string;
+  cancelled: Promise<never>;
+  cancel(): void;
+}
+
+let jobs = 0;
+
+export function startQuantJob(kind: 'evaluation' | 'export'): QuantJob {
+  const id = `${kind}-${++jobs}`;
+  let reject: (error: CancelledError) => void = () => undefined;
+  const cancelled = new Promise<never>((_, rejectWith) => {
+    reject = rejectWith;
+  });
+  cancelled.catch(() => undefined);
+  return {
+    id,
+    cancelled,
+    cancel: () => {
+      void client?.api.cancel(id).catch(() => undefined);
+      reject(new CancelledError(kind === 'export' ? 'Export cancelled.' : 'Evaluation cancelled.'));
+    },
+  };
 }

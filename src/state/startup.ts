@@ -1,6 +1,7 @@
 import { loadSampleImages } from './sampleImages';
 import { useStudio } from './store';
 import { errorMessage } from './toastsSlice';
+import { registerOffline } from '../workers/registerOffline';
 
 let started = false;
 
@@ -14,6 +15,8 @@ export async function startStudio(): Promise<void> {
     .catch((error: unknown) => store.pushToast('error', 'Could not create the sample images', errorMessage(error)));
   // The demo's load starts with the page (its parts wait for the engine), so a model dropped meanwhile is the
   // later load and wins (modelSlice.ts).
-  await Promise.all([samples, store.startBackend(), store.loadDemoModel()]);
+  // Then every file of the build is stored, so the studio works offline from here on (the download does not
+  // compete with the demo model's).
+  await Promise.all([samples, store.startBackend(), store.loadDemoModel()]).finally(() => void registerOffline());
   await useStudio.getState().encodeSelected();
 }

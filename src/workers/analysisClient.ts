@@ -1,4 +1,5 @@
-import * as Comlink from 'comlink';
+import type * as Comlink from 'comlink';
+import { startWorker } from './workerStart';
 import type { AnalysisWorkerApi } from './analysis.worker';
 
 export type { AnalysisBackend, AnalyzeOutcome, AnalyzeRequest } from './analysis.worker';
@@ -11,13 +12,6 @@ export interface AnalysisClient {
 
 /** Starts a module worker for analyses (separate from inference, so previews stay responsive meanwhile). */
 export function startAnalysisWorker(): AnalysisClient {
-  const worker = new Worker(new URL('./analysis.worker.ts', import.meta.url), { type: 'module', name: 'mix-qsam-analysis' });
-  const api = Comlink.wrap<AnalysisWorkerApi>(worker);
-  return {
-    api,
-    terminate: () => {
-      api[Comlink.releaseProxy]();
-      worker.terminate();
-    },
-  };
+  // A worker whose script cannot load (offline, missing file) rejects its calls instead of leaving them waiting.
+  return startWorker<AnalysisWorkerApi>(new Worker(new URL('./analysis.worker.ts', import.meta.url), { type: 'module', name: 'mix-qsam-analysis' }), 'analysis');
 }

@@ -1,4 +1,5 @@
-import * as Comlink from 'comlink';
+import type * as Comlink from 'comlink';
+import { startWorker } from './workerStart';
 import type { InferenceWorkerApi } from './inference.worker';
 
 export type { BackendStatus, DecodeResult, EncodeResult, LoadedPart } from './inference.worker';
@@ -11,13 +12,6 @@ export interface InferenceClient {
 
 /** Starts a fresh module worker; backend and thread count are fixed per worker, so a change starts a new one. */
 export function startInferenceWorker(): InferenceClient {
-  const worker = new Worker(new URL('./inference.worker.ts', import.meta.url), { type: 'module', name: 'sam-inference' });
-  const api = Comlink.wrap<InferenceWorkerApi>(worker);
-  return {
-    api,
-    terminate: () => {
-      api[Comlink.releaseProxy]();
-      worker.terminate();
-    },
-  };
+  // A worker whose script cannot load (offline, missing file) rejects its calls instead of leaving them waiting.
+  return startWorker<InferenceWorkerApi>(new Worker(new URL('./inference.worker.ts', import.meta.url), { type: 'module', name: 'sam-inference' }), 'inference');
 }

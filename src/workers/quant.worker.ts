@@ -77,6 +77,8 @@ export interface QuantPreviewRequest {
 }
 
 export interface QuantExportRequest {
+  /** The page's id of this export, for cancel. */
+  job: string;
   allocation: Allocation;
   /** Image and prompts the exported files are checked on. */
   check: EvaluationSource;
@@ -101,26 +103,37 @@ let fpFileBytes = { encoder: 0, decoder: 0 };
 let prepared: { key: string; parametric: SamParametric; runner: QuantizedSam; previewer: MaskPreviewer } | null = null;
 let preparing: Promise<QuantPrepared> | null = null;
 const images = new Map<string, RgbaImage>();
-let cancelRequested = false;
+/** Jobs (evaluations, exports) the page cancelled, by the job id it gave: each job polls its own. */
+const cancelledJobs = new Set<string>();
 const store = new IdbAnalysisStore();
 
 // onnxruntime-web sessions must not run concurrently: every run goes through this queue, one at a time.
 let queue: Promise<unknown> = Promise.resolve();
-function serially<T>(work: () => Promise<T>): Promise<T> {
-  const next = queue.then(work, work);
+function serially<T>(work: () => Promise<T>, job?: string): Promise<T> {
+  // A cancelled job's queued run does not start: the job ends at once instead of after the runs queued before it.
+  const guarded = () => {
+    if (job !== undefined && cancelledJobs.has(job)) throw new CancelledError();
+    return work();
+  };
+  const next = queue.then(guarded, guarded);
   queue = next.catch(() => undefined);
   return next;
 }
 
 /** The prepared sessions with every run queued, so a preview slips in between an evaluation's forwards. */
-function queuedRunner(runner: SamRunner): SamRunner {
+function queuedRunner(runner: SamRunner, job?: string): SamRunner {
   return {
     ort: runner.ort,
     sam: runner.sam,
     parametric: runner.parametric,
-    embed: (image, allocation) => serially(() => runner.embed(image, allocation)),
-    decode: (embeddings, prompts, allocation) => serially(() => runner.decode(embeddings, prompts, allocation)),
+    embed: (image, allocation) => serially(() => runner.embed(image, allocation), job),
+    decode: (embeddings, prompts, allocation) => serially(() => runner.decode(embeddings, prompts, allocation), job),
   };
+}
+
+/** What a job polls: true once the page cancelled it. */
+function cancelCheck(job: string): () => boolean {
+  return () => cancelledJobs.has(job);
 }
 
 function runtime(): { ort: OrtModule; options: SessionOptions; description: string } {
@@ -244,41 +257,51 @@ const api = {
 
   /** mIoU of each plan over the images' prompts; `onProgress` is a Comlink proxy. */
   async evaluate(
-    request: { sources: EvaluationSource[]; promptsPerImage: number; gridSize: number; plans: EvaluationPlan[] },
+    request: { job: string; sources: EvaluationSource[]; promptsPerImage: number; gridSize: number; plans: EvaluationPlan[] },
     onProgress: (progress: EvaluationProgress) => void,
   ): Promise<EvaluationResult> {
     const { runner } = requirePrepared();
-    cancelRequested = false;
     const items = evaluationItems(request.sources, request.promptsPerImage, request.gridSize);
-    return evaluatePlans(queuedRunner(runner), items, request.plans, {
-      onProgress: (progress) => void onProgress(progress),
-      isCancelled: () => cancelRequested,
-      yieldToEventLoop,
-      now: () => performance.now(),
-    });
+    try {
+      return await evaluatePlans(queuedRunner(runner, request.job), items, request.plans, {
+        onProgress: (progress) => void onProgress(progress),
+        isCancelled: cancelCheck(request.job),
+        yieldToEventLoop,
+        now: () => performance.now(),
+      });
+    } finally {
+      cancelledJobs.delete(request.job);
+    }
   },
 
   /**
    * mIoU of each plan on the quality study's held-out set (core/study/scenes.ts heldOutSet, generated
    * here), points and boxes scored apart as runQualityStudy scores them; `onProgress` is a Comlink proxy.
    */
-  async evaluateHeldOut(request: { minObjects: number; plans: EvaluationPlan[] }, onProgress: (progress: EvaluationProgress) => void): Promise<HeldOutScores> {
+  async evaluateHeldOut(request: { job: string; minObjects: number; plans: EvaluationPlan[] }, onProgress: (progress: EvaluationProgress) => void): Promise<HeldOutScores> {
     const { runner } = requirePrepared();
-    cancelRequested = false;
-    onProgress({ done: 0, total: 1, label: `Generating the held-out scenes (${request.minObjects} objects)`, etaMs: null, planId: null, imageIndex: null });
-    await yieldToEventLoop();
-    const heldOut = heldOutSet({ minObjects: request.minObjects });
-    return scoreHeldOut(queuedRunner(runner), heldOut, request.plans, {
-      onProgress: (progress) => void onProgress(progress),
-      isCancelled: () => cancelRequested,
-      yieldToEventLoop,
-      now: () => performance.now(),
-    });
+    try {
+      onProgress({ done: 0, total: 1, label: `Generating the held-out scenes (${request.minObjects} objects)`, etaMs: null, planId: null, imageIndex: null });
+      await yieldToEventLoop();
+      const heldOut = heldOutSet({ minObjects: request.minObjects });
+      if (cancelledJobs.has(request.job)) throw new CancelledError('Evaluation cancelled.');
+      return await scoreHeldOut(queuedRunner(runner, request.job), heldOut, request.plans, {
+        onProgress: (progress) => void onProgress(progress),
+        isCancelled: cancelCheck(request.job),
+        yieldToEventLoop,
+        now: () => performance.now(),
+      });
+    } finally {
+      cancelledJobs.delete(request.job);
+    }
   },
 
-  /** Stops a running evaluation or export before its next forward. */
-  cancel(): void {
-    cancelRequested = true;
+  /**
+   * Stops this job (an evaluation or export, by the id its request carried) before its next forward or
+   * stage; other jobs go on. A job that has already ended is unaffected.
+   */
+  cancel(job: string): void {
+    cancelledJobs.add(job);
   },
 
   /**
@@ -290,35 +313,45 @@ const api = {
     const { parametric } = requirePrepared();
     const model = requireSam();
     const { ort: runtimeOrt, options, description } = runtime();
-    cancelRequested = false;
+    const { job } = request;
+    // Polled between every stage (and before each queued run), so a cancel ends the export within one stage.
     const check = (label: string, done: number) => {
-      if (cancelRequested) throw new CancelledError('Export cancelled.');
-      onProgress({ done, total: 3, label, etaMs: null });
+      if (cancelledJobs.has(job)) throw new CancelledError('Export cancelled.');
+      onProgress({ done, total: 4, label, etaMs: null });
     };
-    check('Writing the quantized encoder and decoder', 0);
-    await yieldToEventLoop();
-    const exported = exportQuantizedSam(model, parametric, request.allocation, fpFileBytes);
-    check('Opening the simulation for the check', 1);
-    const item = evaluationItems([request.check], request.promptsPerImage, request.gridSize)[0];
-    // A few clicks check little: fill up with grid points to the analysis' prompts per image.
-    const missing = request.promptsPerImage - item.prompts.length;
-    if (missing > 0) {
-      const { width, height } = request.check.image;
-      item.prompts.push(...calibrationPrompts({ width, height }, missing, request.gridSize));
-    }
-    const reference = await serially(() => QuantizedSam.create(runtimeOrt, model, parametric, { ...REFERENCE_SESSION_OPTIONS, ...options }));
-    let verification: SamVerification;
     try {
-      check(`Running the exported files on ${item.prompts.length} prompts`, 2);
-      verification = await serially(() =>
-        verifySamExport(reference, { encoder: exported.encoder.bytes, decoder: exported.decoder.bytes }, request.allocation, item, options),
-      );
+      await yieldToEventLoop();
+      check('Writing the quantized encoder and decoder', 0);
+      const exported = exportQuantizedSam(model, parametric, request.allocation, fpFileBytes);
+      await yieldToEventLoop();
+      check('Opening the simulation for the check', 1);
+      const item = evaluationItems([request.check], request.promptsPerImage, request.gridSize)[0];
+      // A few clicks check little: fill up with grid points to the analysis' prompts per image.
+      const missing = request.promptsPerImage - item.prompts.length;
+      if (missing > 0) {
+        const { width, height } = request.check.image;
+        item.prompts.push(...calibrationPrompts({ width, height }, missing, request.gridSize));
+      }
+      const reference = await serially(() => QuantizedSam.create(runtimeOrt, model, parametric, { ...REFERENCE_SESSION_OPTIONS, ...options }), job);
+      let verification: SamVerification;
+      try {
+        await yieldToEventLoop();
+        check(`Running the exported files on ${item.prompts.length} prompts`, 2);
+        verification = await serially(
+          () => verifySamExport(reference, { encoder: exported.encoder.bytes, decoder: exported.decoder.bytes }, request.allocation, item, options),
+          job,
+        );
+      } finally {
+        await serially(() => reference.release());
+      }
+      await yieldToEventLoop();
+      check('Done', 3);
+      onProgress({ done: 4, total: 4, label: 'Done', etaMs: 0 });
+      const result: QuantExportResult = { ...exported, verification, backend: description, elapsedMs: performance.now() - started };
+      return Comlink.transfer(result, [exported.encoder.bytes.buffer as ArrayBuffer, exported.decoder.bytes.buffer as ArrayBuffer]);
     } finally {
-      await serially(() => reference.release());
+      cancelledJobs.delete(job);
     }
-    onProgress({ done: 3, total: 3, label: 'Done', etaMs: 0 });
-    const result: QuantExportResult = { ...exported, verification, backend: description, elapsedMs: performance.now() - started };
-    return Comlink.transfer(result, [exported.encoder.bytes.buffer as ArrayBuffer, exported.decoder.bytes.buffer as ArrayBuffer]);
   },
 
   forgetImage(imageId: string): void {

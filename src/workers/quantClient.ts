@@ -1,4 +1,5 @@
-import * as Comlink from 'comlink';
+import type * as Comlink from 'comlink';
+import { startWorker } from './workerStart';
 import type { QuantWorkerApi } from './quant.worker';
 
 export type { QuantBackend, QuantExportRequest, QuantExportResult, QuantModelRequest, QuantPrepared, QuantPrepareRequest, QuantPreviewRequest } from './quant.worker';
@@ -11,13 +12,6 @@ export interface QuantClient {
 
 /** Starts the module worker that previews, evaluates and exports the quantized model (apart from inference and analysis). */
 export function startQuantWorker(): QuantClient {
-  const worker = new Worker(new URL('./quant.worker.ts', import.meta.url), { type: 'module', name: 'mix-qsam-quant' });
-  const api = Comlink.wrap<QuantWorkerApi>(worker);
-  return {
-    api,
-    terminate: () => {
-      api[Comlink.releaseProxy]();
-      worker.terminate();
-    },
-  };
+  // A worker whose script cannot load (offline, missing file) rejects its calls instead of leaving them waiting.
+  return startWorker<QuantWorkerApi>(new Worker(new URL('./quant.worker.ts', import.meta.url), { type: 'module', name: 'mix-qsam-quant' }), 'quantization');
 }

@@ -7,23 +7,18 @@
  * - exact and pareto: a newer request terminates the busy worker (glpk cannot be interrupted) and starts a
  *   fresh one; the superseded promise rejects with CancelledError. An idle worker is reused, glpk loaded.
  */
-import * as Comlink from 'comlink';
+import type * as Comlink from 'comlink';
 import { CancelledError } from '../core/progress';
 import type { AllocationProblem, AllocationResult, ExactOptions, ParetoOptions, ParetoPoint } from '../core/allocate';
 import type { SolverWorkerApi } from './solver.worker';
+import { isWorkerStartError, startWorker } from './workerStart';
 
 type SolverApi = Comlink.Remote<SolverWorkerApi>;
 
 function startSolverWorker(name: string): { api: SolverApi; stop: () => void } {
-  const worker = new Worker(new URL('./solver.worker.ts', import.meta.url), { type: 'module', name });
-  const api = Comlink.wrap<SolverWorkerApi>(worker);
-  return {
-    api,
-    stop: () => {
-      api[Comlink.releaseProxy]();
-      worker.terminate();
-    },
-  };
+  // A worker whose script cannot load (offline, missing file) rejects its calls instead of leaving them waiting.
+  const { api, terminate } = startWorker<SolverWorkerApi>(new Worker(new URL('./solver.worker.ts', import.meta.url), { type: 'module', name }), 'allocation');
+  return { api, stop: terminate };
 }
 
 const superseded = () => new CancelledError('Superseded by a newer request');
@@ -56,6 +51,11 @@ class RestartingLane {
           if (settle()) resolve(value);
         },
         (error: unknown) => {
+          // A worker that never started is dropped: the next request starts a fresh one.
+          if (isWorkerStartError(error) && this.current?.api === api) {
+            this.current.stop();
+            this.current = null;
+          }
           if (settle()) reject(error);
         },
       );
@@ -145,6 +145,10 @@ export class SolverClient {
       if (job.sequence === this.instantSequence) job.resolve(result);
       else job.reject(superseded());
     } catch (error) {
+      if (isWorkerStartError(error)) {
+        this.instantWorker?.stop();
+        this.instantWorker = null;
+      }
       job.reject(error);
     } finally {
       if (this.instantRunning === job) this.instantRunning = null;

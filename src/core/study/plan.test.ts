@@ -1,6 +1,6 @@
 import GLPK from 'glpk.js/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { GlpkSolver } from '../allocate';
+import { solveExact, solveInstant, type GlpkSolver } from '../allocate';
 import type { AnalysisResults } from '../analysis/analysisResults';
 import { defaultAnalysisSettings } from '../analysis/settings';
 import { allocationUnits, budgetUse, mixedProblem, objectiveScalePerBit, sensitivityAtWidths, widthHistogram, type StudyBudget } from './plan';
@@ -153,5 +153,42 @@ describe('planModels', () => {
     const models = await planModels(r, settings, glpk);
     expect(models[2].bits).toEqual(enumerateBest(r, budget4, 0.1).bits);
     expect(models[2].bits).toEqual([4, 4, 4]);
+  });
+});
+
+describe('a single candidate width', () => {
+  const only4: StudyBudget = { label: 'W4A4', bits: 4, candidates: [4] };
+  let glpk: GlpkSolver;
+  beforeAll(async () => {
+    glpk = (await GLPK()) as unknown as GlpkSolver;
+  });
+
+  it('gives a finite λ scale: no unit can move, so the synergy term is 0 whatever λ is', () => {
+    const r = results();
+    expect(objectiveScalePerBit(r, 'sensitivity', [4])).toBe(0);
+    expect(objectiveScalePerBit(r, 'paper', [4])).toBeCloseTo(1 / 3, 15);
+    expect(mixedProblem(r, only4, { mode: 'sensitivity', lambda: 0.01, lambdaScale: 'objective' }).objective.lambda).toBe(0);
+  });
+
+  it('is solved by the instant and the exact solver: every unit at that width', async () => {
+    const r = results();
+    for (const mode of ['sensitivity', 'paper'] as const) {
+      const problem = mixedProblem(r, only4, { mode, lambda: 0.01, lambdaScale: 'objective' });
+      const instant = solveInstant(problem);
+      expect(instant.bits).toEqual([4, 4, 4]);
+      expect(instant.status).toBe('optimal');
+      const exact = await solveExact(problem, glpk);
+      expect(exact.bits).toEqual([4, 4, 4]);
+      expect(exact.status).toBe('optimal');
+    }
+  });
+
+  it('says the budget is out of reach when that width does not fit it', async () => {
+    const problem = mixedProblem(results(), { label: 'W3A3', bits: 3, candidates: [4] }, { mode: 'sensitivity', lambdaScale: 'objective' });
+    const instant = solveInstant(problem);
+    expect(instant.status).toBe('infeasible');
+    expect(instant.bits).toBeNull();
+    const exact = await solveExact(problem, glpk);
+    expect(exact.status).toBe('infeasible');
   });
 });

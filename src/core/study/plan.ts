@@ -73,13 +73,15 @@ export function sensitivityAtWidths(results: AnalysisResults, widths: readonly n
 /**
  * How much the objective changes when one average unit moves by one bit: paper mode (1/n)·Σ Ω_i (Ω
  * sums to 1); sensitivity mode the mean over units of (σ_i(b_min) − σ_i(b_max)) / (b_max − b_min) over
- * the candidates. λ·Ŝ is in these units when `lambdaScale` is 'objective'.
+ * the candidates. λ·Ŝ is in these units when `lambdaScale` is 'objective'. With a single candidate width no
+ * unit can move (every |b − b'| is 0, so λ·Ŝ contributes nothing): sensitivity mode then gives 0, not 0/0.
  */
 export function objectiveScalePerBit(results: AnalysisResults, mode: ObjectiveMode, candidates: readonly number[]): number {
   const n = results.units.length;
   if (mode === 'paper') return results.units.reduce((sum, unit) => sum + unit.importance, 0) / n;
   const lo = Math.min(...candidates);
   const hi = Math.max(...candidates);
+  if (hi === lo) return 0;
   const table = sensitivityAtWidths(results, [lo, hi]);
   return table.reduce((sum, [atLo, atHi]) => sum + (atLo - atHi) / (hi - lo), 0) / n;
 }

@@ -9,6 +9,8 @@ import { downloadBlob } from './download';
 import { downloadReportHtml, downloadReportJson } from './reportDownloads';
 import { errorMessage } from '../../state/toastsSlice';
 import '../preview/preview.css';
+import './export.css';
+import { ExportQuality } from './ExportQuality';
 
 /** The check passes when the largest |Δ| of the mask logits is at most this fraction of their range. */
 export const VERIFY_TOLERANCE = 1e-3;
@@ -101,11 +103,12 @@ export function ExportView() {
       {error && <p className="quant-error">{error}</p>}
       {exported && verification && (
         <>
-          <p className={verified ? 'verified' : 'not-verified'} data-testid="export-verification">
+          <ExportQuality exported={exported} />
+          <p className={verified ? 'verified' : 'not-verified'} data-testid="export-verification" title="The exported files compute what the preview simulated; how good that is, is the quality above">
             {verified ? 'Verified' : 'Differs from the preview'}: max |Δ| = {formatDelta(verification.endToEnd.maxAbsError)} on {verification.prompts} {verification.prompts === 1 ? 'prompt' : 'prompts'}
           </p>
           <p className="muted quant-note">
-            Mask logits (range {verification.endToEnd.range.toFixed(2)}) of the exported files vs the simulation on {exported.checkImage}; encoder embeddings max |Δ| ={' '}
+            {verified ? 'The files equal the simulation' : 'The files differ from the simulation'}: mask logits (range {verification.endToEnd.range.toFixed(2)}) on {exported.checkImage}; encoder embeddings max |Δ| ={' '}
             {formatDelta(verification.encoder.maxAbsError)} · {exported.backend} · {formatMs(exported.elapsedMs)}
           </p>
           <table className="quant-table" data-testid="export-sizes">
