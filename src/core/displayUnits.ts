@@ -12,10 +12,13 @@ const BYTES_PER_MEGABYTE = 1e6;
 export function formatMegabytes(bytes: number): string {
   if (!Number.isFinite(bytes)) return '—';
   if (Math.abs(bytes) < 1000) return `${Math.round(bytes)} B`;
-  const megabytes = bytes / BYTES_PER_MEGABYTE;
+  return `${megabytesText(bytes / BYTES_PER_MEGABYTE)} MB`;
+}
+
+/** The number formatMegabytes writes for this many megabytes, without the unit (for a field in MB). */
+export function megabytesText(megabytes: number): string {
   const size = Math.abs(megabytes);
-  const text = size < 1 ? megabytes.toPrecision(3) : megabytes.toFixed(size < 10 ? 3 : size < 100 ? 2 : 1);
-  return `${text} MB`;
+  return size < 1 ? megabytes.toPrecision(3) : megabytes.toFixed(size < 10 ? 3 : size < 100 ? 2 : 1);
 }
 
 /** A size given in bits of weights, as formatMegabytes writes it. */

@@ -1,4 +1,5 @@
 import { defaultFastBits, perWidthCalibrationBits, usesLog2PostSoftmax, type AnalysisSettings } from '../../core/analysis/settings';
+import { NumberField } from '../NumberField';
 import { perWidthPatch, softmaxQuantizerPatch } from './settingsPatches';
 
 const widthChoices = [2, 3, 4, 5, 6, 7, 8];
@@ -32,27 +33,20 @@ export function AnalysisSettingsForm({
     <fieldset className="analysis-settings" disabled={disabled}>
       <label>
         Images (T)
-        <input
-          type="number"
+        <NumberField
+          label="Images to analyse"
+          integer
           min={1}
           max={Math.max(1, imagesAvailable)}
           // T larger than the images at hand analyses all of them: show what will really run.
           value={imagesAvailable > 0 ? Math.min(settings.imageCount, imagesAvailable) : settings.imageCount}
-          aria-label="Images to analyse"
-          onChange={(event) => onChange({ imageCount: Math.max(1, Math.floor(Number(event.target.value)) || 1) })}
+          onCommit={(imageCount) => onChange({ imageCount })}
+          suffix={<span className="muted">of {imagesAvailable}</span>}
         />
-        <span className="muted">of {imagesAvailable}</span>
       </label>
       <label>
         Prompts per image
-        <input
-          type="number"
-          min={1}
-          max={16}
-          value={settings.promptsPerImage}
-          aria-label="Prompts per image"
-          onChange={(event) => onChange({ promptsPerImage: Math.min(16, Math.max(1, Math.floor(Number(event.target.value)) || 1)) })}
-        />
+        <NumberField label="Prompts per image" integer min={1} max={16} value={settings.promptsPerImage} onCommit={(promptsPerImage) => onChange({ promptsPerImage })} />
       </label>
       <label>
         Sensitivity

@@ -1,6 +1,8 @@
-import { useState, type ReactNode } from 'react';
+import { type ReactNode } from 'react';
 import { CANDIDATE_PRESETS, bitsToMegabytes, formatBops, megabytesToBits } from '../../core/allocate';
+import { megabytesText } from '../../core/displayUnits';
 import { sliderRange, type BudgetSettings, type CandidatePreset } from '../../state/budgetProblem';
+import { useNumberField } from '../NumberField';
 import { LAMBDA_POSITIONS, formatLambda, lambdaFromPosition, positionFromLambda } from './budgetFormat';
 
 export interface BudgetControlsProps {
@@ -59,13 +61,22 @@ function BudgetRow(props: {
  */
 export function BudgetControls({ settings, onChange, candidates, candidatesError, paramsTotal, macsTotal }: BudgetControlsProps) {
   const range = sliderRange(candidates && candidates.length > 0 ? candidates : [2, 8]);
-  const [megabytesText, setMegabytesText] = useState<string | null>(null);
-  const megabytes = bitsToMegabytes(settings.sizeAverageBits * paramsTotal);
-  const commitMegabytes = (text: string) => {
-    setMegabytesText(text);
-    const value = Number(text);
-    if (paramsTotal > 0 && Number.isFinite(value) && value > 0) onChange({ sizeAverageBits: megabytesToBits(value) / paramsTotal });
-  };
+  // The MB field takes the sizes the slider reaches, written as the gauges and the report write them.
+  const roundedMegabytes = (bits: number) => Number(megabytesText(bitsToMegabytes(bits * paramsTotal)));
+  const megabytesField = useNumberField({
+    value: roundedMegabytes(settings.sizeAverageBits),
+    min: roundedMegabytes(range.min),
+    max: roundedMegabytes(range.max),
+    unit: 'MB',
+    format: megabytesText,
+    step: roundedMegabytes(0.05) || 0.001,
+    onCommit: (megabytes) => {
+      if (paramsTotal === 0) return;
+      // A value typed at the rounded end of the range may lie a hair outside it: keep the slider's bounds.
+      const averageBits = Math.min(range.max, Math.max(range.min, megabytesToBits(megabytes) / paramsTotal));
+      onChange({ sizeAverageBits: averageBits });
+    },
+  });
   return (
     <div className="budget-controls">
       <BudgetRow
@@ -82,18 +93,15 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
         </output>
         <label className="budget-mb">
           <input
-            type="number"
+            {...megabytesField.inputProps}
+            value={paramsTotal > 0 ? megabytesField.inputProps.value : ''}
             aria-label="Size budget in MB"
-            min={0}
-            step={0.001}
             disabled={!settings.sizeEnabled || paramsTotal === 0}
-            value={megabytesText ?? (paramsTotal > 0 ? megabytes.toFixed(3) : '')}
-            onChange={(event) => commitMegabytes(event.target.value)}
-            onBlur={() => setMegabytesText(null)}
           />
           MB
         </label>
       </BudgetRow>
+      {megabytesField.messageElement && <div className="budget-field-message">{megabytesField.messageElement}</div>}
       <BudgetRow
         label="BOPs"
         sliderLabel="BOPs budget (average bits, as a uniform WbAb model)"
