@@ -14,6 +14,8 @@ export interface BudgetControlsProps {
   /** Σ p_i and Σ MAC_i of the quantizable units (0 before analysis): for MB and BOPs next to the sliders. */
   paramsTotal: number;
   macsTotal: number;
+  /** λ as the solver multiplies Ŝ by it (and the report prints it), once a problem is built; null before. */
+  rawLambda: number | null;
 }
 
 const presetLabels: Record<CandidatePreset, string> = {
@@ -59,7 +61,8 @@ function BudgetRow(props: {
  * Budgets (size as average bits or MB, BOPs as average bits²), λ, objective mode and candidate widths. Range
  * inputs with labels and visible values, so the keyboard moves them as well as the mouse.
  */
-export function BudgetControls({ settings, onChange, candidates, candidatesError, paramsTotal, macsTotal }: BudgetControlsProps) {
+export function BudgetControls({ settings, onChange, candidates, candidatesError, paramsTotal, macsTotal, rawLambda }: BudgetControlsProps) {
+  const scaled = settings.lambdaScale === 'objective';
   const range = sliderRange(candidates && candidates.length > 0 ? candidates : [2, 8]);
   // The MB field takes the sizes the slider reaches, written as the gauges and the report write them.
   const roundedMegabytes = (bits: number) => Number(megabytesText(bitsToMegabytes(bits * paramsTotal)));
@@ -136,6 +139,15 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
           onChange={(event) => onChange({ lambda: lambdaFromPosition(Number(event.target.value)) })}
         />
         <output className="budget-value">{formatLambda(settings.lambda)}</output>
+        {scaled && settings.lambda > 0 && (
+          <span
+            className="budget-unit muted"
+            data-testid="lambda-raw"
+            title="The slider sets λ relative to how much the objective changes per bit of an average unit, so the same value means the same trade in either objective; the solver and the report use the raw λ"
+          >
+            scaled{rawLambda !== null ? ` · raw λ ${formatLambda(rawLambda)}` : ''}
+          </span>
+        )}
       </div>
       <div className="budget-row budget-choices">
         <span className="budget-toggle">Objective</span>
