@@ -1,4 +1,5 @@
 import { defaultFastBits, perWidthCalibrationBits, usesLog2PostSoftmax, type AnalysisSettings } from '../../core/analysis/settings';
+import { GuideLink } from '../guide/GuideLink';
 import { NumberField } from '../NumberField';
 import { perWidthPatch, softmaxQuantizerPatch } from './settingsPatches';
 
@@ -49,15 +50,17 @@ export function AnalysisSettingsForm({
         <NumberField label="Prompts per image" integer min={1} max={16} value={settings.promptsPerImage} onCommit={(promptsPerImage) => onChange({ promptsPerImage })} />
       </label>
       <label>
-        Sensitivity
+        <span className="analysis-term">
+          Sensitivity <GuideLink section="sensitivity" term="sensitivity σ" />
+        </span>
         <select
           value={settings.sensitivityMode}
           aria-label="Sensitivity mode"
-          title="exact measures σ at every width; fast measures two widths and estimates the others with σ ∝ 4^−b"
+          title={`σ(b): how much the masks change when only one unit is quantized to b bits. Exact measures it at every width; fast measures ${settings.fastProbeBits.join(' and ')} bits and estimates the others, assuming the error falls 4× per extra bit (σ ∝ 4^−b)`}
           onChange={(event) => onChange({ sensitivityMode: event.target.value === 'fast' ? 'fast' : 'exact' })}
         >
           <option value="exact">exact (every width)</option>
-          <option value="fast">fast ({settings.fastProbeBits.join(' & ')} bits + 4^−b)</option>
+          <option value="fast">fast (measure {settings.fastProbeBits.join(' & ')} bits, estimate the rest)</option>
         </select>
       </label>
       <label>
@@ -84,7 +87,7 @@ export function AnalysisSettingsForm({
           <option value="uniform">uniform</option>
         </select>
       </label>
-      <label className="analysis-check" title={`Activation ranges and log2 τ chosen at each width from ${perWidthLabel} bits (the quality study's setting); off: one range and τ for every width (METHOD.md)`}>
+      <label className="analysis-check" title={`Choose the activation ranges and the log2 quantizer's τ anew at each width from ${perWidthLabel} bits (the quality study's setting); off: one range and τ serve every width`}>
         <input
           type="checkbox"
           checked={!!settings.perWidthRanges && !!settings.perWidthLog2Tau}
@@ -92,6 +95,7 @@ export function AnalysisSettingsForm({
           onChange={(event) => onChange(perWidthPatch(event.target.checked))}
         />
         Calibrate per width <span className="muted">(ranges + log2 τ)</span>
+        <GuideLink section="calibration" term="calibrate per width" />
       </label>
       <div className="analysis-widths" role="group" aria-label="Candidate widths">
         <span>Widths</span>

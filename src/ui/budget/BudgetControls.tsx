@@ -2,6 +2,8 @@ import { type ReactNode } from 'react';
 import { CANDIDATE_PRESETS, bitsToMegabytes, formatBops, megabytesToBits } from '../../core/allocate';
 import { megabytesText } from '../../core/displayUnits';
 import { sliderRange, type BudgetSettings, type CandidatePreset } from '../../state/budgetProblem';
+import { GuideLink } from '../guide/GuideLink';
+import { guideSection } from '../guide/guideText';
 import { useNumberField } from '../NumberField';
 import { LAMBDA_POSITIONS, formatLambda, lambdaFromPosition, positionFromLambda } from './budgetFormat';
 
@@ -34,6 +36,8 @@ function BudgetRow(props: {
   value: number;
   onEnabled: (enabled: boolean) => void;
   onValue: (value: number) => void;
+  /** The "?" beside the label. */
+  guide?: ReactNode;
   children: ReactNode;
 }) {
   return (
@@ -41,6 +45,7 @@ function BudgetRow(props: {
       <label className="budget-toggle">
         <input type="checkbox" checked={props.enabled} onChange={(event) => props.onEnabled(event.target.checked)} />
         {props.label}
+        {props.guide}
       </label>
       <input
         type="range"
@@ -90,6 +95,7 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
         value={settings.sizeAverageBits}
         onEnabled={(sizeEnabled) => onChange({ sizeEnabled })}
         onValue={(sizeAverageBits) => onChange({ sizeAverageBits })}
+        guide={<GuideLink section="budgets" term="the size budget" />}
       >
         <output className="budget-value" data-testid="size-budget-value" data-bits={settings.sizeAverageBits}>
           {settings.sizeAverageBits.toFixed(2)} bits
@@ -113,8 +119,13 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
         value={settings.bopsAverageBits}
         onEnabled={(bopsEnabled) => onChange({ bopsEnabled })}
         onValue={(bopsAverageBits) => onChange({ bopsAverageBits })}
+        guide={<GuideLink section="budgets" term="the BOPs budget" />}
       >
-        <output className="budget-value" data-testid="bops-budget-value">
+        <output
+          className="budget-value"
+          data-testid="bops-budget-value"
+          title="The average width b̄ of a model running every unit at b̄ bits for weights and activations: bit operations = MACs × b̄ × b̄, hence bits²"
+        >
           {settings.bopsAverageBits.toFixed(2)} bits²
         </output>
         <span className="budget-unit muted">{macsTotal > 0 ? formatBops(macsTotal * settings.bopsAverageBits ** 2) : ''}</span>
@@ -123,10 +134,11 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
         <label
           className="budget-toggle"
           htmlFor="budget-lambda"
-          title={settings.lambdaScale === 'objective' ? "λ in units of the objective's change per bit of an average unit" : 'λ as METHOD.md writes it'}
+          title={`${guideSection('lambda').summary} ${settings.lambdaScale === 'objective' ? "Set in units of the objective's change per bit of an average unit (scaled)." : 'The raw λ of the objective.'}`}
         >
           λ synergy
         </label>
+        <GuideLink section="lambda" term="λ" />
         <input
           id="budget-lambda"
           type="range"
@@ -152,11 +164,12 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
       <div className="budget-row budget-choices">
         <span className="budget-toggle">Objective</span>
         <div role="radiogroup" aria-label="Objective" className="budget-radios">
-          <label title="Paper mode: maximize Σ Ω·b − λ·Σ Ŝ·|Δb|">
+          <label title={`${guideSection('importance').summary} Gives more bits to more important units (maximizes Σ Ω·b − λ·Σ Ŝ·|Δb|, the paper's objective).`}>
             <input type="radio" name="objective" checked={settings.objectiveMode === 'paper'} onChange={() => onChange({ objectiveMode: 'paper' })} />
             importance Ω
           </label>
-          <label title="Sensitivity mode: minimize Σ σ(b) + λ·Σ Ŝ·|Δb|">
+          <GuideLink section="importance" term="importance Ω" />
+          <label title={`${guideSection('sensitivity').summary} Picks the widths with the smallest predicted loss (minimizes Σ σ(b) + λ·Σ Ŝ·|Δb|).`}>
             <input
               type="radio"
               name="objective"
@@ -165,13 +178,15 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
             />
             sensitivity σ
           </label>
+          <GuideLink section="sensitivity" term="sensitivity σ" />
         </div>
       </div>
       <div className="budget-row budget-choices">
-        <label className="budget-toggle" htmlFor="budget-preset">
+        <label className="budget-toggle" htmlFor="budget-preset" title={guideSection('widths').summary}>
           Widths
+          <GuideLink section="widths" term="candidate widths" />
         </label>
-        <select id="budget-preset" aria-label="Candidate widths" value={settings.preset} onChange={(event) => onChange({ preset: event.target.value as CandidatePreset })}>
+        <select id="budget-preset" aria-label="Candidate widths" title={guideSection('widths').summary} value={settings.preset} onChange={(event) => onChange({ preset: event.target.value as CandidatePreset })}>
           {(Object.keys(presetLabels) as CandidatePreset[]).map((preset) => (
             <option key={preset} value={preset}>
               {presetLabels[preset]}
@@ -188,7 +203,7 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
             onChange={(event) => onChange({ customCandidates: event.target.value })}
           />
         )}
-        <label className="budget-floors" title="Each budget also needs at least 95% of its value used ((repro) option)">
+        <label className="budget-floors" title="Also use at least 95% of each budget, so the allocation does not fall far under what you allowed (an option of the paper's reproduction)">
           <input type="checkbox" checked={settings.lowerBounds} onChange={(event) => onChange({ lowerBounds: event.target.checked })} />
           floors 95%
         </label>
