@@ -137,8 +137,8 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
           title={`${guideSection('lambda').summary} ${settings.lambdaScale === 'objective' ? "Set in units of the objective's change per bit of an average unit (scaled)." : 'The raw λ of the objective.'}`}
         >
           λ synergy
+          <GuideLink section="lambda" term="λ" />
         </label>
-        <GuideLink section="lambda" term="λ" />
         <input
           id="budget-lambda"
           type="range"
