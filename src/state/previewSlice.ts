@@ -31,6 +31,8 @@ export interface PreviewSlice {
   addPoint(point: PointPrompt): void;
   setBox(box: BoxPrompt): void;
   clearPrompts(): void;
+  /** Takes back the newest point (the box when no point is left). */
+  removeLastPrompt(): void;
   clearAllPreviews(): void;
   recordEncoderTime(elapsedMs: number): void;
   /** Decodes the image's prompts again when it has prompts but no mask (e.g. after a backend change). */
@@ -102,6 +104,15 @@ export const createPreviewSlice: StateCreator<StudioState, [], [], PreviewSlice>
         const { [imageId]: _dropped, ...previews } = state.previewByImage;
         return { promptsByImage: { ...state.promptsByImage, [imageId]: noPrompts }, previewByImage: previews, decoding: false };
       });
+    },
+
+    removeLastPrompt: () => {
+      const prompts = promptsOf(get(), get().selectedImageId);
+      if (prompts.points.length === 0 && !prompts.box) return;
+      const next = prompts.points.length > 0 ? { ...prompts, points: prompts.points.slice(0, -1) } : { ...prompts, box: null };
+      // Nothing left to decode: clear, so the old mask does not stay on screen.
+      if (next.points.length === 0 && !next.box) get().clearPrompts();
+      else updatePrompts(() => next);
     },
 
     clearAllPreviews: () => {

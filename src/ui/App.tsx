@@ -33,6 +33,7 @@ export function App() {
         </aside>
         <section className="centre-column card" aria-label="Image">
           <StageToolbar />
+          <Toasts />
           <ImageStage />
           <StatusLine />
         </section>
@@ -46,7 +47,6 @@ export function App() {
         </AnalysisPanel>
       </main>
       <DropOverlay />
-      <Toasts />
     </div>
   );
 }

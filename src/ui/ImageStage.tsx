@@ -1,13 +1,13 @@
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useId, useMemo, useRef } from 'react';
 import { fitContain } from '../core/image/viewport';
 import { selectCanSegment, selectSelectedImage, selectSelectedPreview, selectSelectedPrompts } from '../state/selectors';
 import { useStudio } from '../state/store';
 import { MaskOverlay } from './MaskOverlay';
 import { PromptMarkers } from './PromptMarkers';
 import { useElementSize } from './useElementSize';
-import { usePromptGestures } from './usePromptGestures';
+import { useKeyboardPrompts, usePromptGestures } from './usePromptGestures';
 
-/** The selected image, its mask and prompt markers; pointer gestures become prompts. */
+/** The selected image, its mask and prompt markers; pointer gestures and keys (when focused) become prompts. */
 export function ImageStage() {
   const image = useStudio(selectSelectedImage);
   const prompts = useStudio(selectSelectedPrompts);
@@ -16,6 +16,8 @@ export function ImageStage() {
   const decodeCount = useStudio((state) => state.decodeCount);
   const addPoint = useStudio((state) => state.addPoint);
   const setBox = useStudio((state) => state.setBox);
+  const removeLastPrompt = useStudio((state) => state.removeLastPrompt);
+  const hintId = useId();
 
   const viewportRef = useRef<HTMLDivElement>(null);
   const viewport = useElementSize(viewportRef);
@@ -24,6 +26,7 @@ export function ImageStage() {
     [image, viewport.width, viewport.height],
   );
   const { draftBox, handlers } = usePromptGestures(canSegment ? rect : null, image, addPoint, setBox);
+  const { crosshair, focused, keyHandlers } = useKeyboardPrompts(image, canSegment, addPoint, removeLastPrompt);
 
   const imageCanvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
@@ -55,12 +58,23 @@ export function ImageStage() {
           className={`stage${canSegment ? '' : ' stage-disabled'}`}
           style={{ left: rect.left, top: rect.top, width: rect.width, height: rect.height }}
           onContextMenu={(event) => event.preventDefault()}
+          tabIndex={0}
+          role="application"
+          aria-label={`Prompts on ${image.name}`}
+          aria-describedby={hintId}
+          data-testid="prompt-surface"
           {...handlers}
+          {...keyHandlers}
         >
           <canvas ref={imageCanvas} className="stage-layer" aria-label={`Image ${image.name}`} />
           <MaskOverlay mask={preview?.mask ?? null} />
-          <PromptMarkers prompts={prompts} draftBox={draftBox} width={image.width} height={image.height} scale={rect.scale} />
+          <PromptMarkers prompts={prompts} draftBox={draftBox} crosshair={crosshair} width={image.width} height={image.height} scale={rect.scale} />
         </div>
+      )}
+      {image && (
+        <p id={hintId} className={`stage-keys-hint${focused ? ' stage-keys-hint-shown' : ''}`}>
+          Keys: arrows move the crosshair (Shift: faster) · Enter or Space: include · N or Shift+Enter: exclude · Backspace: undo
+        </p>
       )}
     </div>
   );

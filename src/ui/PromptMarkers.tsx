@@ -1,15 +1,21 @@
 import type { BoxPrompt, Prompts } from '../core/sam/types';
 
-/** Clicks and the box drawn in image coordinates (the SVG's viewBox is the image), sized in screen pixels. */
+/**
+ * Clicks, the box and the keyboard's crosshair drawn in image coordinates (the SVG's viewBox is the image),
+ * sized in screen pixels.
+ */
 export function PromptMarkers({
   prompts,
   draftBox,
+  crosshair,
   width,
   height,
   scale,
 }: {
   prompts: Prompts;
   draftBox: BoxPrompt | null;
+  /** Where Enter would put a point, while the image has the keyboard focus. */
+  crosshair: { x: number; y: number } | null;
   width: number;
   height: number;
   /** Screen pixels per image pixel, so markers keep their on-screen size. */
@@ -32,6 +38,15 @@ export function PromptMarkers({
           data-testid={point.positive ? 'marker-positive' : 'marker-negative'}
         />
       ))}
+      {crosshair && (
+        <g className="crosshair" data-testid="crosshair" data-x={crosshair.x} data-y={crosshair.y} strokeWidth={stroke}>
+          <circle cx={crosshair.x} cy={crosshair.y} r={radius * 1.6} />
+          <line x1={crosshair.x - radius * 3} y1={crosshair.y} x2={crosshair.x - radius} y2={crosshair.y} />
+          <line x1={crosshair.x + radius} y1={crosshair.y} x2={crosshair.x + radius * 3} y2={crosshair.y} />
+          <line x1={crosshair.x} y1={crosshair.y - radius * 3} x2={crosshair.x} y2={crosshair.y - radius} />
+          <line x1={crosshair.x} y1={crosshair.y + radius} x2={crosshair.x} y2={crosshair.y + radius * 3} />
+        </g>
+      )}
     </svg>
   );
 }

@@ -19,7 +19,7 @@ export function StageToolbar() {
           </span>
         )}
         {/* On its own line: the image name keeps the room when the columns are narrow. */}
-        <div className="muted hint">Click: include · Shift/right-click: exclude · Drag: box</div>
+        <div className="muted hint">Click: include · Shift/right-click: exclude · Drag: box · Tab: keys</div>
       </div>
       <button type="button" onClick={clearPrompts} disabled={!hasPrompts}>
         Clear prompts

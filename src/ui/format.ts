@@ -1,9 +1,11 @@
-/** Display formatting shared by the panels. */
+/** Display formatting shared by the panels (sizes in decimal MB, as the report prints them). */
+import { countOf, formatMegabytes } from '../core/displayUnits';
 
+export { countOf };
+
+/** A file's size: "4.213 MB" (10⁶ bytes), the unit the budget and the report use. */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  return formatMegabytes(bytes);
 }
 
 export function formatMs(ms: number | null): string {

@@ -1,4 +1,4 @@
-import { useRef, useState, type PointerEvent } from 'react';
+import { useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import { viewportToImage, type FittedRect } from '../core/image/viewport';
 import type { BoxPrompt, PointPrompt } from '../core/sam/types';
 
@@ -55,4 +55,55 @@ export function usePromptGestures(
   };
 
   return { draftBox, handlers: { onPointerDown, onPointerMove, onPointerUp, onPointerCancel } };
+}
+
+/** Image pixels the crosshair moves per arrow key: a 32nd of the longer side (Shift: four times as far). */
+function arrowStep(image: { width: number; height: number }, fast: boolean): number {
+  return Math.max(1, Math.round(Math.max(image.width, image.height) / 32)) * (fast ? 4 : 1);
+}
+
+const arrowMoves: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+
+/**
+ * Prompts by keyboard on the focused image: arrow keys move a crosshair (from the image's centre), Enter or
+ * Space adds a positive point there, N or Shift+Enter a negative one, Backspace or Delete takes back the last.
+ */
+export function useKeyboardPrompts(
+  image: { id: string; width: number; height: number } | null,
+  enabled: boolean,
+  onPoint: (point: PointPrompt) => void,
+  onUndo: () => void,
+) {
+  const [crosshair, setCrosshair] = useState<{ imageId: string; x: number; y: number } | null>(null);
+  const [focused, setFocused] = useState(false);
+  const at = image && crosshair?.imageId === image.id ? crosshair : image ? { imageId: image.id, x: Math.floor(image.width / 2), y: Math.floor(image.height / 2) } : null;
+
+  const onKeyDown = (event: KeyboardEvent<Element>) => {
+    if (!image || !at || event.altKey || event.ctrlKey || event.metaKey) return;
+    const move = arrowMoves[event.key];
+    if (move) {
+      event.preventDefault();
+      const step = arrowStep(image, event.shiftKey);
+      const x = Math.min(image.width - 1, Math.max(0, at.x + move[0] * step));
+      const y = Math.min(image.height - 1, Math.max(0, at.y + move[1] * step));
+      setCrosshair({ imageId: image.id, x, y });
+      return;
+    }
+    const negative = event.key === 'n' || event.key === 'N' || (event.key === 'Enter' && event.shiftKey);
+    const positive = !negative && (event.key === 'Enter' || event.key === ' ');
+    if (negative || positive) {
+      event.preventDefault();
+      // The point sits at the pixel's centre, as a click on that pixel would put it.
+      if (enabled) onPoint({ x: at.x + 0.5, y: at.y + 0.5, positive });
+    } else if (event.key === 'Backspace' || event.key === 'Delete') {
+      event.preventDefault();
+      if (enabled) onUndo();
+    }
+  };
+
+  return {
+    crosshair: focused && at ? { x: at.x + 0.5, y: at.y + 0.5 } : null,
+    focused,
+    keyHandlers: { onKeyDown, onFocus: () => setFocused(true), onBlur: () => setFocused(false) },
+  };
 }

@@ -127,7 +127,8 @@ describe('report.html', () => {
     const r = report();
     const html = renderReportHtml(r);
     const size = r.sizes.allocation!.sizeBits;
-    expect(html).toContain(`${Number((size / 8e6).toPrecision(4))} MB`);
+    // Decimal MB written as the page writes it (src/ui/format.ts): the same size reads the same in both.
+    expect(html).toContain(`${(size / 8e6).toPrecision(3)} MB`);
     expect(html).toContain(`${Number(((100 * size) / 160_000).toPrecision(3))}% of FP32`);
     expect(html).toContain('<td>Mixed (avg 4.00 bits)</td><td>0.8765</td><td>0.9321</td>');
     expect(html.match(/<tr><td>\d+<\/td>/g)).toHaveLength(4);
@@ -158,8 +159,19 @@ describe('report.html', () => {
     });
     expect(exported.exported?.files.map((f) => f.bytes)).toEqual([1_950_000, 1_600_000]);
     const html = renderReportHtml(exported);
-    expect(html).toContain('encoder.mixed.onnx 1.95 MB (full precision 8.9 MB)');
+    expect(html).toContain('encoder.mixed.onnx 1.950 MB (full precision 8.900 MB)');
     expect(html).toContain('end to end max |Δ| 2.50e-4 of a 55.4 logit range on 4 prompts of Sample 1 (WASM)');
+  });
+
+  it('counts in words that agree with the number, and says which λ it prints', () => {
+    const single = buildReport({
+      analysis,
+      evaluation: { images: 1, prompts: 1, promptsWithTruth: 1, plans: [{ id: 'fp', label: 'FP32', miouTruth: 0.9, miouFp: 1 }] },
+    });
+    expect(renderReportHtml(single)).toContain('1 image, 1 prompt (1 with a true object)');
+    expect(renderReportHtml(report())).toContain('2 images, 8 prompts (6 with a true object)');
+    // The λ the solver used, named as such: the page shows it beside its own scaled setting.
+    expect(renderReportHtml(report())).toContain('<dt>λ (raw, as in the objective)</dt><dd>0.01</dd>');
   });
 
   it('strips scripts, handlers and outside links from chart SVGs, and refuses non-SVG', () => {

@@ -3,6 +3,7 @@
  * the same offline, years later: it references nothing outside itself.
  */
 import { REPORT_CHARTS, type MixQsamReport, type ReportChartName, type ReportCharts } from './reportSchema';
+import { countOf, formatMegabytes, formatMegabytesOfBits } from '../displayUnits';
 import { sanitizeSvg } from './sanitizeSvg';
 import { REPORT_CSS } from './reportStyle';
 
@@ -32,7 +33,7 @@ function grouped(value: number): string {
 }
 
 function megabytes(bits: number | null | undefined): string {
-  return bits === null || bits === undefined ? '—' : `${num(bits / 8e6, 4)} MB`;
+  return bits === null || bits === undefined ? '—' : formatMegabytesOfBits(bits);
 }
 
 function bops(value: number | null | undefined): string {
@@ -73,7 +74,8 @@ function summarySection(report: MixQsamReport): string {
         ['Status', `<span class="badge badge-${status.tone}">${escapeHtml(status.text)}</span> (${a.method === 'exact' ? 'exact MILP' : 'instant path'}, ${num(a.solveMs, 3)} ms)`],
         ['Objective', `${a.objectiveMode === 'paper' ? 'importance Ω (maximize Σ Ω·b − λ Σ Ŝ|Δb|)' : 'sensitivity σ (minimize Σ σ(b) + λ Σ Ŝ|Δb|)'}`],
         ['Value', `${num(a.objective, 6)} (bound ${num(a.bound, 6)})`],
-        ['λ', num(a.lambda)],
+        // The λ the objective multiplies Ŝ by; the page's slider may show it on the objective's scale.
+        ['λ (raw, as in the objective)', num(a.lambda)],
         ['Candidate widths', escapeHtml(a.candidates.join(', '))],
         ['Size budget', a.budgets.maxSizeBits === null ? 'none' : `${megabytes(a.budgets.maxSizeBits)} (${num(a.budgets.maxSizeBits / Math.max(1, sizes.params), 3)} bits per weight)`],
         ['BOPs budget', a.budgets.maxBops === null ? 'none' : bops(a.budgets.maxBops)],
@@ -104,7 +106,7 @@ function evaluationSection(report: MixQsamReport): string {
   if (!e) return '';
   const rows = e.rows.map((r) => row([escapeHtml(r.label), num(r.miouTruth), num(r.miouFp)]));
   const note = e.matchesAllocation ? '' : '<p class="warn">This table scored an earlier allocation than the one above.</p>';
-  return `<section><h2>Mask quality (mIoU)</h2><p class="muted">${e.images} images, ${e.prompts} prompts (${e.promptsWithTruth} with a true object).</p>${note}<table>${row(['Model', 'mIoU vs truth', 'mIoU vs FP'], true)}${rows.join('')}</table></section>`;
+  return `<section><h2>Mask quality (mIoU)</h2><p class="muted">${countOf(e.images, 'image')}, ${countOf(e.prompts, 'prompt')} (${e.promptsWithTruth} with a true object).</p>${note}<table>${row(['Model', 'mIoU vs truth', 'mIoU vs FP'], true)}${rows.join('')}</table></section>`;
 }
 
 function unitsSection(report: MixQsamReport): string {
@@ -152,10 +154,10 @@ function exportEntries(report: MixQsamReport): [string, string][] {
   const exported = report.exported;
   if (!exported) return [['Exported files', 'not exported yet']];
   const files = exported.files
-    .map((file) => `${escapeHtml(file.fileName)} ${num(file.bytes / 1e6, 3)} MB (full precision ${num(file.fpBytes / 1e6, 3)} MB)`)
+    .map((file) => `${escapeHtml(file.fileName)} ${formatMegabytes(file.bytes)} (full precision ${formatMegabytes(file.fpBytes)})`)
     .join('; ');
   const v = exported.verification;
-  const check = `end to end max |Δ| ${v.endToEnd.maxAbsError.toExponential(2)} of a ${num(v.endToEnd.range, 3)} logit range on ${v.prompts} prompts of ${escapeHtml(v.checkImage)} (${escapeHtml(v.backend)})`;
+  const check = `end to end max |Δ| ${v.endToEnd.maxAbsError.toExponential(2)} of a ${num(v.endToEnd.range, 3)} logit range on ${countOf(v.prompts, 'prompt')} of ${escapeHtml(v.checkImage)} (${escapeHtml(v.backend)})`;
   return [
     ['Exported files', files],
     ['Export check', check],

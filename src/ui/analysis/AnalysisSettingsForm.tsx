@@ -1,4 +1,6 @@
 import { defaultFastBits, perWidthCalibrationBits, usesLog2PostSoftmax, type AnalysisSettings } from '../../core/analysis/settings';
+import { GuideLink } from '../guide/GuideLink';
+import { NumberField } from '../NumberField';
 import { perWidthPatch, softmaxQuantizerPatch } from './settingsPatches';
 
 const widthChoices = [2, 3, 4, 5, 6, 7, 8];
@@ -32,38 +34,33 @@ export function AnalysisSettingsForm({
     <fieldset className="analysis-settings" disabled={disabled}>
       <label>
         Images (T)
-        <input
-          type="number"
+        <NumberField
+          label="Images to analyse"
+          integer
           min={1}
           max={Math.max(1, imagesAvailable)}
           // T larger than the images at hand analyses all of them: show what will really run.
           value={imagesAvailable > 0 ? Math.min(settings.imageCount, imagesAvailable) : settings.imageCount}
-          aria-label="Images to analyse"
-          onChange={(event) => onChange({ imageCount: Math.max(1, Math.floor(Number(event.target.value)) || 1) })}
+          onCommit={(imageCount) => onChange({ imageCount })}
+          suffix={<span className="muted">of {imagesAvailable}</span>}
         />
-        <span className="muted">of {imagesAvailable}</span>
       </label>
       <label>
         Prompts per image
-        <input
-          type="number"
-          min={1}
-          max={16}
-          value={settings.promptsPerImage}
-          aria-label="Prompts per image"
-          onChange={(event) => onChange({ promptsPerImage: Math.min(16, Math.max(1, Math.floor(Number(event.target.value)) || 1)) })}
-        />
+        <NumberField label="Prompts per image" integer min={1} max={16} value={settings.promptsPerImage} onCommit={(promptsPerImage) => onChange({ promptsPerImage })} />
       </label>
       <label>
-        Sensitivity
+        <span className="analysis-term">
+          Sensitivity <GuideLink section="sensitivity" term="sensitivity σ" />
+        </span>
         <select
           value={settings.sensitivityMode}
           aria-label="Sensitivity mode"
-          title="exact measures σ at every width; fast measures two widths and estimates the others with σ ∝ 4^−b"
+          title={`σ(b): how much the masks change when only one unit is quantized to b bits. Exact measures it at every width; fast measures ${settings.fastProbeBits.join(' and ')} bits and estimates the others, assuming the error falls 4× per extra bit (σ ∝ 4^−b)`}
           onChange={(event) => onChange({ sensitivityMode: event.target.value === 'fast' ? 'fast' : 'exact' })}
         >
           <option value="exact">exact (every width)</option>
-          <option value="fast">fast ({settings.fastProbeBits.join(' & ')} bits + 4^−b)</option>
+          <option value="fast">fast (measure {settings.fastProbeBits.join(' & ')} bits, estimate the rest)</option>
         </select>
       </label>
       <label>
@@ -90,7 +87,7 @@ export function AnalysisSettingsForm({
           <option value="uniform">uniform</option>
         </select>
       </label>
-      <label className="analysis-check" title={`Activation ranges and log2 τ chosen at each width from ${perWidthLabel} bits (the quality study's setting); off: one range and τ for every width (METHOD.md)`}>
+      <label className="analysis-check" title={`Choose the activation ranges and the log2 quantizer's τ anew at each width from ${perWidthLabel} bits (the quality study's setting); off: one range and τ serve every width`}>
         <input
           type="checkbox"
           checked={!!settings.perWidthRanges && !!settings.perWidthLog2Tau}
@@ -98,6 +95,7 @@ export function AnalysisSettingsForm({
           onChange={(event) => onChange(perWidthPatch(event.target.checked))}
         />
         Calibrate per width <span className="muted">(ranges + log2 τ)</span>
+        <GuideLink section="calibration" term="calibrate per width" />
       </label>
       <div className="analysis-widths" role="group" aria-label="Candidate widths">
         <span>Widths</span>

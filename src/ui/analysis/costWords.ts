@@ -2,7 +2,7 @@
 import { isLongAnalysis, type AnalysisCost, type CheaperOption, type ModelDefaults } from '../../core/analysis/analysisCost';
 import type { AnalysisSettings } from '../../core/analysis/settings';
 import type { LoadedModel } from './loadedModel';
-import { formatMs } from '../format';
+import { countOf, formatMs } from '../format';
 
 /** "40 s", "58 min", "2.9 h", "4.2 days": rounded as an estimate deserves. */
 export function formatDuration(ms: number): string {
@@ -48,12 +48,12 @@ export function costBasis(cost: AnalysisCost, encoding: boolean): string {
 
 const optionNames = {
   'decoder-only': () => 'Decoder only',
-  'fewer-images': (patch: Partial<AnalysisSettings>) => `${imagesWords(patch.imageCount ?? 1)}, ${patch.promptsPerImage} prompts`,
+  'fewer-images': (patch: Partial<AnalysisSettings>) => `${imagesWords(patch.imageCount ?? 1)}, ${countOf(patch.promptsPerImage ?? 1, 'prompt')}`,
   'fast-sensitivity': () => 'Fast σ',
 } as const;
 
 function imagesWords(count: number): string {
-  return `${count} image${count === 1 ? '' : 's'}`;
+  return countOf(count, 'image');
 }
 
 /** A cheaper option's button text: "Decoder only · ≈ 6 min" (its probes while its time is unknown). */
@@ -81,7 +81,7 @@ export function defaultsReason(chosen: ModelDefaults, model: LoadedModel): strin
   ].filter((part): part is string => typeof part === 'string');
   const choices = [
     imagesWords(patch.imageCount ?? 1),
-    `${patch.promptsPerImage} prompts`,
+    countOf(patch.promptsPerImage ?? 1, 'prompt'),
     patch.sensitivityMode === 'fast' ? 'fast σ' : 'exact σ',
     patch.scope === 'decoder' ? 'decoder units only' : 'all units',
   ];

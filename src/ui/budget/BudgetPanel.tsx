@@ -104,6 +104,7 @@ export function BudgetPanel() {
         candidatesError={candidatesError}
         paramsTotal={totals.params}
         macsTotal={totals.macs}
+        rawLambda={current?.problem.objective.lambda ?? null}
       />
       {badge.detail && <p className={`budget-detail budget-detail-${badge.tone}`}>{badge.detail}</p>}
       {result?.bits && (

@@ -3,6 +3,8 @@ import { useStudio } from '../../state/store';
 import { ImportanceChart } from '../charts/ImportanceChart';
 import { SensitivityHeatmap } from '../charts/SensitivityHeatmap';
 import { SynergyStrip } from '../charts/SynergyStrip';
+import { countOf } from '../format';
+import { GuideLink } from '../guide/GuideLink';
 
 /**
  * Ω, σ and Ŝ along depth, one column per unit lined up across the three charts (and the allocation below).
@@ -22,10 +24,14 @@ export function MeasurementsCard() {
         <h2>What matters where</h2>
         {results && (
           <span className="muted measurements-count">
-            {units.length} units · {results.excludedUnits.length} kept FP
+            {countOf(units.length, 'unit')} · {results.excludedUnits.length} kept FP
           </span>
         )}
       </div>
+      <p className="muted measurements-terms">
+        Ω: how much the masks change when a unit is switched off · σ(b): when only it is quantized to b bits · Ŝ: how alike
+        neighbours’ importance is <GuideLink section="importance" term="Ω, σ and Ŝ" />
+      </p>
       <ImportanceChart units={units} importance={importance} />
       {results ? (
         <>

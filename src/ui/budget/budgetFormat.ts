@@ -2,7 +2,8 @@
  * Words and numbers of the budget panel: the solver badge, the λ slider's log positions, size and BOPs in the
  * units people read. Pure, so Node tests pin them.
  */
-import { bitsToMegabytes, formatBops, type AllocationResult } from '../../core/allocate';
+import { formatBops, type AllocationResult } from '../../core/allocate';
+import { formatMegabytesOfBits } from '../../core/displayUnits';
 import type { AllocationPhase } from '../../state/budgetSlice';
 
 export type BadgeTone = 'idle' | 'busy' | 'ok' | 'warn' | 'error';
@@ -23,10 +24,9 @@ export function formatGap(gap: number): string {
   return `${percent < 10 ? percent.toFixed(2) : percent.toFixed(1)}%`;
 }
 
-/** Megabytes (10⁶ bytes) of weights with three decimals below 10 MB. */
+/** Megabytes (10⁶ bytes) of weights, written as the report writes them. */
 export function formatSizeBits(bits: number): string {
-  const megabytes = bitsToMegabytes(bits);
-  return `${megabytes < 10 ? megabytes.toFixed(3) : megabytes.toFixed(1)} MB`;
+  return formatMegabytesOfBits(bits);
 }
 
 export { formatBops };

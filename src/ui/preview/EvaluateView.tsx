@@ -1,20 +1,19 @@
 import { selectAllocation } from '../../state/budgetSlice';
 import { allocationKeyOf, type EvaluationOutcome } from '../../state/evaluateSlice';
 import { useStudio } from '../../state/store';
-import { formatMs } from '../format';
+import { countOf, formatMs } from '../format';
+import { NumberField } from '../NumberField';
 import { AnalysedTable, HeldOutTable } from './EvaluateTables';
 import { QuantProgress } from './QuantProgress';
 import './preview.css';
-
-const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 function summary(evaluation: EvaluationOutcome): string {
   const time = `${formatMs(evaluation.elapsedMs)} · ${evaluation.backend}`;
   if (evaluation.heldOut) {
     const { objects, seeds } = evaluation.heldOut;
-    return `Held-out study set: ${plural(objects, 'object')} on ${plural(seeds.length, 'scene')} (seeds ${seeds[0]}–${seeds[seeds.length - 1]}), one point and one box each · ${time}`;
+    return `Held-out study set: ${countOf(objects, 'object')} on ${countOf(seeds.length, 'scene')} (seeds ${seeds[0]}–${seeds[seeds.length - 1]}), one point and one box each · ${time}`;
   }
-  return `${plural(evaluation.prompts, 'prompt')} on ${plural(evaluation.images, 'analysed image')} (${evaluation.promptsWithTruth} with known objects) · ${time}`;
+  return `${countOf(evaluation.prompts, 'prompt')} on ${countOf(evaluation.images, 'analysed image')} (${evaluation.promptsWithTruth} with known objects) · ${time}`;
 }
 
 /** Evaluate: mIoU of FP, the uniform baseline at the same budgets and the mixed allocation, as a small table. */
@@ -33,7 +32,7 @@ export function EvaluateView() {
   const cancel = useStudio((state) => state.cancelEvaluation);
   const busy = status === 'running' || status === 'cancelling';
   const stale = evaluation !== null && allocation !== null && evaluation.allocationKey !== allocationKeyOf(allocation.widthByUnit);
-  const what = target === 'heldOut' ? `mIoU on ${heldOutObjects} held-out objects of the quality study, points and boxes apart` : 'mIoU over the analysed images and prompts';
+  const what = target === 'heldOut' ? `mIoU on ${countOf(heldOutObjects, 'held-out object')} of the quality study, points and boxes apart` : 'mIoU over the analysed images and prompts';
   return (
     <section className="card evaluate-view" aria-label="Evaluation" data-testid="evaluate-view" data-status={status}>
       <div className="card-title">
@@ -50,15 +49,7 @@ export function EvaluateView() {
         </label>
         {target === 'heldOut' && (
           <label title="Held-out scenes (seeds 700001…) are added until this many objects are prompted; the quality study uses 120">
-            <input
-              type="number"
-              min={1}
-              max={2000}
-              value={heldOutObjects}
-              aria-label="Held-out objects"
-              onChange={(event) => setHeldOutObjects(Math.min(2000, Number(event.target.value)))}
-            />
-            objects
+            <NumberField label="Held-out objects" integer min={1} max={2000} value={heldOutObjects} onCommit={setHeldOutObjects} suffix="objects" />
           </label>
         )}
       </fieldset>
