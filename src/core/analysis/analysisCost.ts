@@ -9,9 +9,8 @@
  *                       every probed unit's sites are calibrated, whatever the scope
  *   FP reference        1 forward
  *   encoder-unit probe  1 forward: the encoder, then the decoder over the P prompts. A probe runs only the
- *                       suffix after its unit's cut (for units spread evenly through the blocks, half the
- *                       encoder on average), but each suffix compiles its own session on first use: counted
- *                       as the whole encoder, on the long side
+ *                       segments after its unit's cut (for units spread evenly through the blocks, half the
+ *                       encoder on average): counted as the whole encoder, on the long side
  *   decoder-unit probe  the decoder over the P prompts, on the stored FP embedding
  * E is one encoder forward, D one decoder run for one prompt (official exports run one prompt per run; a
  * decoder with a free prompt axis is charged as if it did too: on CPU its batch costs about as much). Every

@@ -74,13 +74,13 @@ export interface AnalysisRunOptions {
 }
 
 export interface AnalysisRunStats {
-  /** Probes measured by this run (each one decoder run, plus an encoder suffix for encoder units). */
+  /** Probes measured by this run (each one decoder run, plus the encoder from the unit's cut for encoder units). */
   probesRun: number;
   /** Probes found in the store and not measured again. */
   probesReused: number;
   referenceRuns: number;
   calibrationRuns: number;
-  /** Encoder probes that ran a suffix instead of the whole encoder. */
+  /** Encoder probes that started from a cut instead of the image. */
   encoderSuffixRuns: number;
   /** Distinct cuts the encoder was split at. */
   encoderSegments: number;
@@ -213,7 +213,7 @@ export async function runAnalysis(
     parametric: encoderParametric,
     imageInputs: [sam.encoderIo.inputName],
     outputNames: sam.adapter.embeddingNames,
-    // Without encoder probes (decoder-only analysis) the encoder only runs its FP reference: no suffixes.
+    // Without encoder probes (decoder-only analysis) the encoder only runs its FP reference: one segment.
     maxSegments: units.some((unit) => unit.graph === 'encoder') ? settings.maxEncoderSegments : 0,
     sessionOptions,
   });

@@ -3,7 +3,7 @@
  * of the encoder it can affect (DESIGN.md "Caching what is expensive"). A cut is a position in the
  * topologically sorted node list where the image-dependent values crossing from the prefix to the
  * suffix are few (at a ViT block boundary: the residual stream alone). The FP run caches those values
- * per image; a probe of a unit after the cut feeds them to the suffix graph.
+ * per image; a probe of a unit after the cut feeds them to the segments after it (segmentModel).
  *
  * Tensors fall into three classes: image-dependent ("data"), constant (initializers, Constant nodes and
  * what is computed from them only), and configuration (computed from the parametric graph's

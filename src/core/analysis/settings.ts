@@ -20,9 +20,9 @@ export interface AnalysisSettings {
   /** ε of the synergy denominator max(|s_t(i) − s_t(i+1)|, ε). */
   synergyEpsilon: number;
   /**
-   * At most this many encoder suffix segments are compiled to skip blocks a probe cannot affect
-   * (0: every encoder probe runs the whole encoder). Each holds its own copy of the weights after its
-   * cut, so large models want few.
+   * At most this many cuts split the encoder into a chain of segment sessions, so that a probe skips the
+   * blocks its unit cannot affect (0: every encoder probe runs the whole encoder). Each segment holds only
+   * its own weights, so the count costs compile time, not memory.
    */
   maxEncoderSegments: number;
   /**
