@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModelBytes, onnx } from '../onnx/proto';
-import { findCuts, firstAffectedDataNode, indexGraph, latestCutBefore, suffixModel, thinCuts, withCutOutputs } from './encoderSegments';
+import { findCuts, firstAffectedDataNode, indexGraph, latestCutBefore, segmentModel, suffixModel, thinCuts, withCutOutputs } from './encoderSegments';
 
 const encoderUrl = new URL('../../../public/models/demo-sam/encoder.onnx', import.meta.url);
 
@@ -35,6 +35,39 @@ describe('encoder segments on the demo encoder', () => {
       await session.release();
     }
     await full.release();
+  });
+});
+
+describe('the encoder as a chain of segments', () => {
+  it('reproduces the full encoder segment by segment, each segment holding only its own weights', async () => {
+    const model = decodeModel(readFileSync(encoderUrl));
+    const index = indexGraph(model.graph!, ['input_image']);
+    const cuts = thinCuts(findCuts(index, 1), 4);
+    const pixels = Float32Array.from({ length: 3 * 256 * 256 }, (_, k) => Math.cos(k * 0.002) * 1.5);
+    const full = await ort.InferenceSession.create(encodeModelBytes(model));
+    const expected = (await full.run({ input_image: new ort.Tensor('float32', pixels, [1, 3, 256, 256]) })).image_embeddings.data as Float32Array;
+    await full.release();
+
+    let values: Record<string, ort.Tensor> = { input_image: new ort.Tensor('float32', pixels, [1, 3, 256, 256]) };
+    const holders = new Map<string, number>();
+    for (let k = 0; k <= cuts.length; k++) {
+      const from = k === 0 ? null : cuts[k - 1];
+      const to = k === cuts.length ? null : cuts[k];
+      const segment = segmentModel(model, index, { from, to, fromDims: new Map((from?.tensors ?? []).map((t) => [t, values[t].dims])) });
+      expect(segment.graph!.output!.map((o) => o.name)).toEqual(to ? to.tensors : ['image_embeddings']);
+      for (const t of segment.graph!.initializer ?? []) if ((t.rawData?.length ?? 0) > 4096) holders.set(t.name!, (holders.get(t.name!) ?? 0) + 1);
+      const session = await ort.InferenceSession.create(encodeModelBytes(segment));
+      values = await session.run(Object.fromEntries(session.inputNames.map((name) => [name, values[name]])));
+      await session.release();
+    }
+    const got = values.image_embeddings.data as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
+    expect(worst).toBeLessThan(1e-5);
+    // Every weight lives in exactly one segment: the chain holds the model's weights once.
+    const weights = (model.graph!.initializer ?? []).filter((t) => (t.rawData?.length ?? 0) > 4096);
+    expect(weights.length).toBeGreaterThan(10);
+    expect(weights.every((t) => holders.get(t.name!) === 1)).toBe(true);
   });
 });
 
