@@ -10,6 +10,7 @@ import { AnalysisCostEstimate } from './AnalysisCostEstimate';
 import { AnalysisProgressBar } from './AnalysisProgressBar';
 import { AnalysisResultsTable } from './AnalysisResultsTable';
 import { ResultsDriftNote } from './ResultsDriftNote';
+import { StoredRunNote } from './StoredRunNote';
 import { AnalysisSettingsForm } from './AnalysisSettingsForm';
 import { useLoadedModel } from './useLoadedModel';
 import './analysis.css';
@@ -104,6 +105,7 @@ export function AnalysisView() {
         </button>
       </div>
       {progress && <AnalysisProgressBar progress={progress} etaMs={etaMs} run={status === 'running' ? 'running' : status === 'cancelling' ? 'cancelling' : 'stopped'} />}
+      <StoredRunNote />
       {error && <p className="analysis-error">{error}</p>}
       {stats && (
         <p className="muted analysis-stats" data-testid="analysis-stats" data-probes-run={stats.probesRun} data-probes-reused={stats.probesReused} data-probing-ms={stats.probingMs}>
