@@ -36,7 +36,7 @@ test('a reload restores the model, images and settings, and the partial analysis
   await page.reload();
   await expect(page.getByRole('heading', { name: 'Mix-QSAM Studio' })).toBeVisible();
   const note = page.getByTestId('restored-note');
-  await expect(note).toContainText('Restored from your last visit: the model “Your model”, 1 of your images and your analysis settings.');
+  await expect(note).toContainText('Restored from your last visit: the model “Your model”, your image and your analysis settings.');
   await expect(card).toHaveAttribute('data-status', 'ready');
   await expect(card).toContainText('Your model');
   await expect(card).toContainText('encoder.onnx');

@@ -62,7 +62,8 @@ export function saveStudioChanges(store: StoreApi<StudioState>): () => void {
       save('images', imagesToSave(state));
     }
     const { encoderPart, decoderPart } = state;
-    if (state.modelHash === previous.modelHash || !state.modelHash || !encoderPart || !decoderPart) return;
+    const partsChanged = encoderPart !== previous.encoderPart || decoderPart !== previous.decoderPart || state.modelHash !== previous.modelHash || state.modelName !== previous.modelName;
+    if (!partsChanged || !state.modelHash || !encoderPart || !decoderPart) return;
     if (!isFile(encoderPart.source) || !isFile(decoderPart.source)) return save('model', undefined);
     const bytes = encoderPart.source.size + decoderPart.source.size;
     if (bytes > MAX_SAVED_MODEL_BYTES) {

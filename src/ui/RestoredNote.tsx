@@ -9,7 +9,7 @@ export function RestoredNote() {
   if (!restored) return null;
   const parts = [
     restored.model ? `the model “${restored.model}”` : null,
-    restored.images > 0 ? `${restored.images} of your image${restored.images === 1 ? '' : 's'}` : null,
+    restored.images > 0 ? (restored.images === 1 ? 'your image' : `your ${restored.images} images`) : null,
     restored.settings ? 'your analysis settings' : null,
   ].filter((part): part is string => part !== null);
   const list = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? 'the image strip');

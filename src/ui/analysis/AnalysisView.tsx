@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { cheaperOptions, estimateAnalysisCost, isLongAnalysis } from '../../core/analysis/analysisCost';
 import { backendLabel } from '../../core/sam/backendChoice';
 import { selectResultsDrift } from '../../state/analysisSlice';
@@ -34,7 +35,8 @@ export function AnalysisView() {
   const status = useStudio((state) => state.analysisStatus);
   const progress = useStudio((state) => state.analysisProgress);
   const etaMs = useStudio((state) => state.analysisEtaMs);
-  const drift = useStudio(selectResultsDrift);
+  // A fresh object per call: compared field by field, or every render would look like a change.
+  const drift = useStudio(useShallow(selectResultsDrift));
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
   const results = useStudio((state) => state.analysisResults);
   const stats = useStudio((state) => state.analysisStats);
