@@ -95,6 +95,7 @@ test('the studio runs the quality study and gets the numbers Node gets', async (
   await openStudio(page, 'wasm');
   const images = page.getByRole('region', { name: 'Images' });
   await images.getByRole('button', { name: 'Study scenes' }).click();
+  await page.getByRole('dialog', { name: 'Replace the images with the study scenes?' }).getByRole('button', { name: 'Replace images' }).click();
   // The images are replaced by the study's calibration scenes, in seed order (the analysis takes the first T).
   await expect(images.locator('.thumbnail-name')).toHaveText(['Calibration 500001', 'Calibration 500002', 'Calibration 500003', 'Calibration 500004']);
   await images.screenshot({ path: testInfo.outputPath('study-images.png') });

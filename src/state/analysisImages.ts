@@ -1,27 +1,26 @@
 /**
- * How a studio image becomes an AnalysisImage (core/analysis/analysisEngine.ts): its pixels, the boxes of
- * its true objects (generated scenes) and the user's clicks. Pure, so Node tests can check that the
- * studio's study scenes are exactly the quality study's calibration scenes.
+ * How a studio image becomes an AnalysisImage (core/analysis/analysisEngine.ts): its pixels and the boxes of
+ * its true objects (generated scenes). The user's preview clicks are not part of it: calibration prompts come
+ * from the image and the settings only (boxes, else the grid), so a click changes the preview, never the
+ * analysis' run key and its stored probes. Pure, so Node tests can check that the studio's study scenes are
+ * exactly the quality study's calibration scenes.
  */
 import type { AnalysisImage } from '../core/analysis/analysisEngine';
 import type { RgbaImage } from '../core/image/rgbaImage';
 import type { TruthObject } from '../core/sam/promptedObject';
-import type { PointPrompt } from '../core/sam/types';
 
 export interface AnalysisImageSource {
   name: string;
   pixels: RgbaImage;
   truth: readonly TruthObject[] | null;
-  clicks: readonly PointPrompt[];
 }
 
-/** Known boxes are the calibration prompts where there are any, else the clicks (analysis/calibrationPrompts.ts). */
+/** Known boxes are the calibration prompts where there are any, else the settings' grid (analysis/calibrationPrompts.ts). */
 export function analysisImageOf(source: AnalysisImageSource): AnalysisImage {
   return {
     name: source.name,
     image: source.pixels,
     boxes: source.truth?.map((object) => object.box),
-    clicks: source.clicks.length > 0 ? [...source.clicks] : undefined,
   };
 }
 

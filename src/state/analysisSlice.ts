@@ -3,21 +3,37 @@ import type { StateCreator } from 'zustand';
 import type { AnalysisImage, AnalysisProgress, AnalysisRunStats } from '../core/analysis/analysisEngine';
 import { rankByImportance, type AnalysisResults, type UnitAnalysis } from '../core/analysis/analysisResults';
 import { defaultAnalysisSettings, validateSettings, type AnalysisSettings } from '../core/analysis/settings';
-import { CancelledError } from '../core/progress';
+import { CancelledError, EtaEstimator } from '../core/progress';
 import { startAnalysisWorker, type AnalysisClient } from '../workers/analysisClient';
+import { analysisOrder } from './analysisImages';
 import { calibrationImages } from './quantConnection';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
 export type AnalysisStatus = 'idle' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'error';
 
+/** What the shown results were computed from: the images (studio ids, names) and the settings of their run. */
+export interface AnalysisInputs {
+  imageIds: string[];
+  imageNames: string[];
+  settings: AnalysisSettings;
+}
+
 export interface AnalysisSlice {
   analysisSettings: AnalysisSettings;
   analysisStatus: AnalysisStatus;
   /** Latest progress event of the running (or last) analysis. */
   analysisProgress: AnalysisProgress | null;
-  /** Results so far: partial while running, complete when done. Consumers (charts, allocation) read these. */
+  /**
+   * The results consumers (charts, allocation, preview) read. A first run shows its partial results while it
+   * goes; a run after finished results keeps those until it completes, so a cancelled or failed re-run leaves
+   * them in place.
+   */
   analysisResults: AnalysisResults | null;
+  /** The images and settings `analysisResults` were computed from (null with no results). */
+  analysisInputs: AnalysisInputs | null;
+  /** Time left of the running analysis' probes, from their recent pace (core/progress.ts EtaEstimator). */
+  analysisEtaMs: number | null;
   analysisStats: AnalysisRunStats | null;
   analysisError: string | null;
   /** Backend the analysis worker runs on, in words. */
@@ -35,6 +51,10 @@ export interface AnalysisSlice {
   cancelAnalysis(): void;
   /** Forgets every stored analysis (the next run measures everything again). */
   clearAnalysisCache(): Promise<void>;
+  /** Sets the settings restored from the last visit: the user's choice, so no model defaults replace them. */
+  restoreAnalysisSettings(settings: AnalysisSettings): void;
+  /** True once restored settings are in place (userModelDefaults leaves them alone). */
+  analysisSettingsRestored: boolean;
   /**
    * Drops the results (another model is loaded): a run in progress is cancelled, shows Cancelling until it has
    * stopped, and nothing it still reports lands. The stored probe cache is kept.
@@ -83,10 +103,15 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
     analysisStatus: 'idle',
     analysisProgress: null,
     analysisResults: null,
+    analysisInputs: null,
+    analysisEtaMs: null,
     analysisStats: null,
     analysisError: null,
     analysisBackend: null,
     analysisDefaults: null,
+    analysisSettingsRestored: false,
+
+    restoreAnalysisSettings: (settings) => set({ analysisSettings: { ...defaultAnalysisSettings, ...settings }, analysisSettingsRestored: true, analysisDefaults: null }),
 
     setAnalysisSettings: (patch) => set((state) => ({ analysisSettings: { ...state.analysisSettings, ...patch } })),
 
@@ -110,9 +135,14 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
         set({ analysisStatus: 'error', analysisError: errorMessage(error) });
         return;
       }
-      set({ analysisStatus: 'running', analysisError: null, analysisProgress: null, analysisResults: null, analysisStats: null });
+      // Finished results stay until this run completes; only a first run shows its partial results meanwhile.
+      const keepShown = state.analysisResults !== null;
+      const used = analysisOrder(state.images).slice(0, settings.imageCount);
+      const inputs: AnalysisInputs = { imageIds: used.map((image) => image.id), imageNames: used.map((image) => image.name), settings };
+      set({ analysisStatus: 'running', analysisError: null, analysisProgress: null, analysisEtaMs: null });
       const mine = ++run;
       const current = () => mine === run;
+      const eta = new EtaEstimator();
       try {
         const [encoder, decoder, images, analysis] = await Promise.all([
           encoderPart.source.arrayBuffer(),
@@ -125,19 +155,21 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
         const outcome = await analysis.api.analyze(
           Comlink.transfer({ encoder, decoder, config: state.modelConfig, images, settings }, transfers),
           Comlink.proxy((progress: AnalysisProgress) => {
-            if (current()) set({ analysisProgress: progress });
+            if (!current()) return;
+            const etaMs = progress.phase === 'probing' ? eta.update(progress.done, progress.total, performance.now()) : null;
+            set({ analysisProgress: progress, analysisEtaMs: etaMs });
           }),
           Comlink.proxy((results: AnalysisResults) => {
-            if (current()) set({ analysisResults: results });
+            if (current() && !keepShown) set({ analysisResults: results, analysisInputs: inputs, analysisStats: null });
           }),
         );
         if (!current()) return set({ analysisStatus: 'idle' });
-        set({ analysisStatus: 'done', analysisResults: outcome.results, analysisStats: outcome.stats });
+        set({ analysisStatus: 'done', analysisResults: outcome.results, analysisInputs: inputs, analysisStats: outcome.stats, analysisEtaMs: null });
       } catch (error) {
         if (!current()) return set({ analysisStatus: 'idle' });
         // Comlink rebuilds errors by message and name only.
         const cancelled = error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
-        set({ analysisStatus: cancelled ? 'cancelled' : 'error', analysisError: cancelled ? null : errorMessage(error) });
+        set({ analysisStatus: cancelled ? 'cancelled' : 'error', analysisError: cancelled ? null : errorMessage(error), analysisEtaMs: null });
         if (!cancelled) get().pushToast('error', 'The analysis stopped', errorMessage(error));
       }
     },
@@ -151,7 +183,7 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
     clearAnalysisCache: async () => {
       try {
         await (await worker()).api.clearCache();
-        set({ analysisResults: null, analysisStats: null, analysisProgress: null, analysisStatus: 'idle' });
+        set({ analysisResults: null, analysisInputs: null, analysisStats: null, analysisProgress: null, analysisEtaMs: null, analysisStatus: 'idle' });
       } catch (error) {
         get().pushToast('error', 'Could not clear the stored analyses', errorMessage(error));
       }
@@ -161,7 +193,7 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
       run++;
       const running = get().analysisStatus === 'running' || get().analysisStatus === 'cancelling';
       if (running) void client?.api.cancel();
-      set({ analysisStatus: running ? 'cancelling' : 'idle', analysisResults: null, analysisStats: null, analysisProgress: null, analysisError: null });
+      set({ analysisStatus: running ? 'cancelling' : 'idle', analysisResults: null, analysisInputs: null, analysisStats: null, analysisProgress: null, analysisEtaMs: null, analysisError: null });
     },
   };
 };
@@ -169,3 +201,25 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
 /** Units by Ω, most important first (empty before results). */
 export const selectUnitsByImportance = (state: Pick<AnalysisSlice, 'analysisResults'>): UnitAnalysis[] =>
   state.analysisResults ? rankByImportance(state.analysisResults) : [];
+
+/** How the shown results' inputs differ from what Analyze would measure now (null when they are the same). */
+export interface ResultsDrift {
+  settingsChanged: boolean;
+  imagesChanged: boolean;
+  inputs: AnalysisInputs;
+}
+
+export function selectResultsDrift(state: Pick<StudioState, 'analysisInputs' | 'analysisResults' | 'analysisSettings' | 'images'>): ResultsDrift | null {
+  const inputs = state.analysisInputs;
+  if (!inputs || !state.analysisResults) return null;
+  let settingsChanged: boolean;
+  try {
+    settingsChanged = JSON.stringify(validateSettings(state.analysisSettings)) !== JSON.stringify(inputs.settings);
+  } catch {
+    settingsChanged = true;
+  }
+  const count = settingsChanged ? inputs.imageIds.length : inputs.settings.imageCount;
+  const now = analysisOrder(state.images).slice(0, count).map((image) => image.id);
+  const imagesChanged = now.length !== inputs.imageIds.length || now.some((id, t) => id !== inputs.imageIds[t]);
+  return settingsChanged || imagesChanged ? { settingsChanged, imagesChanged, inputs } : null;
+}

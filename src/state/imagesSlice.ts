@@ -19,6 +19,8 @@ export interface StudioImage {
   originalHeight: number;
   bitmap: ImageBitmap;
   origin: 'sample' | 'file';
+  /** The user's file as dropped (kept so the image survives a reload, state/persistImages.ts); null for samples. */
+  source: Blob | null;
   /** Ground-truth objects of generated samples; null for the user's images. */
   truth: TruthObject[] | null;
   encodeState: EncodeState;
@@ -28,6 +30,11 @@ export interface ImagesSlice {
   images: StudioImage[];
   selectedImageId: string | null;
   addImageFiles(files: readonly File[]): Promise<void>;
+  /**
+   * Removes one image. When the shown analysis was measured on it, the analysis (and the budget and previews
+   * computed from it) is cleared and a toast says so: no result outlives the images it was computed from.
+   */
+  removeImage(id: string): void;
   addSampleImages(samples: readonly SampleImage[]): Promise<void>;
   /** Replaces every image with these generated ones (the study's scenes), selecting the first. */
   replaceWithSampleImages(samples: readonly SampleImage[]): Promise<void>;
@@ -45,7 +52,7 @@ let nextImageId = 1;
 async function sampleImage(sample: SampleImage): Promise<StudioImage> {
   const { width, height } = sample.pixels;
   const bitmap = await bitmapFromPixels(sample.pixels);
-  return { id: `image-${nextImageId++}`, name: sample.name, width, height, originalWidth: width, originalHeight: height, bitmap, origin: 'sample', truth: sample.truth, encodeState: 'idle' };
+  return { id: `image-${nextImageId++}`, name: sample.name, width, height, originalWidth: width, originalHeight: height, bitmap, origin: 'sample', source: null, truth: sample.truth, encodeState: 'idle' };
 }
 const encodesInFlight = new Map<string, Promise<boolean>>();
 // Bumped when embeddings are forgotten, so an encode finishing for an old encoder is not taken as current.
@@ -60,6 +67,41 @@ export const createImagesSlice: StateCreator<StudioState, [], [], ImagesSlice> =
     set((state) => ({ images: [...state.images, ...added] }));
     if (!get().selectedImageId) get().selectImage(added[0].id);
   };
+
+  /** Forgets what the workers and previews hold of removed images. */
+  function forgetImages(removed: readonly StudioImage[]): void {
+    for (const image of removed) {
+      encodesInFlight.delete(image.id);
+      void currentInference().api.forgetImage(image.id).catch(() => undefined);
+    }
+    set((state) => {
+      const promptsByImage = { ...state.promptsByImage };
+      const previewByImage = { ...state.previewByImage };
+      for (const image of removed) {
+        delete promptsByImage[image.id];
+        delete previewByImage[image.id];
+      }
+      return { promptsByImage, previewByImage };
+    });
+  }
+
+  /** The shown analysis was measured on some of these images: it goes, with what was computed from it. */
+  function forgetAnalysisOf(removed: readonly StudioImage[]): void {
+    const state = get();
+    const used = removed.filter((image) => state.analysisInputs?.imageIds.includes(image.id));
+    if (used.length === 0 || !state.analysisResults) return;
+    state.resetAnalysis();
+    state.resetAllocation();
+    state.resetQuantPreview();
+    state.resetEvaluation();
+    state.resetExport();
+    const names = used.length <= 3 ? used.map((image) => image.name).join(', ') : `${used.length} of its images`;
+    state.pushToast(
+      'info',
+      'The analysis was cleared',
+      `It was measured on ${names}, no longer in the strip; its budget and previews went with it. Run Analyze to measure the images you have now (probes measured before stay stored and are reused if the same images and settings come back).`,
+    );
+  }
 
   async function encode(id: string): Promise<boolean> {
     const image = get().images.find((candidate) => candidate.id === id);
@@ -100,7 +142,7 @@ export const createImagesSlice: StateCreator<StudioState, [], [], ImagesSlice> =
       append(
         decoded
           .filter((entry) => entry !== null)
-          .map(({ file, image }) => ({ id: `image-${nextImageId++}`, name: file.name, ...image, origin: 'file', truth: null, encodeState: 'idle' })),
+          .map(({ file, image }) => ({ id: `image-${nextImageId++}`, name: file.name, ...image, origin: 'file', source: file, truth: null, encodeState: 'idle' })),
       );
     },
 
@@ -108,14 +150,25 @@ export const createImagesSlice: StateCreator<StudioState, [], [], ImagesSlice> =
       append(await Promise.all(samples.map(sampleImage)));
     },
 
+    removeImage: (id) => {
+      const state = get();
+      const index = state.images.findIndex((image) => image.id === id);
+      if (index < 0) return;
+      const removed = state.images[index];
+      const images = state.images.filter((image) => image.id !== id);
+      const selected = state.selectedImageId === id ? (images[Math.min(index, images.length - 1)]?.id ?? null) : state.selectedImageId;
+      set({ images, selectedImageId: selected });
+      forgetImages([removed]);
+      forgetAnalysisOf([removed]);
+      if (selected && selected !== state.selectedImageId) get().selectImage(selected);
+    },
+
     replaceWithSampleImages: async (samples) => {
       const added = await Promise.all(samples.map(sampleImage));
       const removed = get().images;
       set({ images: [], selectedImageId: null });
-      for (const image of removed) {
-        encodesInFlight.delete(image.id);
-        void currentInference().api.forgetImage(image.id).catch(() => undefined);
-      }
+      forgetImages(removed);
+      forgetAnalysisOf(removed);
       append(added);
     },
 

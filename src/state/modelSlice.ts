@@ -38,6 +38,8 @@ export interface ModelSlice {
   modelMessage: string | null;
   loadDemoModel(): Promise<void>;
   addModelFiles(files: readonly File[]): Promise<void>;
+  /** Loads model files kept from the last visit (state/persistStore.ts), with their name and config. */
+  restoreModel(saved: { name: string | null; config: SamModelConfig; parts: ReadonlyArray<{ fileName: string; blob: Blob }> }): Promise<void>;
   /** Loads the current parts into a freshly started worker (after a backend change). */
   reloadModelParts(): Promise<void>;
 }
@@ -254,6 +256,14 @@ export const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (
         await encodeIfReady(isLatest);
       });
     },
+
+    restoreModel: (saved) =>
+      runLoad(true, async (isLatest) => {
+        set({ modelName: saved.name, modelNote: null, modelConfig: saved.config });
+        const parts = saved.parts.map((part) => ({ fileName: part.fileName, source: part.blob }));
+        if ((await loadParts(parts, 'empty', isLatest)) === null) return;
+        await encodeIfReady(isLatest);
+      }),
 
     reloadModelParts: () => {
       // A new worker: a part still on its way to the old one is lost with it, so nothing waits for that.

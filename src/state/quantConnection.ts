@@ -38,11 +38,11 @@ export function analysedLoadedModel(state: Pick<StudioState, 'analysisResults' |
   return state.modelHash !== null && state.analysisResults?.modelHash === state.modelHash;
 }
 
-/** The first `count` images of the analysis order with what it calibrates on: known boxes, else the user's clicks. */
+/** The first `count` images of the analysis order with what it calibrates on: known boxes, else the grid (never clicks). */
 export function calibrationImages(state: StudioState, count: number): AnalysisImage[] {
   return analysisOrder(state.images)
     .slice(0, count)
-    .map((image) => analysisImageOf({ name: image.name, pixels: bitmapPixels(image.bitmap), truth: image.truth, clicks: promptsOf(state, image.id).points }));
+    .map((image) => analysisImageOf({ name: image.name, pixels: bitmapPixels(image.bitmap), truth: image.truth }));
 }
 
 /** The same images with their true objects' masks, for mIoU against ground truth. */

@@ -4,6 +4,7 @@ import { createBackendSlice, type BackendSlice } from './backendSlice';
 import { createBudgetSlice, type BudgetSlice } from './budgetSlice';
 import { createImagesSlice, type ImagesSlice } from './imagesSlice';
 import { createModelSlice, type ModelSlice } from './modelSlice';
+import { createPersistSlice, type PersistSlice } from './persistSlice';
 import { createPreviewSlice, type PreviewSlice } from './previewSlice';
 import { createPreviewQuantSlice, type PreviewQuantSlice } from './previewQuantSlice';
 import { createEvaluateSlice, type EvaluateSlice } from './evaluateSlice';
@@ -11,7 +12,7 @@ import { createExportSlice, type ExportSlice } from './exportSlice';
 import { createToastsSlice, type ToastsSlice } from './toastsSlice';
 
 /** The studio's state: one slice per concern (zustand's slices pattern). Add a slice here and to the type. */
-export type StudioState = BackendSlice & ModelSlice & ImagesSlice & PreviewSlice & ToastsSlice & AnalysisSlice & BudgetSlice & PreviewQuantSlice & EvaluateSlice & ExportSlice;
+export type StudioState = BackendSlice & ModelSlice & ImagesSlice & PreviewSlice & ToastsSlice & AnalysisSlice & BudgetSlice & PreviewQuantSlice & EvaluateSlice & ExportSlice & PersistSlice;
 
 export const useStudio = create<StudioState>()((...args) => ({
   ...createBackendSlice(...args),
@@ -24,4 +25,5 @@ export const useStudio = create<StudioState>()((...args) => ({
   ...createPreviewQuantSlice(...args),
   ...createEvaluateSlice(...args),
   ...createExportSlice(...args),
+  ...createPersistSlice(...args),
 }));

@@ -12,7 +12,7 @@ import { buildStudyScenes } from './sampleImages';
 describe('study scenes in the studio', () => {
   it('become exactly the study calibration images and prompts', () => {
     const count = 4;
-    const studio = buildStudyScenes(count).map((scene) => analysisImageOf({ name: scene.name, pixels: scene.pixels, truth: scene.truth, clicks: [] }));
+    const studio = buildStudyScenes(count).map((scene) => analysisImageOf({ name: scene.name, pixels: scene.pixels, truth: scene.truth }));
     const study = calibrationScenes(count);
     expect(studio.map((image) => image.name)).toEqual(['Calibration 500001', 'Calibration 500002', 'Calibration 500003', 'Calibration 500004']);
     expect(studio).toEqual(study);
@@ -25,11 +25,17 @@ describe('study scenes in the studio', () => {
     }
   });
 
-  it('keep the boxes as prompts when the user has clicked on a scene', () => {
+  it('calibrate a user image (no known objects) on the settings grid', () => {
     const [scene] = buildStudyScenes(1);
-    const clicked = analysisImageOf({ name: scene.name, pixels: scene.pixels, truth: scene.truth, clicks: [{ x: 3, y: 4, positive: true }] });
-    const [study] = calibrationScenes(1);
-    const prompts = (source: typeof study) => calibrationPrompts({ ...source, width: source.image.width, height: source.image.height }, 8, 4);
-    expect(prompts(clicked)).toEqual(prompts(study));
+    const own = analysisImageOf({ name: 'photo.png', pixels: scene.pixels, truth: null });
+    expect(own.boxes).toBeUndefined();
+    expect(own.clicks).toBeUndefined();
+    const prompts = calibrationPrompts({ ...own, width: own.image.width, height: own.image.height }, 4, 2);
+    expect(prompts).toEqual([
+      { kind: 'point', x: 64, y: 64, positive: true },
+      { kind: 'point', x: 192, y: 64, positive: true },
+      { kind: 'point', x: 64, y: 192, positive: true },
+      { kind: 'point', x: 192, y: 192, positive: true },
+    ]);
   });
 });

@@ -13,6 +13,7 @@ import { ImageStrip } from './ImageStrip';
 import { ModelCard } from './ModelCard';
 import { EvaluateView } from './preview/EvaluateView';
 import { QuantPreviewView } from './preview/QuantPreviewView';
+import { RestoredNote } from './RestoredNote';
 import { StageToolbar } from './StageToolbar';
 import { StatusLine } from './StatusLine';
 import { Toasts } from './Toasts';
@@ -25,6 +26,7 @@ export function App() {
   return (
     <div className="app">
       <Header />
+      <RestoredNote />
       <main className="workspace">
         <aside className="left-column">
           <ModelCard />

@@ -12,16 +12,16 @@ import { estimateEtaMs, CancelledError, type Progress } from '../progress';
 import type { QuantConfig } from '../quant/config';
 import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS } from '../quant/parametric';
 import type { QuantUnit } from '../quant/units';
-import { calibrationEntryKey, imageHash, modelHash, probeEntryKey, runKey as makeRunKey } from './analysisKeys';
+import { analysisRunKey, calibrationEntryKey, modelHash, probeEntryKey, promptsOfImage } from './analysisKeys';
 import { calibrate, imageFeeds, parametricOptionsOf, prepareSam, promptFeeds, type CalibrationFacts, type CalibrationItem, type SamModelFiles } from './analysisModel';
 import { buildResults, type AnalysisResults } from './analysisResults';
 import type { AnalysisStore, StoredValue } from './analysisStore';
 import { singleMaskPrompts } from './calibrationFeeds';
-import { calibrationPrompts, promptsKey, type PromptSource } from './calibrationPrompts';
+import type { PromptSource } from './calibrationPrompts';
 import { klDivergence, maskLogitsShape, outputDistribution, selectMasks } from './distribution';
 import { ablationProbe, createProbeTable, quantProbe, setProbe } from './metrics';
 import { DecoderProbeRunner, EncoderProbeRunner, type DecoderOutputs } from './probeSessions';
-import { measuredBits, perWidthCalibrationBits, probesGraph, settingsKey, usesLog2PostSoftmax, validateSettings, type AnalysisSettings } from './settings';
+import { measuredBits, perWidthCalibrationBits, probesGraph, usesLog2PostSoftmax, validateSettings, type AnalysisSettings } from './settings';
 
 export interface AnalysisImage extends Omit<PromptSource, 'width' | 'height'> {
   name: string;
@@ -125,11 +125,10 @@ export async function runAnalysis(
   const sam = prepareSam(files);
   const items: CalibrationItem[] = used.map((entry) => ({
     image: entry.image,
-    prompts: calibrationPrompts({ ...entry, width: entry.image.width, height: entry.image.height }, settings.promptsPerImage, settings.gridSize),
+    prompts: promptsOfImage(entry, settings),
   }));
-  const imageKeys = await Promise.all(used.map(async (entry, t) => `${await imageHash(entry.image)}|${promptsKey(items[t].prompts)}`));
   const modelKey = await modelHash(files.encoder, files.decoder);
-  const runKey = await makeRunKey(modelKey, imageKeys, settingsKey(settings));
+  const runKey = await analysisRunKey(modelKey, used, settings);
   const stored = await store.load(runKey);
 
   const inScope = sam.probedUnits.filter((unit) => probesGraph(settings, unit.graph));

@@ -4,6 +4,8 @@
  * Hashing uses Web Crypto, present in browsers, workers and Node ≥ 19 alike.
  */
 import type { RgbaImage } from '../image/rgbaImage';
+import { calibrationPrompts, promptsKey, type CalibrationPrompt, type PromptSource } from './calibrationPrompts';
+import { settingsKey, type AnalysisSettings } from './settings';
 
 interface SubtleDigest {
   digest(algorithm: 'SHA-256', data: Uint8Array): Promise<ArrayBuffer>;
@@ -51,6 +53,25 @@ export async function imageHash(image: RgbaImage): Promise<string> {
 /** The key a run's entries are stored under. */
 export async function runKey(model: string, imageKeys: readonly string[], settings: string): Promise<string> {
   return `analysis:${await sha256Text(JSON.stringify({ model, imageKeys, settings }))}`;
+}
+
+/** An image as the analysis calibrates on it: pixels and what prompts come from (boxes, else the grid). */
+export interface KeyedImage extends Omit<PromptSource, 'width' | 'height'> {
+  image: RgbaImage;
+}
+
+/** The prompts an image is calibrated with under these settings (analysis/calibrationPrompts.ts). */
+export function promptsOfImage(entry: KeyedImage, settings: AnalysisSettings): CalibrationPrompt[] {
+  return calibrationPrompts({ ...entry, width: entry.image.width, height: entry.image.height }, settings.promptsPerImage, settings.gridSize);
+}
+
+/**
+ * The run key of an analysis of these images (the first T already taken) under validated settings: what
+ * the engine stores its probes under, so the studio can tell before a run whether one is stored.
+ */
+export async function analysisRunKey(model: string, images: readonly KeyedImage[], settings: AnalysisSettings): Promise<string> {
+  const imageKeys = await Promise.all(images.map(async (entry) => `${await imageHash(entry.image)}|${promptsKey(promptsOfImage(entry, settings))}`));
+  return runKey(model, imageKeys, settingsKey(settings));
 }
 
 /** Key of a run's calibration facts (ranges, log2 τ, MACs: analysisModel.ts CalibrationFacts). */

@@ -1,17 +1,34 @@
 import type { AnalysisProgress } from '../../core/analysis/analysisEngine';
-import { durationInWords } from '../../core/progress';
+import { aboutDurationInWords } from '../../core/progress';
 
-/** done/total, ETA and what is being measured now. */
-export function AnalysisProgressBar({ progress }: { progress: AnalysisProgress }) {
-  const fraction = progress.total > 0 ? progress.done / progress.total : 0;
+export type RunState = 'running' | 'cancelling' | 'stopped';
+
+/**
+ * The analysis one phase at a time: calibration counts images (i of T), probes count probes (n/N) with the
+ * time left in round words while running; preparation has no count. After a run it keeps the last count
+ * (what was measured) without a time left.
+ */
+export function AnalysisProgressBar({ progress, etaMs, run }: { progress: AnalysisProgress; etaMs: number | null; run: RunState }) {
+  const { phase, done, total } = progress;
+  const counted = phase !== 'preparing' && total > 0;
+  const fraction = counted ? done / total : 0;
+  let heading: string;
+  if (phase === 'calibrating') heading = `Calibrating: image ${Math.min(done + 1, total)} of ${total}`;
+  else if (phase === 'probing' || phase === 'done') heading = `${done}/${total} probes (${Math.floor(fraction * 100)}%)`;
+  else heading = 'Preparing…';
+  let timeLeft = '';
+  if (run === 'cancelling') timeLeft = 'stopping after this forward…';
+  else if (run === 'running' && phase === 'probing') timeLeft = etaMs === null ? 'estimating time left…' : `${aboutDurationInWords(etaMs)} left`;
   return (
-    <div className="analysis-progress" data-testid="analysis-progress" data-done={progress.done} data-total={progress.total}>
-      <progress max={progress.total || 1} value={progress.done} aria-label="Analysis progress" />
+    <div className="analysis-progress" data-testid="analysis-progress" data-phase={phase} data-done={done} data-total={total}>
+      {counted ? <progress max={total} value={done} aria-label={`Analysis ${phase}`} /> : <progress aria-label="Analysis preparing" />}
       <div className="analysis-progress-line">
-        <span>
-          {progress.done}/{progress.total} probes ({(fraction * 100).toFixed(0)}%)
-        </span>
-        <span className="muted">ETA {progress.etaMs === null ? '—' : durationInWords(progress.etaMs)}</span>
+        <span data-testid="analysis-progress-count">{heading}</span>
+        {timeLeft && (
+          <span className="muted" data-testid="analysis-eta">
+            {timeLeft}
+          </span>
+        )}
       </div>
       <div className="analysis-progress-label muted" title={progress.unitId ?? undefined}>
         {progress.label}

@@ -1,12 +1,17 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { cheaperOptions, estimateAnalysisCost, isLongAnalysis } from '../../core/analysis/analysisCost';
 import { backendLabel } from '../../core/sam/backendChoice';
+import { selectResultsDrift } from '../../state/analysisSlice';
 import { selectSelectedImage } from '../../state/selectors';
 import { useStudio } from '../../state/store';
+import { ConfirmDialog, type ConfirmRequest } from '../ConfirmDialog';
 import { formatMs } from '../format';
 import { AnalysisCostEstimate } from './AnalysisCostEstimate';
 import { AnalysisProgressBar } from './AnalysisProgressBar';
 import { AnalysisResultsTable } from './AnalysisResultsTable';
+import { ResultsDriftNote } from './ResultsDriftNote';
+import { StoredRunNote } from './StoredRunNote';
 import { AnalysisSettingsForm } from './AnalysisSettingsForm';
 import { useLoadedModel } from './useLoadedModel';
 import './analysis.css';
@@ -29,6 +34,10 @@ export function AnalysisView() {
   const settings = useStudio((state) => state.analysisSettings);
   const status = useStudio((state) => state.analysisStatus);
   const progress = useStudio((state) => state.analysisProgress);
+  const etaMs = useStudio((state) => state.analysisEtaMs);
+  // A fresh object per call: compared field by field, or every render would look like a change.
+  const drift = useStudio(useShallow(selectResultsDrift));
+  const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
   const results = useStudio((state) => state.analysisResults);
   const stats = useStudio((state) => state.analysisStats);
   const error = useStudio((state) => state.analysisError);
@@ -76,11 +85,29 @@ export function AnalysisView() {
         <button type="button" onClick={cancel} disabled={status !== 'running'}>
           Cancel
         </button>
-        <button type="button" onClick={() => void clearCache()} disabled={busy} title="Forget stored analyses">
+        <button
+          type="button"
+          onClick={() =>
+            setConfirm({
+              title: 'Delete every stored analysis?',
+              message: (
+                <>
+                  <p>Every probe measured in this browser, for every model, image set and settings, is deleted{results ? ', and the analysis shown here is cleared with its budget' : ''}.</p>
+                  <p>The next Analyze measures everything again.</p>
+                </>
+              ),
+              confirmLabel: 'Delete stored analyses',
+              onConfirm: () => void clearCache(),
+            })
+          }
+          disabled={busy}
+          title="Forget stored analyses"
+        >
           Clear cache
         </button>
       </div>
-      {progress && <AnalysisProgressBar progress={progress} />}
+      {progress && <AnalysisProgressBar progress={progress} etaMs={etaMs} run={status === 'running' ? 'running' : status === 'cancelling' ? 'cancelling' : 'stopped'} />}
+      <StoredRunNote />
       {error && <p className="analysis-error">{error}</p>}
       {stats && (
         <p className="muted analysis-stats" data-testid="analysis-stats" data-probes-run={stats.probesRun} data-probes-reused={stats.probesReused} data-probing-ms={stats.probingMs}>
@@ -88,7 +115,9 @@ export function AnalysisView() {
           {backend ? ` · ${backend}` : ''}
         </p>
       )}
+      {drift && <ResultsDriftNote drift={drift} running={busy} />}
       {results && <AnalysisResultsTable results={results} />}
+      <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
     </section>
   );
 }

@@ -23,6 +23,8 @@ export function userModelDefaults(store: Pick<StoreApi<StudioState>, 'getState'>
   return (model) => {
     if (!model?.fromUserFiles) return;
     const state = store.getState();
+    // Settings restored from the last visit are the user's choice for this model: kept as they are.
+    if (state.analysisSettingsRestored) return;
     const sameModel = applied !== null && applied.encoder === model.encoderPart.source && applied.decoder === model.decoderPart.source;
     // A setting changed since the last choice: the user has taken over.
     if (sameModel && state.analysisSettings !== applied!.settings) return;
