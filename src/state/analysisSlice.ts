@@ -94,6 +94,15 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
     return client;
   }
 
+  /**
+   * Ends the worker once its run is over (done, cancelled or failed): a WASM heap only grows, so the memory a
+   * large encoder's analysis took goes back only with its worker. The next Analyze starts a fresh one.
+   */
+  function releaseWorker(): void {
+    client?.terminate();
+    client = null;
+  }
+
   async function analysisImages(count: number): Promise<AnalysisImage[]> {
     return calibrationImages(get(), count);
   }
@@ -165,12 +174,14 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
         );
         if (!current()) return set({ analysisStatus: 'idle' });
         set({ analysisStatus: 'done', analysisResults: outcome.results, analysisInputs: inputs, analysisStats: outcome.stats, analysisEtaMs: null });
+        releaseWorker();
       } catch (error) {
         if (!current()) return set({ analysisStatus: 'idle' });
         // Comlink rebuilds errors by message and name only.
         const cancelled = error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
         set({ analysisStatus: cancelled ? 'cancelled' : 'error', analysisError: cancelled ? null : errorMessage(error), analysisEtaMs: null });
         if (!cancelled) get().pushToast('error', 'The analysis stopped', errorMessage(error));
+        releaseWorker();
       }
     },
 
