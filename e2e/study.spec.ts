@@ -110,7 +110,7 @@ test('the studio runs the quality study and gets the numbers Node gets', async (
     if (candidateBits.includes(bits)) await box.check();
     else await box.uncheck();
   }
-  await view.getByLabel('Calibrate per width').check();
+  await view.getByLabel('Calibrate per width', { exact: true }).check();
   await view.getByLabel('Softmax·v quantizer').selectOption({ label: 'uniform' });
   await view.locator('.analysis-settings').screenshot({ path: testInfo.outputPath('study-settings.png') });
   const pageStarted = Date.now();
@@ -120,7 +120,7 @@ test('the studio runs the quality study and gets the numbers Node gets', async (
 
   // The W4A4 study budget: candidates {2..6}, size Σp·4 and BOPs ΣMAC·4² (both as average bits), σ objective.
   const budgetPanel = page.getByTestId('budget-panel');
-  await budgetPanel.getByLabel('Candidate widths').selectOption('W4A4');
+  await budgetPanel.getByLabel('Candidate widths', { exact: true }).selectOption('W4A4');
   await expect(page.getByTestId('size-budget-value')).toHaveAttribute('data-bits', String(budget.bits));
   await expect(page.getByTestId('bops-budget-value')).toHaveText(`${budget.bits.toFixed(2)} bits²`);
   await expect(budgetPanel.getByRole('radio', { name: 'sensitivity σ' })).toBeChecked();
