@@ -151,6 +151,9 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
       set({ analysisStatus: 'running', analysisError: null, analysisProgress: null, analysisEtaMs: null });
       const mine = ++run;
       const current = () => mine === run;
+      // Callbacks come over their own message ports, so one can arrive after the run's answer: then it is dropped.
+      let ended = false;
+      const live = () => current() && !ended;
       const eta = new EtaEstimator();
       try {
         const [encoder, decoder, images, analysis] = await Promise.all([
@@ -164,14 +167,16 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
         const outcome = await analysis.api.analyze(
           Comlink.transfer({ encoder, decoder, config: state.modelConfig, images, settings }, transfers),
           Comlink.proxy((progress: AnalysisProgress) => {
-            if (!current()) return;
+            if (!live()) return;
             const etaMs = progress.phase === 'probing' ? eta.update(progress.done, progress.total, performance.now()) : null;
             set({ analysisProgress: progress, analysisEtaMs: etaMs });
           }),
           Comlink.proxy((results: AnalysisResults) => {
-            if (current() && !keepShown) set({ analysisResults: results, analysisInputs: inputs, analysisStats: null });
+            if (live() && !keepShown) set({ analysisResults: results, analysisInputs: inputs, analysisStats: null });
           }),
-        );
+        ).finally(() => {
+          ended = true;
+        });
         if (!current()) return set({ analysisStatus: 'idle' });
         set({ analysisStatus: 'done', analysisResults: outcome.results, analysisInputs: inputs, analysisStats: outcome.stats, analysisEtaMs: null });
         releaseWorker();
