@@ -18,6 +18,11 @@ export class CancelledError extends Error {
   }
 }
 
+/** A cancellation, also when it crossed a worker boundary (Comlink rebuilds errors by message and name only). */
+export function isCancelledError(error: unknown): boolean {
+  return error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
+}
+
 /** Estimates time left from the elapsed time and the fraction done. */
 export function estimateEtaMs(elapsedMs: number, done: number, total: number): number | null {
   if (done <= 0 || total <= 0 || done > total) return null;

@@ -3,7 +3,7 @@ import type { StateCreator } from 'zustand';
 import type { AnalysisImage, AnalysisProgress, AnalysisRunStats } from '../core/analysis/analysisEngine';
 import { rankByImportance, type AnalysisResults, type UnitAnalysis } from '../core/analysis/analysisResults';
 import { defaultAnalysisSettings, validateSettings, type AnalysisSettings } from '../core/analysis/settings';
-import { CancelledError, EtaEstimator } from '../core/progress';
+import { EtaEstimator, isCancelledError } from '../core/progress';
 import { startAnalysisWorker, type AnalysisClient } from '../workers/analysisClient';
 import { analysisOrder } from './analysisImages';
 import { calibrationImages } from './quantConnection';
@@ -182,8 +182,7 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
         releaseWorker();
       } catch (error) {
         if (!current()) return set({ analysisStatus: 'idle' });
-        // Comlink rebuilds errors by message and name only.
-        const cancelled = error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
+        const cancelled = isCancelledError(error);
         set({ analysisStatus: cancelled ? 'cancelled' : 'error', analysisError: cancelled ? null : errorMessage(error), analysisEtaMs: null });
         if (!cancelled) get().pushToast('error', 'The analysis stopped', errorMessage(error));
         releaseWorker();

@@ -6,7 +6,7 @@
  */
 import type { StateCreator } from 'zustand';
 import type { AllocationProblem, AllocationResult, ExactOptions, ParetoOptions, ParetoPoint, UnitLock } from '../core/allocate';
-import { CancelledError } from '../core/progress';
+import { isCancelledError } from '../core/progress';
 import { SolverClient } from '../workers/solverClient';
 import {
   allocationByUnit,
@@ -98,10 +98,6 @@ function currentSolver(): AllocationSolver {
   return solver;
 }
 
-function isCancelled(error: unknown): boolean {
-  // Comlink rebuilds errors by message and name only.
-  return error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
-}
 
 /** The budget the Pareto plot sweeps: size when it is on, else BOPs when that is on, else size. */
 export function sweptBudget(settings: Pick<BudgetSettings, 'sizeEnabled' | 'bopsEnabled'>): 'size' | 'bops' {
@@ -129,7 +125,7 @@ export const createBudgetSlice: StateCreator<StudioState, [], [], BudgetSlice> =
           set({ allocationAnswer: { ...request, result }, allocationPhase: 'done' });
         },
         (error: unknown) => {
-          if (isCancelled(error) || sequenceAtRequest !== sequence) return;
+          if (isCancelledError(error) || sequenceAtRequest !== sequence) return;
           // The instant answer stays current; only its refinement failed.
           set({ allocationPhase: 'done', allocationMessage: `The exact solver stopped: ${errorMessage(error)}` });
         },
@@ -151,7 +147,7 @@ export const createBudgetSlice: StateCreator<StudioState, [], [], BudgetSlice> =
             if (get().pareto.key === key) set({ pareto: { key, sweep, status: 'done', points, error: null } });
           },
           (error: unknown) => {
-            if (isCancelled(error) || get().pareto.key !== key) return;
+            if (isCancelledError(error) || get().pareto.key !== key) return;
             set({ pareto: { key, sweep, status: 'error', points: [], error: errorMessage(error) } });
           },
         );
@@ -175,7 +171,7 @@ export const createBudgetSlice: StateCreator<StudioState, [], [], BudgetSlice> =
           if (result.status !== 'infeasible') scheduleParetoSweep(request);
         },
         (error: unknown) => {
-          if (isCancelled(error) || mine !== sequence) return;
+          if (isCancelledError(error) || mine !== sequence) return;
           set({ allocationPhase: 'error', allocationMessage: errorMessage(error) });
         },
       );

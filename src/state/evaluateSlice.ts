@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import type { StateCreator } from 'zustand';
 import type { EvaluationProgress, EvaluationResult } from '../core/evaluate/evaluateRun';
 import { evaluationPlans, type EvaluationPlan, type UniformFit } from '../core/evaluate/evaluationPlans';
-import { CancelledError } from '../core/progress';
+import { isCancelledError } from '../core/progress';
 import type { Allocation } from '../core/quant/config';
 import type { HeldOutScores } from '../core/study/heldOutScores';
 import { selectAllocation } from './budgetSlice';
@@ -61,10 +61,6 @@ export function allocationKeyOf(widthByUnit: Readonly<Record<string, number | nu
   return JSON.stringify(Object.entries(widthByUnit).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-function isCancelled(error: unknown): boolean {
-  // Comlink rebuilds errors by message and name only.
-  return error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
-}
 
 /** The held-out scores in the shape of one evaluation: every plan's figures over all prompts. */
 function heldOutResult(scores: HeldOutScores): EvaluationResult {
@@ -182,7 +178,7 @@ function heldOutResult(scores: HeldOutScores): EvaluationResult {
         });
       } catch (error) {
         if (mine !== run) return set({ evaluationStatus: 'idle' });
-        const cancelled = isCancelled(error);
+        const cancelled = isCancelledError(error);
         set({ evaluationStatus: cancelled ? 'cancelled' : 'error', evaluationError: cancelled ? null : errorMessage(error) });
         if (!cancelled) get().pushToast('error', 'The evaluation stopped', errorMessage(error));
       } finally {

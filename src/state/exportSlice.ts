@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import type { StateCreator } from 'zustand';
 import type { SamVerification } from '../core/evaluate/verifySamExport';
-import { CancelledError, type Progress } from '../core/progress';
+import { isCancelledError, type Progress } from '../core/progress';
 import type { ExportSizes } from '../core/quant/export';
 import { selectAllocation } from './budgetSlice';
 import { allocationKeyOf, type EvaluationOutcome } from './evaluateSlice';
@@ -175,7 +175,7 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
         }
       } catch (error) {
         if (mine !== run) return set({ exportStatus: 'idle' });
-        const cancelled = error instanceof CancelledError || (error instanceof Error && error.name === 'CancelledError');
+        const cancelled = isCancelledError(error);
         set({ exportStatus: cancelled ? 'cancelled' : 'error', exportError: cancelled ? null : errorMessage(error) });
         if (!cancelled) get().pushToast('error', 'The export stopped', errorMessage(error));
       } finally {

@@ -136,6 +136,16 @@ function cancelCheck(job: string): () => boolean {
   return () => cancelledJobs.has(job);
 }
 
+/** What an evaluation of `job` reports to and checks with: its progress proxy, its own cancel flag, the clock. */
+function evaluationHooks(job: string, onProgress: (progress: EvaluationProgress) => void) {
+  return {
+    onProgress: (progress: EvaluationProgress) => void onProgress(progress),
+    isCancelled: cancelCheck(job),
+    yieldToEventLoop,
+    now: () => performance.now(),
+  };
+}
+
 function runtime(): { ort: OrtModule; options: SessionOptions; description: string } {
   if (!ort || !backend) throw new Error('The quantization worker was not started: call init first.');
   return { ort: ort as unknown as OrtModule, options: { executionProviders: [backend.backend] }, description: describeBackendChoice(backend) };
@@ -263,12 +273,7 @@ const api = {
     const { runner } = requirePrepared();
     const items = evaluationItems(request.sources, request.promptsPerImage, request.gridSize);
     try {
-      return await evaluatePlans(queuedRunner(runner, request.job), items, request.plans, {
-        onProgress: (progress) => void onProgress(progress),
-        isCancelled: cancelCheck(request.job),
-        yieldToEventLoop,
-        now: () => performance.now(),
-      });
+      return await evaluatePlans(queuedRunner(runner, request.job), items, request.plans, evaluationHooks(request.job, onProgress));
     } finally {
       cancelledJobs.delete(request.job);
     }
@@ -285,12 +290,7 @@ const api = {
       await yieldToEventLoop();
       const heldOut = heldOutSet({ minObjects: request.minObjects });
       if (cancelledJobs.has(request.job)) throw new CancelledError('Evaluation cancelled.');
-      return await scoreHeldOut(queuedRunner(runner, request.job), heldOut, request.plans, {
-        onProgress: (progress) => void onProgress(progress),
-        isCancelled: cancelCheck(request.job),
-        yieldToEventLoop,
-        now: () => performance.now(),
-      });
+      return await scoreHeldOut(queuedRunner(runner, request.job), heldOut, request.plans, evaluationHooks(request.job, onProgress));
     } finally {
       cancelledJobs.delete(request.job);
     }
