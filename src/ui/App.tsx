@@ -16,18 +16,26 @@ import { QuantPreviewView } from './preview/QuantPreviewView';
 import { RestoredNote } from './RestoredNote';
 import { StageToolbar } from './StageToolbar';
 import { StatusLine } from './StatusLine';
+import { DaySteps } from './steps/DaySteps';
+import { useStudio } from '../state/store';
 import { Toasts } from './Toasts';
 
-/** Layout: header; left column (model, images, files); centre (image and mask); right column (analysis). */
+/**
+ * Layout: header; the day's steps; left column (model, images, files); centre (image, its masks and the
+ * mixed-precision preview beside them); right column (analysis → budget → evaluate → export). Once an analysis
+ * exists the right column takes the room the image no longer needs.
+ */
 export function App() {
   useEffect(() => {
     void startStudio();
   }, []);
+  const hasResults = useStudio((state) => state.analysisResults !== null);
   return (
     <div className="app">
       <Header />
       <RestoredNote />
-      <main className="workspace">
+      <DaySteps />
+      <main className={`workspace${hasResults ? ' workspace-results' : ''}`} data-testid="workspace">
         <aside className="left-column">
           <ModelCard />
           <ImageStrip />
@@ -38,12 +46,12 @@ export function App() {
           <Toasts />
           <ImageStage />
           <StatusLine />
+          <QuantPreviewView />
         </section>
         <AnalysisPanel>
           <AnalysisView />
           <MeasurementsCard />
           <BudgetPanel />
-          <QuantPreviewView />
           <EvaluateView />
           <ExportView />
         </AnalysisPanel>

@@ -53,7 +53,7 @@ export function ImageStrip() {
     });
   };
   return (
-    <section className="card images-card" aria-label="Images">
+    <section className="card images-card" aria-label="Images" data-testid="image-strip">
       <div className="card-title">
         <h2>Images</h2>
         <span className="muted images-count">{images.length}</span>

@@ -36,29 +36,31 @@ export function AnalysisResultsTable({ results, rows = 5 }: { results: AnalysisR
     );
   };
   return (
-    <table className="analysis-table" data-testid="analysis-table">
-      <thead>
-        <tr>
-          <th>#</th>
-          <th>Unit</th>
-          <th title="Layer importance (KL under zero-ablation, normalized)">Ω</th>
-          {results.candidateBits.map((bits) => (
-            <th key={bits} title={measured.has(bits) ? 'measured' : 'extrapolated with 4^−b'}>
-              σ({bits})
-            </th>
-          ))}
-          <th title="Synergy with the next unit in execution order">Ŝ→</th>
-        </tr>
-      </thead>
-      <tbody>
-        {top.map((unit, k) => renderRow(unit, k + 1))}
-        {bottom.length > 0 && (
-          <tr className="analysis-gap">
-            <td colSpan={4 + results.candidateBits.length}>…</td>
+    <div className="analysis-table-scroll">
+      <table className="analysis-table" data-testid="analysis-table">
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>Unit</th>
+            <th title="Layer importance (KL under zero-ablation, normalized)">Ω</th>
+            {results.candidateBits.map((bits) => (
+              <th key={bits} title={measured.has(bits) ? 'measured' : 'extrapolated with 4^−b'}>
+                σ({bits})
+              </th>
+            ))}
+            <th title="Synergy with the next unit in execution order">Ŝ→</th>
           </tr>
-        )}
-        {bottom.map((unit, k) => renderRow(unit, ranked.length - bottom.length + k + 1))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {top.map((unit, k) => renderRow(unit, k + 1))}
+          {bottom.length > 0 && (
+            <tr className="analysis-gap">
+              <td colSpan={4 + results.candidateBits.length}>…</td>
+            </tr>
+          )}
+          {bottom.map((unit, k) => renderRow(unit, ranked.length - bottom.length + k + 1))}
+        </tbody>
+      </table>
+    </div>
   );
 }

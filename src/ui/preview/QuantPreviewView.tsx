@@ -77,8 +77,7 @@ export function QuantPreviewView() {
               )}
               <dt>Pixels</dt>
               <dd>
-                <span className="swatch swatch-only-fp" /> only FP {result.agreement.onlyReference.toLocaleString('en')}
-                <br />
+                <span className="swatch swatch-only-fp" /> only FP {result.agreement.onlyReference.toLocaleString('en')} ·{' '}
                 <span className="swatch swatch-only-mixed" /> only mixed {result.agreement.onlyCompared.toLocaleString('en')}
               </dd>
               <dt>Time</dt>
