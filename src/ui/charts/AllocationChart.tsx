@@ -28,7 +28,7 @@ const MARGIN = { top: 24, bottom: 18 };
  * units carry a marker above their bar.
  */
 export function AllocationChart({ units, bits, locks, candidates, stale, emptyReason, onCycleLock, height = 160 }: AllocationChartProps) {
-  const { frameRef, svgRef, width, tooltip, tooltipState } = useChart();
+  const { frameRef, svgRef, width, wide, tooltip, tooltipState } = useChart(units.length);
   const empty = units.length === 0 ? (emptyReason ?? 'Run Analyze first: the allocation needs importance.') : null;
   useEffect(() => {
     if (!svgRef.current || width === 0 || empty) return;
@@ -40,6 +40,7 @@ export function AllocationChart({ units, bits, locks, candidates, stale, emptyRe
       testId="allocation-chart"
       frameRef={frameRef}
       tooltipState={tooltipState}
+      wide={wide}
       empty={empty}
       note="click a column to lock it: fixed → FP → free"
     >

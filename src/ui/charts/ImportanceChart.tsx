@@ -30,7 +30,7 @@ const MARGIN = { top: 16, bottom: 18 };
  * axis (Ω spans decades), over bands of SAM parts, coloured by section (encoder blocks, neck, decoder).
  */
 export function ImportanceChart({ units, importance, height = 150 }: ImportanceChartProps) {
-  const { frameRef, svgRef, width, tooltip, tooltipState } = useChart();
+  const { frameRef, svgRef, width, wide, tooltip, tooltipState } = useChart(units.length);
   const domain = useMemo(() => logDomain(importance), [importance]);
   const empty = units.length === 0 ? 'Run Analyze to measure importance.' : domain === null ? 'Measuring importance…' : null;
   useEffect(() => {
@@ -43,6 +43,7 @@ export function ImportanceChart({ units, importance, height = 150 }: ImportanceC
       testId="importance-chart"
       frameRef={frameRef}
       tooltipState={tooltipState}
+      wide={wide}
       empty={empty}
       note="KL when the unit is zeroed, normalized; log scale"
     >

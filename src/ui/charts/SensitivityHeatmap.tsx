@@ -22,7 +22,7 @@ const ROW_HEIGHT = 13;
  * unit along depth, one row per width (narrowest at the bottom); estimated rows are marked with an asterisk.
  */
 export function SensitivityHeatmap({ units, widths, sensitivity, measuredWidths }: SensitivityHeatmapProps) {
-  const { frameRef, svgRef, width, tooltip, tooltipState } = useChart();
+  const { frameRef, svgRef, width, wide, tooltip, tooltipState } = useChart(units.length);
   const domain = useMemo(() => logDomain(sensitivity.flat()), [sensitivity]);
   const height = MARGIN.top + ROW_HEIGHT * widths.length + MARGIN.bottom;
   const empty = units.length === 0 ? 'Run Analyze to measure sensitivity.' : domain === null ? 'Measuring sensitivity…' : null;
@@ -37,6 +37,7 @@ export function SensitivityHeatmap({ units, widths, sensitivity, measuredWidths 
       testId="sensitivity-heatmap"
       frameRef={frameRef}
       tooltipState={tooltipState}
+      wide={wide}
       empty={empty}
       note={estimated.length > 0 ? `KL with only that unit at b bits; * estimated (4^−b)` : 'KL with only that unit at b bits'}
     >

@@ -18,7 +18,7 @@ const HEIGHT = 66;
  * column to the next one's, so it sits between the two units it links. Darker: the two should share a width.
  */
 export function SynergyStrip({ units, synergy }: SynergyStripProps) {
-  const { frameRef, svgRef, width, tooltip, tooltipState } = useChart();
+  const { frameRef, svgRef, width, wide, tooltip, tooltipState } = useChart(units.length);
   const extent = useMemo(() => finiteExtent(synergy), [synergy]);
   const empty = units.length < 2 ? 'Run Analyze to measure synergy between neighbours.' : extent === null ? 'Measuring synergy…' : null;
   useEffect(() => {
@@ -31,6 +31,7 @@ export function SynergyStrip({ units, synergy }: SynergyStripProps) {
       testId="synergy-strip"
       frameRef={frameRef}
       tooltipState={tooltipState}
+      wide={wide}
       empty={empty}
       note="darker: similar per-image importance, keep widths alike"
     >

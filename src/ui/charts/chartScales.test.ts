@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEPTH_MARGIN,
+  MIN_UNIT_PX,
+  depthChartWidth,
   FP_COLOUR,
   decadeTicks,
   depthScale,
@@ -91,5 +93,20 @@ describe('colours and formats', () => {
     expect(formatCount(76800)).toBe('76.8k');
     expect(formatCount(19660800)).toBe('19.7M');
     expect(formatCount(null)).toBe('—');
+  });
+});
+
+describe('depthChartWidth', () => {
+  it('keeps the frame width while every unit gets at least MIN_UNIT_PX, and grows past it for more units', () => {
+    // The demo SAM's 84 units fit a 600 px frame at 6.5 px each.
+    expect(depthChartWidth(600, 84)).toBe(600);
+    // ViT-H's 32 blocks give ~230 units: 5 px each plus the margins, wider than the frame, so it scrolls.
+    expect(depthChartWidth(600, 230)).toBe(46 + 10 + 230 * 5);
+    const x = depthScale(230, depthChartWidth(600, 230), 0);
+    expect(x.bandwidth()).toBeCloseTo(MIN_UNIT_PX, 6);
+    expect(DEPTH_MARGIN.left + DEPTH_MARGIN.right).toBe(56);
+  });
+  it('draws nothing wider while the frame is not measured yet', () => {
+    expect(depthChartWidth(0, 230)).toBe(0);
   });
 });

@@ -64,6 +64,15 @@ export function unitLabel(unit: Pick<ChartUnit, 'part' | 'role'>): string {
   return `${unit.part} · ${unit.role}`;
 }
 
+/** The narrowest a unit's band may get: below it a depth chart grows wider than its frame and scrolls. */
+export const MIN_UNIT_PX = 5;
+
+/** Width to draw a depth chart of `count` units in a frame this wide: the frame's, or wider so bands stay readable. */
+export function depthChartWidth(frameWidth: number, count: number): number {
+  if (frameWidth <= 0 || count <= 0) return frameWidth;
+  return Math.max(frameWidth, DEPTH_MARGIN.left + DEPTH_MARGIN.right + count * MIN_UNIT_PX);
+}
+
 /** One band per unit across the plot width (between the shared depth margins). */
 export function depthScale(count: number, width: number, padding = 0.15): ScaleBand<number> {
   return scaleBand<number>()
