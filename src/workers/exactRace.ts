@@ -57,6 +57,8 @@ export function raceExact(
         (error: unknown) => {
           pending--;
           errors.push(error);
+          // The other solver may still answer; a failure stays visible to whoever looks at the console.
+          if (!isCancelledError(error)) console.warn(`[studio] the exact solve with ${solver} failed:`, error);
           finish();
         },
       );
