@@ -17,7 +17,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import GLPK from 'glpk.js/node';
 import * as ort from 'onnxruntime-node';
-import type { GlpkSolver } from '../src/core/allocate';
+import { glpkEngine, type GlpkSolver } from '../src/core/allocate';
 import { MemoryAnalysisStore, type AnalysisStore } from '../src/core/analysis/analysisStore';
 import { defaultAnalysisSettings } from '../src/core/analysis/settings';
 import type { OrtModule } from '../src/core/onnx/ort';
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
 
   const result = await runQualityStudy({
     ort: ort as unknown as OrtModule,
-    glpk: (await GLPK()) as unknown as GlpkSolver,
+    milp: glpkEngine((await GLPK()) as unknown as GlpkSolver),
     files,
     calibration,
     heldOut,

@@ -36,7 +36,16 @@ test('budget sliders re-solve live, columns lock, an unreachable budget is expla
   await screenshot(page, 'before-analysis');
 
   await analyseFast(page, 1, 2);
-  expect(await settled(page)).toMatch(/^(optimal|gap \d)/);
+  const first = await settled(page);
+  expect(first).toMatch(/^(optimal|gap \d)/);
+  // The certificate line says who proved the allocation: the instant path's bound, or the exact solver that won.
+  const certificate = page.getByTestId('allocation-certificate');
+  if (first === 'optimal') {
+    await expect(certificate).toHaveText(/^(instant|exact MILP): proven optimal by (HiGHS \(Optimal, gap 0%\)|glpk\.js \(GLP_OPT, gap 0%\)|the Lagrangian bound) in /);
+  } else {
+    await expect(certificate).toHaveText(/^exact MILP: (HiGHS|glpk\.js) stopped \(.+\) after .+; gap ≤ /);
+  }
+  console.info(`certificate: "${await certificate.textContent()}"`);
   await expect(page.getByTestId('importance-chart')).toHaveAttribute('data-empty', 'false');
   await expect(page.locator('svg[data-chart="importance"] .bars rect').first()).toBeVisible();
   await expect(page.locator('svg[data-chart="pareto"]')).toHaveAttribute('data-points', /^[1-9]\d*$/, { timeout: 30_000 });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import GLPK from 'glpk.js/node';
 import * as ort from 'onnxruntime-node';
 import type { Page } from '@playwright/test';
-import type { GlpkSolver } from '../src/core/allocate';
+import { glpkEngine, type GlpkSolver } from '../src/core/allocate';
 import { prepareSam, type CalibrationFacts, type SamModelFiles } from '../src/core/analysis/analysisModel';
 import type { EvaluationPlan } from '../src/core/evaluate/evaluationPlans';
 import { buildSamParametric, QuantizedSam } from '../src/core/evaluate/quantizedSam';
@@ -31,7 +31,7 @@ export function demoFiles(): SamModelFiles {
 export async function nodeStudy(settings: StudySettings, heldOut: HeldOutSet): Promise<StudyResult> {
   return runQualityStudy({
     ort: ortNode,
-    glpk: (await GLPK()) as unknown as GlpkSolver,
+    milp: glpkEngine((await GLPK()) as unknown as GlpkSolver),
     files: demoFiles(),
     calibration: calibrationScenes(settings.analysis.imageCount),
     heldOut,

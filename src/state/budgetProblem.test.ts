@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import GLPK from 'glpk.js/node';
-import { resolveBudgets, solveExact, solveInstant, type GlpkSolver } from '../core/allocate';
+import { glpkEngine, resolveBudgets, solveExact, solveInstant, type GlpkSolver } from '../core/allocate';
 import {
   allocationByUnit,
   buildAllocationProblem,
@@ -130,7 +130,7 @@ describe('custom candidate widths "4"', () => {
     expect(instant.status).toBe('optimal');
     expect(instant.bits).toEqual([4, 4, 4, 4]);
     const glpk = (await GLPK()) as unknown as GlpkSolver;
-    const exact = await solveExact(problem, glpk);
+    const exact = await solveExact(problem, glpkEngine(glpk));
     expect(exact.bits).toEqual([4, 4, 4, 4]);
   });
 });

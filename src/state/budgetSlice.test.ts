@@ -6,7 +6,7 @@
 import GLPK from 'glpk.js/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import { paretoSweep, solveExact, solveInstant, type AllocationProblem, type GlpkSolver } from '../core/allocate';
+import { glpkEngine, paretoSweep, solveExact, solveInstant, type AllocationProblem, type GlpkSolver } from '../core/allocate';
 import { createBudgetSlice, selectAllocation, selectCurrentAnswer, setAllocationSolverFactory } from './budgetSlice';
 import { smallAnalysisResults } from './budgetTestResults';
 import type { StudioState } from './store';
@@ -17,7 +17,7 @@ beforeAll(async () => {
   glpk = await GLPK();
   setAllocationSolverFactory(() => ({
     solveInstant: async (problem) => solveInstant(problem),
-    solveExact: async (problem, options) => solveExact(problem, glpk, options),
+    solveExact: async (problem, options) => solveExact(problem, glpkEngine(glpk), options),
     paretoSweep: async (problem, options) => paretoSweep(problem, options),
   }));
 });

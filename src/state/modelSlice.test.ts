@@ -12,7 +12,7 @@ import GLPK from 'glpk.js/node';
 import * as ort from 'onnxruntime-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import { paretoSweep, solveExact, solveInstant, type GlpkSolver } from '../core/allocate';
+import { glpkEngine, paretoSweep, solveExact, solveInstant, type GlpkSolver } from '../core/allocate';
 import { modelHash, sha256Hex } from '../core/analysis/analysisKeys';
 import { buildReport } from '../core/report';
 import { describeSignature, detectSamPart, type DetectedPart } from '../core/sam/detectFormat';
@@ -126,7 +126,7 @@ beforeAll(async () => {
   glpk = await GLPK();
   setAllocationSolverFactory(() => ({
     solveInstant: async (problem) => solveInstant(problem),
-    solveExact: async (problem, options) => solveExact(problem, glpk, options),
+    solveExact: async (problem, options) => solveExact(problem, glpkEngine(glpk), options),
     paretoSweep: async (problem, options) => paretoSweep(problem, options),
   }));
 });

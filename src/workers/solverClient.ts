@@ -1,17 +1,19 @@
 /**
- * Main-thread handle on the solver workers. Three lanes, each with its own worker, so a long exact solve
+ * Main-thread handle on the solver workers. Four lanes, each with its own worker, so a long exact solve
  * never delays the instant answers:
  * - instant: latest wins. While one request runs, only the newest waiting request is kept; older waiting
  *   ones never run. A result whose request was superseded while it ran is dropped. Dropped requests reject
  *   with CancelledError, so the UI never shows a stale allocation as current.
- * - exact and pareto: a newer request terminates the busy worker (glpk cannot be interrupted) and starts a
- *   fresh one; the superseded promise rejects with CancelledError. An idle worker is reused, glpk loaded.
+ * - exact (two lanes, HiGHS and glpk.js racing: exactRace.ts) and pareto: a newer request terminates the busy
+ *   worker (neither solver can be interrupted from outside) and starts a fresh one; the superseded promise
+ *   rejects with CancelledError. An idle worker is reused, its solver loaded.
  */
 import type * as Comlink from 'comlink';
 import { CancelledError } from '../core/progress';
-import type { AllocationProblem, AllocationResult, ExactOptions, ParetoOptions, ParetoPoint } from '../core/allocate';
+import type { AllocationProblem, AllocationResult, ExactOptions, MilpSolverName, ParetoOptions, ParetoPoint } from '../core/allocate';
 import type { SolverWorkerApi } from './solver.worker';
 import { isWorkerStartError, startWorker } from './workerStart';
+import { raceExact } from './exactRace';
 
 type SolverApi = Comlink.Remote<SolverWorkerApi>;
 
@@ -89,7 +91,10 @@ export class SolverClient {
   private instantSequence = 0;
   private instantWaiting: InstantJob | null = null;
   private instantRunning: InstantJob | null = null;
-  private readonly exactLane = new RestartingLane('allocation-exact');
+  private readonly exactLanes: Record<MilpSolverName, RestartingLane> = {
+    HiGHS: new RestartingLane('allocation-exact-highs'),
+    'glpk.js': new RestartingLane('allocation-exact-glpk'),
+  };
   private readonly paretoLane = new RestartingLane('allocation-pareto');
 
   /** Instant path (milliseconds, certified gap). Rejects with CancelledError when a newer call supersedes it. */
@@ -102,9 +107,15 @@ export class SolverClient {
     });
   }
 
-  /** Exact MILP (glpk.js). A newer call, or cancelExact, terminates this one: it rejects with CancelledError. */
+  /**
+   * Exact MILP: HiGHS and glpk.js race, the first proof wins (exactRace.ts); `certificate.by` says which solver
+   * it was. A newer call, or cancelExact, terminates this one: it rejects with CancelledError.
+   */
   solveExact(problem: AllocationProblem, options: ExactOptions = {}): Promise<AllocationResult> {
-    return this.exactLane.run((api) => api.solveExact(problem, options));
+    return raceExact(
+      (solver) => this.exactLanes[solver].run((api) => api.solveExact(problem, solver, options)),
+      (solver) => this.exactLanes[solver].cancel(),
+    );
   }
 
   /** Pareto sweep on the instant path, or the exact one with `exact: true`. A newer sweep supersedes this one. */
@@ -114,7 +125,7 @@ export class SolverClient {
   }
 
   cancelExact(): void {
-    this.exactLane.cancel();
+    for (const lane of Object.values(this.exactLanes)) lane.cancel();
   }
 
   cancelPareto(): void {
@@ -130,7 +141,7 @@ export class SolverClient {
     this.instantSequence++;
     this.instantWorker?.stop();
     this.instantWorker = null;
-    this.exactLane.dispose();
+    for (const lane of Object.values(this.exactLanes)) lane.dispose();
     this.paretoLane.dispose();
   }
 

@@ -1,33 +1,26 @@
 /**
- * The exact path: the flow MILP (milp.ts) solved by glpk.js, seeded with the instant answer. The instant
- * allocation gives an upper bound and the Lagrangian multipliers a lower bound per option (min-marginals):
- * every option or consecutive pair whose bound exceeds the known allocation's cost cannot be in a better one
- * and is left out of the MILP (Lagrangian variable fixing), and a cutoff row prunes the rest of the search.
- * A wider primal search (`intensify`) first makes that allocation cheaper, so fixing removes more.
+ * The exact path: the flow MILP (milp.ts) solved by HiGHS or glpk.js (milpEngines.ts), seeded with the instant
+ * answer. The instant allocation gives an upper bound and the Lagrangian multipliers a lower bound per option
+ * (min-marginals): every option or consecutive pair whose bound exceeds the known allocation's cost cannot be
+ * in a better one and is left out of the MILP (Lagrangian variable fixing), and a cutoff row prunes the rest of
+ * the search. A wider primal search (`intensify`) first makes that allocation cheaper, so fixing removes more.
+ * HiGHS also starts from that allocation (glpk.js cannot take a start).
  *
- * glpk is passed in: `glpk.js/node` in Node, the browser build (its own worker) in the app.
+ * The solver is passed in (milpEngines.ts): in Node from node_modules, in the app from solver.worker.ts.
  */
-import type { LP, Options, Result } from 'glpk.js';
 import type { AllocationProblem, AllocationResult } from './types';
 import type { ChainProblem } from './chain';
 import { compileChain, evaluateChoice, meetsBudgets } from './chain';
 import { intensify, solveInstantChain, type InstantAnswer } from './instant';
-import { buildFlowModel, type GlpkConstants } from './milp';
+import { buildFlowModel } from './milp';
+import type { MilpEngine, MilpRun } from './milpEngines';
 import { costSpread, dualOffset } from './lagrangian';
 import { ViterbiWorkspace } from './viterbi';
 import { toResult, type InternalAnswer } from './results';
 import { nowMs } from './clock';
 
-/** What solveExact needs from glpk.js: its constants and `solve`, synchronous (Node) or not (browser). */
-export interface GlpkSolver extends GlpkConstants {
-  GLP_OPT: number;
-  GLP_FEAS: number;
-  GLP_NOFEAS: number;
-  solve(lp: LP, options?: number | Options): Result | Promise<Result>;
-}
-
 export interface ExactOptions {
-  /** glpk's time limit in seconds (default 10). At the limit the best allocation found so far is returned. */
+  /** The MILP solver's time limit in seconds (default 10). At the limit the best allocation found so far is returned. */
   timeLimitS?: number;
   /** Leave out options that the Lagrangian bound rules out (default true). */
   fixVariables?: boolean;
@@ -35,33 +28,35 @@ export interface ExactOptions {
   cutoffRow?: boolean;
   /** Search wider for a cheaper starting allocation before building the MILP (default true). */
   intensify?: boolean;
+  /** Start the solver from the instant allocation, where it can take one (default true). */
+  warmStart?: boolean;
 }
 
 /** Diagnostics of one exact solve, for benchmarks. */
 export interface ExactDiagnostics {
-  /** glpk's status code, or null when glpk was not needed (instant answer proven optimal, or infeasible). */
-  glpkStatus: number | null;
+  /** What the MILP solver returned, or null when it was not needed (instant answer proven optimal, or infeasible). */
+  milp: MilpRun | null;
   variableUnits: number;
   binaries: number;
   /** The instant path's own answer, before the wider search. */
   instant: InstantAnswer;
 }
 
-export async function solveExact(problem: AllocationProblem, glpk: GlpkSolver, options: ExactOptions = {}): Promise<AllocationResult> {
+export async function solveExact(problem: AllocationProblem, engine: MilpEngine, options: ExactOptions = {}): Promise<AllocationResult> {
   const started = nowMs();
   const chain = compileChain(problem);
-  const { answer } = await solveExactChain(chain, glpk, options);
+  const { answer } = await solveExactChain(chain, engine, options);
   return toResult(chain, 'exact', answer, nowMs() - started);
 }
 
 export async function solveExactChain(
   chain: ChainProblem,
-  glpk: GlpkSolver,
+  engine: MilpEngine,
   options: ExactOptions = {},
 ): Promise<{ answer: InternalAnswer; diagnostics: ExactDiagnostics }> {
   const workspace = new ViterbiWorkspace(chain);
   const quick = solveInstantChain(chain, workspace);
-  const diagnostics: ExactDiagnostics = { glpkStatus: null, variableUnits: 0, binaries: 0, instant: quick };
+  const diagnostics: ExactDiagnostics = { milp: null, variableUnits: 0, binaries: 0, instant: quick };
   if (quick.status === 'infeasible' || quick.status === 'optimal') return { answer: quick, diagnostics };
   const instant = (options.intensify ?? true) ? intensify(chain, quick, workspace) : quick;
   if (instant.status === 'optimal') return { answer: instant, diagnostics };
@@ -80,7 +75,7 @@ export async function solveExactChain(
     allowedOption = allowed;
     allowedPair = (i, j, k) => workspace.pairMinimum(i, j, k) + offset <= limit;
   }
-  const model = buildFlowModel(chain, glpk, {
+  const model = buildFlowModel(chain, {
     allowedOption,
     allowedPair,
     cutoff: (options.cutoffRow ?? true) && instant.choice ? instant.cost + slack : undefined,
@@ -94,32 +89,45 @@ export async function solveExactChain(
   }
 
   const timeLimitS = options.timeLimitS ?? 10;
-  const result = await glpk.solve(model.lp, { tmlim: timeLimitS, presol: true, msglev: 0 });
-  const status = result.result.status;
-  diagnostics.glpkStatus = status;
+  const start = (options.warmStart ?? true) && instant.choice ? model.encode(instant.choice) : undefined;
+  const run = await engine.solve(model.lp, { timeLimitS, start });
+  diagnostics.milp = run;
+  const certificate = { by: engine.name, solver: engine.name, solverStatus: run.solverStatus, solverGap: run.solverGap };
 
   let choice = instant.choice;
   let cost = instant.cost;
-  if (status === glpk.GLP_OPT || status === glpk.GLP_FEAS) {
-    const candidate = model.decode(result.result.vars);
+  if (run.values && (run.status === 'optimal' || run.status === 'feasible')) {
+    const candidate = model.decode(run.values);
     const score = evaluateChoice(chain, candidate);
     if (meetsBudgets(chain, score.size, score.bops) && score.cost < cost) {
       choice = candidate;
       cost = score.cost;
     }
   }
-  if (status === glpk.GLP_OPT && choice) {
-    return { answer: { choice, bound: cost, status: 'optimal', infeasibleReason: null }, diagnostics };
+  if (run.status === 'optimal' && choice) {
+    return { answer: { choice, bound: cost, status: 'optimal', infeasibleReason: null, certificate }, diagnostics };
   }
-  const hitTimeLimit = result.time >= timeLimitS * 0.99;
+  const hitTimeLimit = run.seconds >= timeLimitS * 0.99;
   if (!choice) {
-    if (status === glpk.GLP_NOFEAS || (status !== glpk.GLP_FEAS && !hitTimeLimit)) {
+    if (run.status === 'infeasible' || (run.status !== 'feasible' && !hitTimeLimit)) {
       const reason = 'No allocation fits: no combination of the candidate widths meets the budget floors and ceilings together.';
-      return { answer: { choice: null, bound: Infinity, status: 'infeasible', infeasibleReason: reason }, diagnostics };
+      return { answer: { choice: null, bound: Infinity, status: 'infeasible', infeasibleReason: reason, certificate }, diagnostics };
     }
     const reason = `No allocation was found within the ${timeLimitS} s time limit; infeasibility is not proven.`;
-    return { answer: { choice: null, bound: instant.bound, status: 'unknown', infeasibleReason: reason }, diagnostics };
+    return { answer: { choice: null, bound: instant.bound, status: 'unknown', infeasibleReason: reason, certificate: null }, diagnostics };
   }
-  // Time limit (or a solver hiccup): the best allocation known, with the Lagrangian bound as its certificate.
-  return { answer: { choice, bound: instant.bound, status: 'feasible', infeasibleReason: null }, diagnostics };
+  // Time limit (or a solver hiccup): the best allocation known, with the better of the Lagrangian bound and the
+  // solver's own bound as its certificate.
+  const solverBound = run.dualBound === null ? -Infinity : model.objectiveConstant + run.dualBound / model.objectiveScale;
+  const bound = Math.max(instant.bound, Math.min(solverBound, cost));
+  return {
+    answer: {
+      choice,
+      bound,
+      status: 'feasible',
+      infeasibleReason: null,
+      certificate: solverBound > instant.bound ? certificate : { ...certificate, by: 'Lagrangian bound' },
+    },
+    diagnostics,
+  };
 }

@@ -1,10 +1,11 @@
 /**
  * Bit allocation (METHOD.md, "The integer program"): choose one width per unit under size and BOPs budgets.
  * - solveInstant: Lagrangian bound + Viterbi + repair + local search, milliseconds, certified gap.
- * - solveExact: the flow MILP in glpk.js, seeded with the instant answer.
+ * - solveExact: the flow MILP in HiGHS or glpk.js (milpEngines.ts), seeded with the instant answer.
  * - paretoSweep / paretoSweepExact: the objective across ~20 budgets.
  */
 export type {
+  AllocationCertificate,
   AllocationObjective,
   AllocationProblem,
   AllocationResult,
@@ -30,6 +31,7 @@ export {
 export { resolveBudgets, formatBops, formatMegabytes } from './budgets';
 export { validateProblem } from './validate';
 export { solveInstant } from './instant';
-export { solveExact, type ExactOptions, type GlpkSolver } from './exact';
+export { solveExact, type ExactOptions } from './exact';
+export { glpkEngine, highsEngine, type GlpkSolver, type MilpEngine, type MilpSolverName } from './milpEngines';
 export { paretoSweep, paretoSweepExact, paretoProblems, type ParetoOptions, type ParetoPoint, type SweptBudget } from './pareto';
 export { scoreAllocation } from './bruteForce';

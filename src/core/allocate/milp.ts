@@ -1,5 +1,5 @@
 /**
- * The integer program in glpk.js's JSON form, with the FLOW linearization of |b_i − b_{i+1}|
+ * The integer program in glpk.js's JSON form (highsModel.ts translates it for HiGHS), with the FLOW linearization of |b_i − b_{i+1}|
  * (METHOD.md, "The integer program"; ENVIRONMENT.md, "Integer programming"):
  *   x[k] ∈ {0,1} one-hot per unit; y[i][j][k] ≥ 0 continuous for consecutive options j (unit i), k (unit i+1),
  *   Σ_k y[i][j][k] = x[j] and Σ_j y[i][j][k] = x[k]; the pair cost λŜ_i·|w_j − w_k| is paid on y.
@@ -9,15 +9,7 @@
 import type { LP } from 'glpk.js';
 import type { ChainProblem } from './chain';
 import { BUDGET_TOLERANCE } from './chain';
-
-/** The glpk.js constants the model needs (both the browser and the Node build provide them). */
-export interface GlpkConstants {
-  GLP_MIN: number;
-  GLP_UP: number;
-  GLP_LO: number;
-  GLP_DB: number;
-  GLP_FX: number;
-}
+import { GLPK_CONSTANTS as constants } from './highsModel';
 
 export interface FlowModel {
   lp: LP;
@@ -25,6 +17,8 @@ export interface FlowModel {
   variableUnits: number;
   /** Reads the option per unit back from glpk's variable values. */
   decode(values: Readonly<Record<string, number>>): Int32Array;
+  /** The model's variable values for an allocation (option per unit), e.g. to start a solver from it. */
+  encode(choice: ArrayLike<number>): Record<string, number>;
   /** The objective's constant part and scale: internal cost = constant + z / scale. */
   objectiveConstant: number;
   objectiveScale: number;
@@ -44,7 +38,7 @@ export interface FlowModelOptions {
 const xName = (k: number) => `x${k}`;
 const yName = (j: number, k: number) => `y${j}_${k}`;
 
-export function buildFlowModel(chain: ChainProblem, constants: GlpkConstants, options: FlowModelOptions = {}): FlowModel {
+export function buildFlowModel(chain: ChainProblem, options: FlowModelOptions = {}): FlowModel {
   const { offsets, width, pairWeight } = chain;
   const scale = options.objectiveScale ?? 1;
   const allowed = (k: number) => !options.allowedOption || options.allowedOption[k] === 1;
@@ -165,6 +159,15 @@ export function buildFlowModel(chain: ChainProblem, constants: GlpkConstants, op
         choice[i] = best;
       }
       return choice;
+    },
+    encode(choice) {
+      const values: Record<string, number> = {};
+      for (let i = 0; i < chain.unitCount; i++) {
+        if (isFixed(i)) continue;
+        values[xName(choice[i])] = 1;
+        if (i + 1 < chain.unitCount && !isFixed(i + 1) && pairWeight[i] !== 0) values[yName(choice[i], choice[i + 1])] = 1;
+      }
+      return values;
     },
   };
 }

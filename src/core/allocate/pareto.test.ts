@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import GLPK from 'glpk.js/node';
-import type { GlpkSolver } from './exact';
+import { glpkEngine, type GlpkSolver } from './milpEngines';
 import { paretoProblems, paretoSweep, paretoSweepExact } from './pareto';
 import { allocationViolations, bruteForce } from './bruteForce';
 import { randomProblem } from './randomInstances';
@@ -26,7 +26,7 @@ describe('Pareto sweep', () => {
   it('matches brute force at every point on the exact path, and the optimum only improves with budget', async () => {
     for (const mode of ['paper', 'sensitivity'] as const) {
       const problem = sixUnits(mode);
-      const sweep = await paretoSweepExact(problem, glpk, { points: 12 });
+      const sweep = await paretoSweepExact(problem, glpkEngine(glpk), { points: 12 });
       const problems = paretoProblems(problem, { points: 12 });
       expect(sweep).toHaveLength(12);
       sweep.forEach((point, n) => {

@@ -7,7 +7,8 @@ import type { AllocationProblem, AllocationResult, BudgetSpec } from './types';
 import { compileChain } from './chain';
 import { resolveBudgets } from './budgets';
 import { solveInstant } from './instant';
-import { solveExact, type ExactOptions, type GlpkSolver } from './exact';
+import { solveExact, type ExactOptions } from './exact';
+import type { MilpEngine } from './milpEngines';
 
 export type SweptBudget = 'size' | 'bops' | 'both';
 
@@ -60,12 +61,12 @@ export function paretoSweep(problem: AllocationProblem, options: ParetoOptions =
 /** Exact sweep: each point solved by the MILP (time limit per point). */
 export async function paretoSweepExact(
   problem: AllocationProblem,
-  glpk: GlpkSolver,
+  engine: MilpEngine,
   options: ParetoOptions & ExactOptions = {},
 ): Promise<ParetoPoint[]> {
   const points: ParetoPoint[] = [];
   for (const { averageBits, problem: p } of paretoProblems(problem, options)) {
-    points.push({ ...(await solveExact(p, glpk, options)), averageBits });
+    points.push({ ...(await solveExact(p, engine, options)), averageBits });
   }
   return points;
 }

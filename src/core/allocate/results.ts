@@ -1,5 +1,5 @@
 /** Turns a solver's internal answer (option indices, minimized cost, lower bound) into an AllocationResult. */
-import type { AllocationResult, AllocationStatus } from './types';
+import type { AllocationCertificate, AllocationResult, AllocationStatus } from './types';
 import type { ChainProblem } from './chain';
 import { absoluteTotals, choiceToBits, evaluateChoice } from './chain';
 import { costSpread } from './lagrangian';
@@ -18,7 +18,11 @@ export interface InternalAnswer {
   bound: number;
   status: AllocationStatus;
   infeasibleReason: string | null;
+  /** Who proved status and bound; absent: the Lagrangian bound when there is an allocation, nobody otherwise. */
+  certificate?: AllocationCertificate | null;
 }
+
+const BY_BOUND: AllocationCertificate = { by: 'Lagrangian bound', solver: null, solverStatus: null, solverGap: null };
 
 export function toResult(chain: ChainProblem, method: 'instant' | 'exact', answer: InternalAnswer, elapsedMs: number): AllocationResult {
   const sense = chain.sign === -1 ? 'maximize' : 'minimize';
@@ -31,7 +35,7 @@ export function toResult(chain: ChainProblem, method: 'instant' | 'exact', answe
     elapsedMs,
   } as const;
   if (!answer.choice || (answer.status !== 'optimal' && answer.status !== 'feasible')) {
-    return { ...base, status: answer.status, bits: null, objective: null, bound: null, gap: null, sizeBits: null, bops: null };
+    return { ...base, certificate: answer.certificate ?? null, status: answer.status, bits: null, objective: null, bound: null, gap: null, sizeBits: null, bops: null };
   }
   const { cost } = evaluateChoice(chain, answer.choice);
   const { sizeBits, bops } = absoluteTotals(chain, answer.choice);
@@ -39,6 +43,7 @@ export function toResult(chain: ChainProblem, method: 'instant' | 'exact', answe
   const gap = bound === null ? null : Math.max(0, cost - bound) / Math.max(Math.abs(cost), Math.abs(bound), 1e-300);
   return {
     ...base,
+    certificate: answer.certificate ?? BY_BOUND,
     status: answer.status,
     bits: choiceToBits(chain, answer.choice),
     objective: chain.sign * cost,

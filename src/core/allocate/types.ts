@@ -97,6 +97,18 @@ export interface Reach {
  */
 export type AllocationStatus = 'optimal' | 'feasible' | 'infeasible' | 'unknown';
 
+/** What stands behind a result's status and bound. */
+export interface AllocationCertificate {
+  /** The Lagrangian bound (instant path, or an exact solve the bound already closed), or the MILP solver that ran. */
+  by: 'Lagrangian bound' | 'HiGHS' | 'glpk.js';
+  /** The MILP solver that ran (exact path), whether or not it proved the answer; null when none ran. */
+  solver: 'HiGHS' | 'glpk.js' | null;
+  /** That solver's own word for how it ended ("Optimal", "Time limit reached", "GLP_OPT"); null for the bound. */
+  solverStatus: string | null;
+  /** That solver's own relative gap (0 when it proved optimality); null when it reports none. */
+  solverGap: number | null;
+}
+
 export interface AllocationResult {
   status: AllocationStatus;
   method: 'instant' | 'exact';
@@ -116,5 +128,7 @@ export interface AllocationResult {
   reach: Reach;
   /** A sentence for the user when status is infeasible (or unknown). */
   infeasibleReason: string | null;
+  /** Who proved the status and bound; null when nothing was proven (or infeasibility came from the reachable range). */
+  certificate?: AllocationCertificate | null;
   elapsedMs: number;
 }

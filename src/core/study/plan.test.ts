@@ -1,6 +1,6 @@
 import GLPK from 'glpk.js/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { solveExact, solveInstant, type GlpkSolver } from '../allocate';
+import { glpkEngine, solveExact, solveInstant, type GlpkSolver } from '../allocate';
 import type { AnalysisResults } from '../analysis/analysisResults';
 import { defaultAnalysisSettings } from '../analysis/settings';
 import { allocationUnits, budgetUse, mixedProblem, objectiveScalePerBit, sensitivityAtWidths, widthHistogram, type StudyBudget } from './plan';
@@ -130,7 +130,7 @@ describe('planModels', () => {
       objective: { lambda: 0.001 },
       log2PostSoftmax: [true],
     };
-    const models = await planModels(r, settings, glpk);
+    const models = await planModels(r, settings, glpkEngine(glpk));
     expect(models.map((m) => m.id)).toEqual(['fp', 'uniform-W4A4', 'mixed-sensitivity-W4A4']);
     expect(models[1].bits).toEqual([4, 4, 4]);
     const expected = enumerateBest(r, budget4, 0.001);
@@ -150,7 +150,7 @@ describe('planModels', () => {
       log2PostSoftmax: [true],
     };
     const r = results({ sensitivity: [[1.6e-5, 1e-6], [8e-6, 5e-7], [6.4e-5, 4e-6]] });
-    const models = await planModels(r, settings, glpk);
+    const models = await planModels(r, settings, glpkEngine(glpk));
     expect(models[2].bits).toEqual(enumerateBest(r, budget4, 0.1).bits);
     expect(models[2].bits).toEqual([4, 4, 4]);
   });
@@ -177,7 +177,7 @@ describe('a single candidate width', () => {
       const instant = solveInstant(problem);
       expect(instant.bits).toEqual([4, 4, 4]);
       expect(instant.status).toBe('optimal');
-      const exact = await solveExact(problem, glpk);
+      const exact = await solveExact(problem, glpkEngine(glpk));
       expect(exact.bits).toEqual([4, 4, 4]);
       expect(exact.status).toBe('optimal');
     }
@@ -188,7 +188,7 @@ describe('a single candidate width', () => {
     const instant = solveInstant(problem);
     expect(instant.status).toBe('infeasible');
     expect(instant.bits).toBeNull();
-    const exact = await solveExact(problem, glpk);
+    const exact = await solveExact(problem, glpkEngine(glpk));
     expect(exact.status).toBe('infeasible');
   });
 });

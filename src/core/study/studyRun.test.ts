@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import GLPK from 'glpk.js/node';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import type { GlpkSolver } from '../allocate';
+import { glpkEngine, type GlpkSolver } from '../allocate';
 import { prepareSam } from '../analysis/analysisModel';
 import { defaultAnalysisSettings } from '../analysis/settings';
 import { toOrtFeeds, type OrtModule } from '../onnx/ort';
@@ -61,7 +61,7 @@ describe('runQualityStudy on the demo SAM', () => {
     const heldOut = heldOutSet({ minObjects: 3 });
     const study = await runQualityStudy({
       ort: ortModule,
-      glpk: (await GLPK()) as unknown as GlpkSolver,
+      milp: glpkEngine((await GLPK()) as unknown as GlpkSolver),
       files,
       calibration: calibrationScenes(1),
       heldOut,

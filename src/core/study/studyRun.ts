@@ -4,7 +4,7 @@
  * the held-out prompts through the studio's own evaluation (evaluate/evaluateRun.ts evaluatePlans on
  * the parametric sessions), so a row here and the studio's Evaluate agree for the same settings.
  */
-import { solveExact, type GlpkSolver } from '../allocate';
+import { solveExact, type MilpEngine } from '../allocate';
 import { runAnalysis, type AnalysisImage, type AnalysisRunStats } from '../analysis/analysisEngine';
 import { parametricOptionsOf, prepareSam, type CalibrationFacts, type PreparedSam, type SamModelFiles } from '../analysis/analysisModel';
 import type { AnalysisResults } from '../analysis/analysisResults';
@@ -33,13 +33,14 @@ export interface StudySettings {
   log2PostSoftmax: readonly boolean[];
   /** Quantizer options other than log2 (weight range method, symmetry). Analyses use the defaults. */
   quantizer?: Partial<Omit<QuantizerOptions, 'log2PostSoftmax'>>;
-  /** glpk's time limit per mixed allocation. */
+  /** The MILP solver's time limit per mixed allocation. */
   solverTimeLimitS?: number;
 }
 
 export interface StudyInput {
   ort: OrtModule;
-  glpk: GlpkSolver;
+  /** The exact allocation's MILP solver (core/allocate/milpEngines.ts). */
+  milp: MilpEngine;
   files: SamModelFiles;
   calibration: readonly AnalysisImage[];
   heldOut: HeldOutSet;
@@ -74,7 +75,7 @@ export interface StudyResult {
 }
 
 /** The uniform and mixed models of the plan (FP first), with their widths in analysis order. */
-export async function planModels(results: AnalysisResults, settings: StudySettings, glpk: GlpkSolver): Promise<ModelSpec[]> {
+export async function planModels(results: AnalysisResults, settings: StudySettings, milp: MilpEngine): Promise<ModelSpec[]> {
   const models: ModelSpec[] = [{ id: 'fp', label: 'FP32', kind: 'fp', budget: null, mode: null, bits: null, use: null, solver: null }];
   for (const budget of settings.budgets) {
     const paperProblem = mixedProblem(results, budget, { ...settings.objective, mode: 'paper' });
@@ -91,7 +92,7 @@ export async function planModels(results: AnalysisResults, settings: StudySettin
     });
     for (const mode of settings.modes) {
       const problem = mixedProblem(results, budget, { ...settings.objective, mode });
-      const answer = await solveExact(problem, glpk, { timeLimitS: settings.solverTimeLimitS ?? 20 });
+      const answer = await solveExact(problem, milp, { timeLimitS: settings.solverTimeLimitS ?? 20 });
       if (!answer.bits) throw new Error(`No mixed allocation at the ${budget.label} budget (${mode} mode): ${answer.infeasibleReason ?? answer.status}`);
       const use = budgetUse(problem, answer.bits);
       if (!use.withinBudget) throw new Error(`The ${mode}-mode allocation at ${budget.label} exceeds its budget.`);
@@ -157,7 +158,7 @@ export async function runQualityStudy(input: StudyInput): Promise<StudyResult> {
     timings.analysisMs += clock() - started;
 
     started = clock();
-    const models = await planModels(results, settings, input.glpk);
+    const models = await planModels(results, settings, input.milp);
     timings.allocationMs += clock() - started;
     analyses.push({ log2PostSoftmax: log2, results, stats, facts, models });
 

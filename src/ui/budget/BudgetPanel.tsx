@@ -7,7 +7,7 @@ import { AllocationChart } from '../charts/AllocationChart';
 import { BudgetGauges, type GaugeRow } from '../charts/BudgetGauges';
 import { ParetoChart, type ParetoChartPoint } from '../charts/ParetoChart';
 import { BudgetControls } from './BudgetControls';
-import { formatSizeBits, solveBadge } from './budgetFormat';
+import { certificateText, formatSizeBits, solveBadge } from './budgetFormat';
 import { LockList } from './LockList';
 import './budget.css';
 
@@ -118,8 +118,10 @@ export function BudgetPanel() {
           data-method={result.method}
         >
           {settings.objectiveMode === 'paper' ? 'objective' : 'predicted loss'} <strong>{result.objective?.toPrecision(5)}</strong>
-          {averageBits !== null && <> · {averageBits.toFixed(2)} bits/weight</>} · {result.method === 'exact' ? 'exact MILP' : 'instant'} in{' '}
-          {result.elapsedMs < 1 ? '<1' : result.elapsedMs.toFixed(0)} ms
+          {averageBits !== null && <> · {averageBits.toFixed(2)} bits/weight</>} ·{' '}
+          <span data-testid="allocation-certificate" data-by={result.certificate?.by ?? undefined}>
+            {certificateText(result)}
+          </span>
         </p>
       )}
       <AllocationChart

@@ -58,6 +58,32 @@ export function solveBadge(phase: AllocationPhase, answer: AllocationResult | nu
   return { tone: 'warn', text: gap, detail: message ?? 'The exact solver stopped at its time limit; this is the best allocation it found.' };
 }
 
+const durationText = (ms: number) => (ms < 1 ? '<1 ms' : ms < 10_000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`);
+
+/**
+ * The certificate line under the badge: which path answered, who proved the answer (the Lagrangian bound, HiGHS
+ * or glpk.js, with the solver's own status word), and how long it took. E.g. "exact MILP: proven optimal by HiGHS
+ * (Optimal, gap 0) in 412 ms"; "exact MILP: glpk.js stopped (GLP_FEAS) after 10.0 s; gap ≤ 0.02% by the
+ * Lagrangian bound".
+ */
+export function certificateText(result: AllocationResult): string {
+  const path = result.method === 'exact' ? 'exact MILP' : 'instant';
+  const time = durationText(result.elapsedMs);
+  const certificate = result.certificate ?? null;
+  const solverWords = certificate?.solverStatus
+    ? ` (${certificate.solverStatus}${certificate.solverGap !== null ? `, gap ${formatGap(certificate.solverGap)}` : ''})`
+    : '';
+  if (result.status === 'optimal') {
+    const by = !certificate || certificate.by === 'Lagrangian bound' ? 'the Lagrangian bound' : certificate.by;
+    return `${path}: proven optimal by ${by}${certificate && certificate.by !== 'Lagrangian bound' ? solverWords : ''} in ${time}`;
+  }
+  const gap = `gap ≤ ${formatGap(result.gap ?? 0)}`;
+  if (result.method === 'instant') return `${path} in ${time}; ${gap} by the Lagrangian bound`;
+  const bound = certificate && certificate.by !== 'Lagrangian bound' ? `${certificate.by}'s bound` : 'the Lagrangian bound';
+  const stopped = certificate?.solver ? `${certificate.solver} stopped${solverWords} after ${time}` : `stopped after ${time}`;
+  return `${path}: ${stopped}; ${gap} by ${bound}`;
+}
+
 /** The λ slider: position 0 is λ = 0, then a quarter decade per step up to λ = 1 at LAMBDA_POSITIONS. */
 export const LAMBDA_POSITIONS = 36;
 

@@ -1,0 +1,60 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import GLPK from 'glpk.js/node';
+import loadHighs from 'highs';
+import { glpkEngine, highsEngine, solveExact, type GlpkSolver, type MilpEngine, type MilpSolverName } from '../core/allocate';
+import { randomProblem } from '../core/allocate/randomInstances';
+import { CancelledError, isCancelledError } from '../core/progress';
+import { raceExact } from './exactRace';
+
+let engines: Record<MilpSolverName, MilpEngine>;
+beforeAll(async () => {
+  engines = { HiGHS: highsEngine(await loadHighs()), 'glpk.js': glpkEngine((await GLPK()) as unknown as GlpkSolver) };
+});
+
+const problem = randomProblem({
+  seed: 5,
+  unitCount: 60,
+  candidates: [2, 3, 4, 5, 6],
+  mode: 'sensitivity',
+  budgets: { size: { averageBits: 4 }, bops: { averageBits: 4 } },
+});
+
+describe('exact race (HiGHS and glpk.js on the same problem)', () => {
+  it('takes the proof over an unproven answer, names its solver, and stops the other one', async () => {
+    for (const [prover, limited] of [['HiGHS', 'glpk.js'], ['glpk.js', 'HiGHS']] as const) {
+      const stopped: MilpSolverName[] = [];
+      const result = await raceExact(
+        (solver) => solveExact(problem, engines[solver], { timeLimitS: solver === limited ? 0.02 : 60 }),
+        (solver) => stopped.push(solver),
+      );
+      expect(result.status).toBe('optimal');
+      expect(result.certificate).toMatchObject({ by: prover, solver: prover });
+      expect(stopped).toEqual([limited]);
+    }
+  });
+
+  it('with no proof, keeps the better allocation', async () => {
+    const answers = new Map<MilpSolverName, Awaited<ReturnType<typeof solveExact>>>();
+    const result = await raceExact(
+      async (solver) => {
+        const answer = await solveExact(problem, engines[solver], { timeLimitS: 0.02 });
+        answers.set(solver, answer);
+        return answer;
+      },
+      () => {},
+    );
+    expect(result.status).toBe('feasible');
+    const best = Math.min(...[...answers.values()].map((a) => a.objective as number));
+    expect(result.objective).toBe(best);
+  });
+
+  it('answers when one solver fails, and rejects as cancelled when the race was superseded', async () => {
+    const failed = await raceExact(
+      (solver) => (solver === 'HiGHS' ? Promise.reject(new Error('The HiGHS runtime could not load.')) : solveExact(problem, engines[solver])),
+      () => {},
+    );
+    expect(failed.certificate?.by).toBe('glpk.js');
+    const superseded = raceExact(() => Promise.reject(new CancelledError()), () => {});
+    await expect(superseded).rejects.toSatisfy(isCancelledError);
+  });
+});
