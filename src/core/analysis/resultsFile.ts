@@ -50,7 +50,8 @@ export function looksLikeResultsFile(json: unknown): boolean {
 export function parseResultsFile(json: unknown): AnalysisResultsFile {
   const wrong = (what: string) => new Error(`This is not an analysis results file of npm run analyze: ${what}.`);
   if (!isObject(json)) throw wrong('it holds no JSON object');
-  if (json.format !== undefined && json.format !== RESULTS_FILE_FORMAT) throw wrong(`its format is "${String(json.format)}"`);
+  // Another of the project's files (an allocation, an evaluation); a model.json has a "format" of its own.
+  if (typeof json.format === 'string' && json.format.startsWith('mix-qsam-') && json.format !== RESULTS_FILE_FORMAT) throw wrong(`it is a ${json.format} file`);
   if (typeof json.version === 'number' && json.version > RESULTS_FILE_VERSION) {
     throw new Error(`The results file is of version ${json.version}; this studio reads version ${RESULTS_FILE_VERSION}. Update the studio, or analyse again with this version.`);
   }
