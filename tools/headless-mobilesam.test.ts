@@ -65,12 +65,12 @@ describe.skipIf(!present)('npm run analyze → solve → eval on MobileSAM (auth
     const demoAnalysis = join(dir, 'other-model-results.json');
     const other = JSON.parse(await readFile(results, 'utf8'));
     other.results.modelHash = '0'.repeat(64);
-    other.modelConfig = { inputSize: 256 };
+    other.modelConfig = { maskThreshold: 0.5 };
     await writeFile(demoAnalysis, JSON.stringify(other));
     const mismatch = await runTool('eval.ts', ['--model', fixture, '--allocation', allocation, '--analysis', demoAnalysis, '--images', dog]);
     expect(mismatch.code).toBe(1);
     expect(mismatch.stderr).toContain(`The model in ${fixture} is not the one ${demoAnalysis} analysed:`);
     expect(mismatch.stderr).toContain('It was measured on another model (content hash 000000000000…');
-    expect(mismatch.stderr).toContain("Its input size is 256; the loaded model's is 1024.");
+    expect(mismatch.stderr).toContain("Its mask threshold is 0.5; the loaded model's is 0.");
   });
 });

@@ -54,14 +54,15 @@ describe('analysis results file', () => {
 
   it('lists every way the file and the loaded model differ', () => {
     const file = parseResultsFile(JSON.parse(resultsFileText(resultsFileOf({ ...results, complete: false, probesDone: 4 }, null, null, config))));
-    expect(resultsFileMismatches(file, { modelHash: 'b'.repeat(64), modelConfig: {} })).toEqual([
+    const normalization = { mean: [0, 0, 0], std: [1, 1, 1] } as const;
+    expect(resultsFileMismatches(file, { modelHash: 'b'.repeat(64), modelConfig: { inputSize: 1024, normalization } })).toEqual([
       'It was measured on another model (content hash aaaaaaaaaaaa…; the loaded model is bbbbbbbbbbbb…).',
       "Its input size is 256; the loaded model's is 1024.",
-      "Its low-res mask size is 64; the loaded model's is 256.",
+      "Its pixel normalization is mean 123.675, 116.28, 103.53, std 58.395, 57.12, 57.375; the loaded model's is mean 0, 0, 0, std 1, 1, 1.",
       'The analysis in it is not finished (4/6 probes): run npm run analyze again with the same --cache to finish it.',
     ]);
-    // SAM's defaults written out or left out are the same config.
-    expect(resultsFileMismatches(file, { modelHash: hash, modelConfig: { ...config, maskThreshold: undefined } })).toHaveLength(1);
+    // SAM's defaults written out or left out are the same config; sizes left out come from the graph's shapes.
+    expect(resultsFileMismatches(file, { modelHash: hash, modelConfig: { maskThreshold: 0 } })).toHaveLength(1);
     expect(resultsFileMismatches(file, { modelHash: null, modelConfig: config })[0]).toMatch(/^No complete model is loaded/);
   });
 });

@@ -98,22 +98,29 @@ export function parseResultsFile(json: unknown): AnalysisResultsFile {
 
 const shortHash = (hash: string) => `${hash.slice(0, 12)}…`;
 
-/** SAM's own values where a config leaves them out (samAdapter.ts; the model's own shapes come first there). */
-const SAM_DEFAULTS = { inputSize: 1024, lowResSize: 256, maskThreshold: 0 };
-
-function configWords(config: SamModelConfig): Record<string, string> {
-  const normalization = config.normalization ?? samNormalization;
-  return {
-    'input size': String(config.inputSize ?? SAM_DEFAULTS.inputSize),
-    'low-res mask size': String(config.lowResSize ?? SAM_DEFAULTS.lowResSize),
-    'pixel normalization': `mean ${normalization.mean.join(', ')}, std ${normalization.std.join(', ')}`,
-    'mask threshold': String(config.maskThreshold ?? SAM_DEFAULTS.maskThreshold),
+/**
+ * The config entries that change what the model computes, in words. Sizes count only where both sides give one:
+ * an encoder or decoder with fixed shapes takes its sizes from its own graph (samAdapter.ts), so leaving them
+ * out of a model.json changes nothing there; normalization and mask threshold always come from the config.
+ */
+function configDifferences(file: SamModelConfig, loaded: SamModelConfig): string[] {
+  const differences: string[] = [];
+  const compare = (name: string, a: string, b: string) => a !== b && differences.push(`Its ${name} is ${a}; the loaded model's is ${b}.`);
+  const size = (name: string, a: number | undefined, b: number | undefined) => a !== undefined && b !== undefined && compare(name, String(a), String(b));
+  size('input size', file.inputSize, loaded.inputSize);
+  size('low-res mask size', file.lowResSize, loaded.lowResSize);
+  const normalization = (config: SamModelConfig) => {
+    const { mean, std } = config.normalization ?? samNormalization;
+    return `mean ${mean.join(', ')}, std ${std.join(', ')}`;
   };
+  compare('pixel normalization', normalization(file), normalization(loaded));
+  compare('mask threshold', String(file.maskThreshold ?? 0), String(loaded.maskThreshold ?? 0));
+  return differences;
 }
 
 /**
  * Why these results cannot be used with the loaded model, one sentence each; empty when they can. The model
- * must be the same bytes (content hash), read with the same config, and the analysis finished.
+ * must be the same bytes (content hash), read with the same config (configDifferences), and the analysis finished.
  */
 export function resultsFileMismatches(file: AnalysisResultsFile, loaded: { modelHash: string | null; modelConfig: SamModelConfig }): string[] {
   const problems: string[] = [];
@@ -122,11 +129,7 @@ export function resultsFileMismatches(file: AnalysisResultsFile, loaded: { model
   else if (results.modelHash !== loaded.modelHash) {
     problems.push(`It was measured on another model (content hash ${shortHash(results.modelHash)}; the loaded model is ${shortHash(loaded.modelHash)}).`);
   }
-  const inFile = configWords(file.modelConfig);
-  const now = configWords(loaded.modelConfig);
-  for (const name of Object.keys(inFile)) {
-    if (inFile[name] !== now[name]) problems.push(`Its ${name} is ${inFile[name]}; the loaded model's is ${now[name]}.`);
-  }
+  problems.push(...configDifferences(file.modelConfig, loaded.modelConfig));
   if (!results.complete) {
     problems.push(`The analysis in it is not finished (${results.probesDone}/${results.probesTotal} probes): run npm run analyze again with the same --cache to finish it.`);
   }
