@@ -59,7 +59,7 @@ export const createResultsImportSlice: StateCreator<StudioState, [], [], Results
         return refuse('An analysis is running: cancel it or let it finish, then drop the results file again.');
       }
       const refusal = refusalText(file, state);
-      if (refusal) return refuse(`These analysis results do not fit the loaded model. ${refusal}`);
+      if (refusal) return refuse(`These analysis results do not fit the loaded model. ${refusal} Load the files npm run analyze read (with the same model.json, if it had one) and drop the results again, or run Analyze for this model.`);
       if (file.calibration) {
         try {
           await new IdbAnalysisStore().save(file.results.runKey, calibrationEntryKey, file.calibration as unknown as StoredValue);
