@@ -43,6 +43,17 @@ export const createResultsImportSlice: StateCreator<StudioState, [], [], Results
     if (state.importedResults && state.analysisResults?.runKey !== state.importedResults.runKey) set({ importedResults: null });
   });
 
+  function modelSettled(): Promise<void> {
+    return new Promise((resolve) => {
+      if (get().modelStatus !== 'loading') return resolve();
+      const stop = api.subscribe((state) => {
+        if (state.modelStatus === 'loading') return;
+        stop();
+        resolve();
+      });
+    });
+  }
+
   return {
     importedResults: null,
 
@@ -54,6 +65,8 @@ export const createResultsImportSlice: StateCreator<StudioState, [], [], Results
       } catch (error) {
         return refuse(errorMessage(error));
       }
+      // A model still loading (the demo at startup, files dropped just before) is waited for: its hash decides.
+      await modelSettled();
       const state = get();
       if (state.analysisStatus === 'running' || state.analysisStatus === 'cancelling') {
         return refuse('An analysis is running: cancel it or let it finish, then drop the results file again.');
