@@ -2,13 +2,15 @@
  * Mix-QSAM analysis from the command line, with onnxruntime-node and the same core code as the studio:
  * prints the units ranked by importance Ω with σ at each width and Ŝ, and writes the results as JSON.
  *
- *   npm run analyze -- --images 8 [--prompts 16] [--mode exact|fast] [--bits 2,3,4,5,6] [--fast-bits 3,5]
+ *   npm run analyze -- --images 8 [--prompts 16] [--mode exact|fast] [--bits 2,3,4,5,6] [--fast-bits 3,5] [--scope all|decoder]
  *                      [--model DIR | --encoder E.onnx --decoder D.onnx] [--image-files a.jpg,b.png]
  *                      [--out artifacts/analysis/results.json] [--cache artifacts/analysis/cache.jsonl] [--top 10]
  *
  * With --cache, measured probes are journalled to the file and a rerun (or an interrupted run) measures
  * only what is missing. Without --images, T = 8; without --image-files, the studio's sample scenes are
- * used with their ground-truth boxes as prompts (images without boxes get a k×k point grid).
+ * used with their ground-truth boxes as prompts (images without boxes get a k×k point grid). The results file
+ * (core/analysis/resultsFile.ts) also holds the calibration and model config: `npm run solve`, `npm run eval`
+ * and the studio's import read it.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -16,6 +18,9 @@ import * as ort from 'onnxruntime-node';
 import { runAnalysis, type AnalysisProgress } from '../src/core/analysis/analysisEngine';
 import { rankByImportance, type AnalysisResults, type UnitAnalysis } from '../src/core/analysis/analysisResults';
 import { MemoryAnalysisStore, type AnalysisStore } from '../src/core/analysis/analysisStore';
+import type { CalibrationFacts } from '../src/core/analysis/analysisModel';
+import { calibrationEntryKey } from '../src/core/analysis/analysisKeys';
+import { resultsFileOf, resultsFileText } from '../src/core/analysis/resultsFile';
 import { defaultAnalysisSettings, defaultFastBits, validateSettings, type AnalysisSettings } from '../src/core/analysis/settings';
 import type { OrtModule } from '../src/core/onnx/ort';
 import { durationInWords } from '../src/core/progress';
@@ -23,7 +28,7 @@ import { explainError } from '../src/core/userErrors';
 import { imageFromFile, journalStore, loadModelFiles, sampleScenes } from './analyzeInputs';
 
 const usage = `usage: npm run analyze -- [--images N] [--prompts N] [--grid K] [--mode exact|fast] [--bits 2,3,4,5,6]
-       [--fast-bits 3,5] [--model DIR | --encoder E.onnx --decoder D.onnx] [--image-files a.jpg,b.png]
+       [--fast-bits 3,5] [--scope all|decoder] [--model DIR | --encoder E.onnx --decoder D.onnx] [--image-files a.jpg,b.png]
        [--out FILE.json] [--cache FILE.jsonl] [--top N] [--threads N] [--quiet]`;
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -118,6 +123,8 @@ async function main(): Promise<void> {
   }
   const mode = args.get('mode') ?? defaultAnalysisSettings.sensitivityMode;
   if (mode !== 'exact' && mode !== 'fast') throw new Error(`--mode must be exact or fast, got "${mode}"`);
+  const scope = args.get('scope') ?? 'all';
+  if (scope !== 'all' && scope !== 'decoder') throw new Error(`--scope must be all or decoder, got "${scope}"`);
   const candidateBits = widths(args.get('bits'), 'bits', defaultAnalysisSettings.candidateBits);
   const settings: AnalysisSettings = validateSettings({
     ...defaultAnalysisSettings,
@@ -127,6 +134,8 @@ async function main(): Promise<void> {
     sensitivityMode: mode,
     candidateBits,
     fastProbeBits: widths(args.get('fast-bits'), 'fast-bits', defaultFastBits(candidateBits)),
+    // Absent for a full analysis, so its settings (and run key) stay those of earlier runs.
+    ...(scope === 'decoder' ? { scope } : {}),
   });
   const files = await loadModelFiles({ dir: args.get('model'), encoder: args.get('encoder'), decoder: args.get('decoder') });
   const imageFiles = args.get('image-files')?.split(',').filter(Boolean);
@@ -154,8 +163,8 @@ async function main(): Promise<void> {
   );
   const out = args.get('out') ?? 'artifacts/analysis/results.json';
   await mkdir(dirname(out), { recursive: true });
-  // NaN (not measured) has no JSON form: it is written as null.
-  await writeFile(out, `${JSON.stringify({ results, stats }, null, 1)}\n`);
+  const calibration = ((await store.load(results.runKey)).get(calibrationEntryKey) ?? null) as CalibrationFacts | null;
+  await writeFile(out, resultsFileText(resultsFileOf(results, stats, calibration, files.config)));
   console.log(`Results written to ${out}`);
 }
 

@@ -9,10 +9,11 @@ import { createPreviewSlice, type PreviewSlice } from './previewSlice';
 import { createPreviewQuantSlice, type PreviewQuantSlice } from './previewQuantSlice';
 import { createEvaluateSlice, type EvaluateSlice } from './evaluateSlice';
 import { createExportSlice, type ExportSlice } from './exportSlice';
+import { createResultsImportSlice, type ResultsImportSlice } from './resultsImportSlice';
 import { createToastsSlice, type ToastsSlice } from './toastsSlice';
 
 /** The studio's state: one slice per concern (zustand's slices pattern). Add a slice here and to the type. */
-export type StudioState = BackendSlice & ModelSlice & ImagesSlice & PreviewSlice & ToastsSlice & AnalysisSlice & BudgetSlice & PreviewQuantSlice & EvaluateSlice & ExportSlice & PersistSlice;
+export type StudioState = BackendSlice & ModelSlice & ImagesSlice & PreviewSlice & ToastsSlice & AnalysisSlice & BudgetSlice & PreviewQuantSlice & EvaluateSlice & ExportSlice & PersistSlice & ResultsImportSlice;
 
 export const useStudio = create<StudioState>()((...args) => ({
   ...createBackendSlice(...args),
@@ -26,4 +27,5 @@ export const useStudio = create<StudioState>()((...args) => ({
   ...createEvaluateSlice(...args),
   ...createExportSlice(...args),
   ...createPersistSlice(...args),
+  ...createResultsImportSlice(...args),
 }));

@@ -43,7 +43,7 @@ export function DropOverlay() {
   if (!dragging) return null;
   return (
     <div className="drop-overlay" data-testid="drop-overlay">
-      <div className="drop-overlay-box">Drop SAM .onnx files or images to add them</div>
+      <div className="drop-overlay-box">Drop SAM .onnx files, images or analysis results (.json) to add them</div>
     </div>
   );
 }

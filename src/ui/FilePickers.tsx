@@ -5,6 +5,7 @@ import { addFiles } from '../state/addFiles';
 export function FilePickers() {
   const modelInput = useRef<HTMLInputElement>(null);
   const imageInput = useRef<HTMLInputElement>(null);
+  const resultsInput = useRef<HTMLInputElement>(null);
   const pick = (input: HTMLInputElement | null) => {
     if (!input?.files) return;
     const files = [...input.files];
@@ -16,7 +17,9 @@ export function FilePickers() {
       <p>
         <strong>Drop files anywhere</strong>
         <br />
-        <span className="muted">SAM encoder/decoder .onnx (with model.json if you have one), or PNG / JPEG / WebP images.</span>
+        <span className="muted">
+          SAM encoder/decoder .onnx (with model.json if you have one), PNG / JPEG / WebP images, or analysis results of npm run analyze (.json).
+        </span>
       </p>
       <div className="picker-buttons">
         <button type="button" onClick={() => modelInput.current?.click()}>
@@ -25,8 +28,12 @@ export function FilePickers() {
         <button type="button" onClick={() => imageInput.current?.click()}>
           Add images…
         </button>
+        <button type="button" onClick={() => resultsInput.current?.click()}>
+          Import analysis…
+        </button>
       </div>
       <input ref={modelInput} type="file" accept=".onnx,.json" multiple hidden data-testid="model-file-input" onChange={(event) => pick(event.currentTarget)} />
+      <input ref={resultsInput} type="file" accept=".json,application/json" hidden data-testid="results-file-input" onChange={(event) => pick(event.currentTarget)} />
       <input ref={imageInput} type="file" accept="image/png,image/jpeg,image/webp" multiple hidden data-testid="image-file-input" onChange={(event) => pick(event.currentTarget)} />
     </section>
   );

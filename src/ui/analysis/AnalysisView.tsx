@@ -10,6 +10,7 @@ import { formatMs } from '../format';
 import { AnalysisCostEstimate } from './AnalysisCostEstimate';
 import { AnalysisProgressBar } from './AnalysisProgressBar';
 import { AnalysisResultsTable } from './AnalysisResultsTable';
+import { ImportedResultsNote } from './ImportedResultsNote';
 import { ResultsDriftNote } from './ResultsDriftNote';
 import { StoredRunNote } from './StoredRunNote';
 import { AnalysisSettingsForm } from './AnalysisSettingsForm';
@@ -108,6 +109,7 @@ export function AnalysisView() {
       </div>
       {progress && <AnalysisProgressBar progress={progress} etaMs={etaMs} run={status === 'running' ? 'running' : status === 'cancelling' ? 'cancelling' : 'stopped'} />}
       <StoredRunNote />
+      <ImportedResultsNote />
       {error && <p className="analysis-error">{error}</p>}
       {stats && (
         <p className="muted analysis-stats" data-testid="analysis-stats" data-probes-run={stats.probesRun} data-probes-reused={stats.probesReused} data-probing-ms={stats.probingMs}>
