@@ -4,7 +4,7 @@
  * budget used against allowed). Solving is the studio's own path: budgetProblem.ts builds the integer
  * program from the results and the budget controls, core/allocate solves it.
  */
-import { solveExact, solveInstant, type AllocationResult, type GlpkSolver } from '../src/core/allocate';
+import { solveExact, solveInstant, type AllocationResult, type MilpEngine } from '../src/core/allocate';
 import type { AnalysisResults } from '../src/core/analysis/analysisResults';
 import { allocationByUnit, type BudgetSettings, type BuiltProblem } from '../src/state/budgetProblem';
 
@@ -77,15 +77,15 @@ export function certificateOf(built: BuiltProblem, result: AllocationResult): Al
 }
 
 /**
- * The studio's solve of these results under these budget settings: instant, or the exact MILP (glpk.js).
+ * The studio's solve of these results under these budget settings: instant, or the exact MILP (the engine given).
  * `built` is buildAllocationProblem's (it throws a sentence when the results or settings cannot be solved).
  */
 export async function solveAnalysis(
   results: AnalysisResults,
   built: BuiltProblem,
-  options: { exact: false } | { exact: true; glpk: GlpkSolver; timeLimitS?: number },
+  options: { exact: false } | { exact: true; engine: MilpEngine; timeLimitS?: number },
 ): Promise<{ result: AllocationResult; widthByUnit: Record<string, number | null> | null }> {
-  const result = options.exact ? await solveExact(built.problem, options.glpk, { timeLimitS: options.timeLimitS }) : solveInstant(built.problem);
+  const result = options.exact ? await solveExact(built.problem, options.engine, { timeLimitS: options.timeLimitS }) : solveInstant(built.problem);
   const widthByUnit = result.bits ? allocationByUnit(built.unitIds, result.bits, built.problem.locks ?? [], results.excludedUnits.map((unit) => unit.id)) : null;
   return { result, widthByUnit };
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import GLPK from 'glpk.js/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { solveExact, solveInstant } from '../src/core/allocate';
+import { glpkEngine, solveExact, solveInstant, type GlpkSolver } from '../src/core/allocate';
 import { parseResultsFile, type AnalysisResultsFile } from '../src/core/analysis/resultsFile';
 import { allocationByUnit, buildAllocationProblem, defaultBudgetSettings } from '../src/state/budgetProblem';
 import { parseAllocationFile } from './allocationFile';
@@ -66,7 +66,7 @@ describe('npm run analyze → solve → eval on the demo model', () => {
     expect(run.code, run.stderr).toBe(0);
     const file = parseAllocationFile(JSON.parse(await readFile(out, 'utf8')));
     const built = buildAllocationProblem(analysis.results, { ...defaultBudgetSettings, sizeAverageBits: 3.5, bopsEnabled: false }, {});
-    const exact = await solveExact(built.problem, await GLPK());
+    const exact = await solveExact(built.problem, glpkEngine((await GLPK()) as unknown as GlpkSolver));
     expect(file.certificate).toMatchObject({ method: 'exact', status: 'optimal', gap: 0, bops: null });
     expect(file.certificate.objective).toBeCloseTo(exact.objective!, 12);
     expect(file.certificate.objective!).toBeLessThanOrEqual(solveInstant(built.problem).objective! + 1e-15);

@@ -12,7 +12,7 @@
  */
 import { dirname, relative, resolve } from 'node:path';
 import GLPK from 'glpk.js/node';
-import { CANDIDATE_PRESETS, type CandidatePresetName } from '../src/core/allocate';
+import { CANDIDATE_PRESETS, glpkEngine, type CandidatePresetName, type GlpkSolver } from '../src/core/allocate';
 import { buildAllocationProblem, defaultBudgetSettings, type BudgetSettings, type CandidatePreset, type ObjectiveMode } from '../src/state/budgetProblem';
 import { ALLOCATION_FILE_FORMAT, certificateOf, solveAnalysis, type AllocationCertificate, type AllocationFile } from './allocationFile';
 import { InputError, logLine, numberFlag, parseArgs, readAnalysisFile, required, runCommand, single, writeJsonFile } from './cliCommon';
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     // Its sentences (unfinished analysis, bad candidate list) are input errors.
     throw new InputError(`${analysisPath}: ${(error as Error).message}`);
   }
-  const { result, widthByUnit } = exact ? await solveAnalysis(results, built, { exact: true, glpk: await GLPK(), timeLimitS }) : await solveAnalysis(results, built, { exact: false });
+  const { result, widthByUnit } = exact ? await solveAnalysis(results, built, { exact: true, engine: glpkEngine((await GLPK()) as unknown as GlpkSolver), timeLimitS }) : await solveAnalysis(results, built, { exact: false });
   const certificate = certificateOf(built, result);
   const file: AllocationFile = {
     format: ALLOCATION_FILE_FORMAT,
