@@ -56,7 +56,14 @@ export interface ExportOptions {
   log2Tau?: Readonly<Record<string, number>>;
   /** Default `exact`. */
   profile?: ExportProfile;
+  /**
+   * fast-cpu, weights ≤ 4 bits: `nbits` stores them as 4-bit MatMulNBits (smallest file); `int8` as int8
+   * MatMulIntegerToFloat like 5–8-bit weights (larger, but faster where int8 GEMM beats MatMulNBits, e.g. x86 AVX2).
+   */
+  lowBitWeights?: LowBitWeights;
 }
+
+export type LowBitWeights = 'nbits' | 'int8';
 
 export interface ExportSizes {
   /** Size of the exported file. */
@@ -133,7 +140,7 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
     if (wBits === null || wBits > 8 || !fastWeightKernel(unit) || (aBits !== null && kernelBits === null)) return false;
     const { folded, params } = weightParams(unit, wBits);
     const base = weightBase(unit);
-    if (wBits <= 4) {
+    if (wBits <= 4 && (options.lowBitWeights ?? 'nbits') === 'nbits') {
       const shift = quantizer.weightSymmetric ? 8 : 0;
       const stored = writeMatMulNBits(b, node, base, folded.data, folded.dims, params, shift, kernelBits === null ? 0 : 4);
       countWeight(unit, wBits, stored.storedBytes, stored.scaleBytes);
