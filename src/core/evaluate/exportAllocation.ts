@@ -4,7 +4,7 @@
  * The Node export command (tools/export.ts) and the export benchmark (bench/export.ts) run it; the
  * studio exports from its own simulation (samExport.ts).
  */
-import { calibrate, prepareSam, type CalibrationItem, type CalibrationPerWidth, type PreparedSam, type SamModelFiles } from '../analysis/analysisModel';
+import { calibrate, prepareSam, type CalibrationFacts, type CalibrationItem, type CalibrationPerWidth, type PreparedSam, type SamModelFiles } from '../analysis/analysisModel';
 import type { OrtModule, SessionOptions } from '../onnx/ort';
 import { resolveWidthCalibration, type QuantConfig, type UnitConfig } from '../quant/config';
 import { exportQuantizedModel, type ExportProfile, type ExportResult, type LowBitWeights } from '../quant/export';
@@ -50,18 +50,36 @@ export function checkUnitSettings(sam: PreparedSam, settings: UnitSettings): Uni
   return checked;
 }
 
-export async function exportAllocation(
+/** A model read and calibrated once; any number of exports (profiles, allocations) can then be written from it. */
+export interface CalibratedSam {
+  sam: PreparedSam;
+  facts: CalibrationFacts;
+  fpFileBytes: Record<GraphKind, number>;
+  log2PostSoftmax: boolean;
+}
+
+export async function calibrateForExport(
   ort: OrtModule,
   files: SamModelFiles,
-  settings: UnitSettings,
   calibration: readonly CalibrationItem[],
-  options: ExportAllocationOptions,
-): Promise<{ encoder: ExportedGraph; decoder: ExportedGraph }> {
+  options: Pick<ExportAllocationOptions, 'perWidth' | 'log2PostSoftmax' | 'sessionOptions' | 'onStep'> & { check?: UnitSettings } = {},
+): Promise<CalibratedSam> {
   const sam = prepareSam(files);
-  const checked = checkUnitSettings(sam, settings);
+  // Bad settings are refused before the (long) calibration.
+  if (options.check) checkUnitSettings(sam, options.check);
   if (calibration.length === 0) throw new Error('Calibration needs at least one image.');
   options.onStep?.(`Calibrating on ${calibration.length} image${calibration.length === 1 ? '' : 's'}`);
   const facts = await calibrate({ ort, sam, items: calibration, sessionOptions: options.sessionOptions, perWidth: options.perWidth, log2PostSoftmax: options.log2PostSoftmax, beforeStep: options.onStep });
+  return { sam, facts, fpFileBytes: { encoder: files.encoder.byteLength, decoder: files.decoder.byteLength }, log2PostSoftmax: options.log2PostSoftmax !== false };
+}
+
+export function writeExport(
+  calibrated: CalibratedSam,
+  settings: UnitSettings,
+  options: Pick<ExportAllocationOptions, 'profile' | 'lowBitWeights' | 'onStep'>,
+): { encoder: ExportedGraph; decoder: ExportedGraph } {
+  const { sam, facts } = calibrated;
+  const checked = checkUnitSettings(sam, settings);
   const part = (graph: GraphKind): ExportedGraph => {
     options.onStep?.(`Writing the ${graph} (${options.profile})`);
     const units = sam.probedUnits.filter((unit) => unit.graph === graph);
@@ -73,9 +91,20 @@ export async function exportAllocation(
       log2Tau,
       profile: options.profile,
       lowBitWeights: options.lowBitWeights,
-      quantizer: { log2PostSoftmax: options.log2PostSoftmax !== false },
+      quantizer: { log2PostSoftmax: calibrated.log2PostSoftmax },
     });
-    return { graph, ...result, fpFileBytes: (graph === 'encoder' ? files.encoder : files.decoder).byteLength };
+    return { graph, ...result, fpFileBytes: calibrated.fpFileBytes[graph] };
   };
   return { encoder: part('encoder'), decoder: part('decoder') };
+}
+
+/** Calibration, then one export. */
+export async function exportAllocation(
+  ort: OrtModule,
+  files: SamModelFiles,
+  settings: UnitSettings,
+  calibration: readonly CalibrationItem[],
+  options: ExportAllocationOptions,
+): Promise<{ encoder: ExportedGraph; decoder: ExportedGraph }> {
+  return writeExport(await calibrateForExport(ort, files, calibration, { ...options, check: settings }), settings, options);
 }

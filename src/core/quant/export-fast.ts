@@ -17,9 +17,9 @@
  * Anything else (Conv, ConvTranspose, Gemm, widths above 8) is left to the exact writer.
  */
 import type { GraphBuilder } from '../onnx/builder.ts';
-import { intAttr } from '../onnx/graph.ts';
-import type { NodeProto } from '../onnx/proto.ts';
-import { DataType, makeTensor } from '../onnx/tensor.ts';
+import { attrInt, GraphIndex, intAttr, isDefaultDomain } from '../onnx/graph.ts';
+import type { GraphProto, NodeProto } from '../onnx/proto.ts';
+import { DataType, makeTensor, tensorDims } from '../onnx/tensor.ts';
 import type { SiteParams } from './config.ts';
 import { activationParams, quantizeCode, type UniformParams } from './quantizers.ts';
 import type { QuantUnit } from './units.ts';
@@ -149,4 +149,37 @@ export function writeActivationMatMul(b: GraphBuilder, node: NodeProto, inputs: 
   node.domain = MS_DOMAIN;
   node.input = [a.q, c.q, a.scale, c.scale, a.zero, c.zero];
   node.attribute = [];
+}
+
+/** Input index of the optional bias of each kernel written here. */
+const BIAS_INPUT: Readonly<Record<string, number>> = { MatMulNBits: 5, MatMulIntegerToFloat: 6, DynamicQuantizeMatMul: 4 };
+
+/**
+ * Moves `MatMul → Add(constant [N])` biases into the kernels' own bias input (onnxruntime fuses
+ * MatMul + Add into Gemm for float, but not around contrib kernels: the Add would run on its own).
+ * The Add becomes an Identity, which onnxruntime removes.
+ */
+export function foldKernelBiases(graph: GraphProto, kernels: readonly NodeProto[]): void {
+  const index = new GraphIndex(graph);
+  for (const node of kernels) {
+    const at = BIAS_INPUT[node.opType ?? ''];
+    const output = node.output?.[0] ?? '';
+    const consumers = index.consumers.get(output) ?? [];
+    if (at === undefined || consumers.length !== 1 || index.graphOutputs.has(output)) continue;
+    const add = consumers[0];
+    if (add.opType !== 'Add' || !isDefaultDomain(add) || add.input?.length !== 2) continue;
+    const other = add.input[0] === output ? add.input[1] : add.input[0];
+    const bias = index.constantTensor(other);
+    // Output columns: MatMulNBits says N; the others read a constant [K, N] weight (activation MatMuls are left alone).
+    const weight = index.constantTensor(node.input?.[1] ?? '');
+    const n = node.opType === 'MatMulNBits' ? attrInt(node, 'N', 0) : weight ? tensorDims(weight).at(-1) : undefined;
+    if (!bias || !n || bias.dataType !== DataType.FLOAT || tensorDims(bias).length !== 1 || tensorDims(bias)[0] !== n) continue;
+    const inputs = [...(node.input ?? [])];
+    while (inputs.length < at) inputs.push('');
+    inputs[at] = other;
+    node.input = inputs;
+    add.opType = 'Identity';
+    add.input = [output];
+    add.attribute = [];
+  }
 }

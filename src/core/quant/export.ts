@@ -30,6 +30,7 @@ import { weightTable } from './weight-tables.ts';
 import { foldWeight } from '../onnx/fold.ts';
 import {
   fastWeightKernel,
+  foldKernelBiases,
   int8WeightInputs,
   kernelActivationParams,
   MS_DOMAIN,
@@ -108,6 +109,7 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   const profile = options.profile ?? 'exact';
   if (!EXPORT_PROFILES.includes(profile)) throw new Error(`Unknown export profile "${String(profile)}": choose ${EXPORT_PROFILES.join(' or ')}.`);
   let usesContribOps = false;
+  const kernels: NodeProto[] = [];
 
   const weightParams = (unit: QuantUnit, bits: number) => {
     const folded = foldWeight(index, unit.weight!.value, unit.nodeName);
@@ -211,6 +213,7 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
       const fast = profile === 'fast-cpu';
       if (fast && writeFast(node, unit, setting?.wBits ?? null, setting?.aBits ?? null)) {
         usesContribOps = true;
+        kernels.push(node);
         return;
       }
       if (unit.weight && setting?.wBits) quantizeWeight(node, unit, setting.wBits);
@@ -229,6 +232,7 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
       }
     },
   });
+  foldKernelBiases(graph, kernels);
   removeDeadNodes(graph);
   if (usesContribOps && !(upgraded.opsetImport ?? []).some((o) => o.domain === MS_DOMAIN)) upgraded.opsetImport = [...(upgraded.opsetImport ?? []), { domain: MS_DOMAIN, version: 1 }];
   const bytes = encodeModelBytes(upgraded);
