@@ -28,6 +28,7 @@ import type { QuantUnit } from './units.ts';
 import type { ParametricModel } from './parametric.ts';
 import { weightTable } from './weight-tables.ts';
 import { foldWeight } from '../onnx/fold.ts';
+import { tabulateRepeatedConstants } from '../onnx/constantTables.ts';
 import {
   fastWeightKernel,
   foldKernelBiases,
@@ -234,6 +235,8 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   });
   foldKernelBiases(graph, kernels);
   removeDeadNodes(graph);
+  // fast-cpu: repeating float constants (TinyViT's attention biases) stored as table + index, losslessly.
+  if (profile === 'fast-cpu') tabulateRepeatedConstants(graph);
   if (usesContribOps && !(upgraded.opsetImport ?? []).some((o) => o.domain === MS_DOMAIN)) upgraded.opsetImport = [...(upgraded.opsetImport ?? []), { domain: MS_DOMAIN, version: 1 }];
   const bytes = encodeModelBytes(upgraded);
   sizes.fileBytes = bytes.byteLength;
