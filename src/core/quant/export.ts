@@ -11,6 +11,10 @@
  * - Post-softmax log2 sites: no ONNX operator expresses log2 quantization, so the same float
  *   subgraph as the simulation is written with constant parameters.
  * Units at full precision are untouched; the whole graph is upgraded to opset 21 first.
+ *
+ * That is the `exact` profile (the default). The `fast-cpu` profile writes the quantized MatMuls as
+ * the integer kernels onnxruntime's CPU / WASM backends run (export-fast.ts): smaller and faster, close
+ * to the simulation but not equal to it.
  */
 import { GraphBuilder } from '../onnx/builder.ts';
 import { GraphIndex, intAttr } from '../onnx/graph.ts';
@@ -24,6 +28,23 @@ import type { QuantUnit } from './units.ts';
 import type { ParametricModel } from './parametric.ts';
 import { weightTable } from './weight-tables.ts';
 import { foldWeight } from '../onnx/fold.ts';
+import { tabulateRepeatedConstants } from '../onnx/constantTables.ts';
+import {
+  fastWeightKernel,
+  foldKernelBiases,
+  int8WeightInputs,
+  kernelActivationParams,
+  MS_DOMAIN,
+  quantizeInput,
+  writeActivationMatMul,
+  writeDynamicQuantizeMatMul,
+  writeMatMulIntegerToFloat,
+  writeMatMulNBits,
+} from './export-fast.ts';
+
+/** `exact`: equals the simulation bit for bit (verification); `fast-cpu`: integer kernels of onnxruntime CPU / WASM. */
+export type ExportProfile = 'exact' | 'fast-cpu';
+export const EXPORT_PROFILES: readonly ExportProfile[] = ['exact', 'fast-cpu'];
 
 export interface ExportOptions {
   quantizer?: Partial<QuantizerOptions>;
@@ -35,7 +56,16 @@ export interface ExportOptions {
   /** Calibrated ranges (needed when any activation is quantized). */
   ranges?: ActivationRanges;
   log2Tau?: Readonly<Record<string, number>>;
+  /** Default `exact`. */
+  profile?: ExportProfile;
+  /**
+   * fast-cpu, weights ≤ 4 bits: `nbits` stores them as 4-bit MatMulNBits (smallest file); `int8` as int8
+   * MatMulIntegerToFloat like 5–8-bit weights (larger, but faster where int8 GEMM beats MatMulNBits, e.g. x86 AVX2).
+   */
+  lowBitWeights?: LowBitWeights;
 }
+
+export type LowBitWeights = 'nbits' | 'int8';
 
 export interface ExportSizes {
   /** Size of the exported file. */
@@ -77,18 +107,66 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   const nodeNames = new Set((graph.node ?? []).map((n) => n.name || (n.output?.[0] ?? '')));
   for (const unit of units) if (!nodeNames.has(unit.nodeName)) throw new Error(`Unit "${unit.id}" names node "${unit.nodeName}", which is not in this graph.`);
 
-  const quantizeWeight = (node: NodeProto, unit: QuantUnit, bits: number) => {
-    const weight = unit.weight!;
-    const folded = foldWeight(index, weight.value, unit.nodeName);
+  const profile = options.profile ?? 'exact';
+  if (!EXPORT_PROFILES.includes(profile)) throw new Error(`Unknown export profile "${String(profile)}": choose ${EXPORT_PROFILES.join(' or ')}.`);
+  let usesContribOps = false;
+  const kernels: NodeProto[] = [];
+
+  const weightParams = (unit: QuantUnit, bits: number) => {
+    const folded = foldWeight(index, unit.weight!.value, unit.nodeName);
     const table = simulation?.weightTables.get(unit.id);
     const tableIndex = simulation?.weightBits.indexOf(bits) ?? -1;
     const params = table && tableIndex >= 0 ? table.params[tableIndex] : weightTable(index, unit, [bits], quantizer).params[0];
+    return { folded, params };
+  };
+  const weightBase = (unit: QuantUnit) => b.fresh(`${unit.nodeName.replace(/^\//, '').replaceAll('/', '.')}.weight`);
+  const countWeight = (unit: QuantUnit, bits: number, stored: number, scaleBytes: number) => {
+    sizes.idealWeightBytes += (unit.weight!.dims.reduce((x, y) => x * y, 1) * bits) / 8;
+    sizes.storedWeightBytes += stored;
+    sizes.scaleBytes += scaleBytes;
+    sizes.fp32WeightBytes += unit.weight!.dims.reduce((x, y) => x * y, 1) * 4;
+    quantizedWeights.push(unit.id);
+  };
+  const unitSites = (unit: QuantUnit, bits: number) =>
+    sites.filter((s) => s.unitId === unit.id).map((site) => siteParams(site, bits, options.ranges, options.log2Tau?.[unit.id] ?? quantizer.log2Tau));
+
+  /** fast-cpu: rewrites `node` as an integer kernel; false when the unit keeps the exact writer. */
+  const writeFast = (node: NodeProto, unit: QuantUnit, wBits: number | null, aBits: number | null): boolean => {
+    const kernelBits = aBits !== null && aBits <= 8 ? aBits : null;
+    if (unit.kind === 'activation') {
+      if (kernelBits === null) return false;
+      const [first, second] = unitSites(unit, kernelBits).map(kernelActivationParams);
+      writeActivationMatMul(b, node, [first, second], unit.nodeName);
+      quantizedActivations.add(unit.id);
+      return true;
+    }
+    if (wBits === null || wBits > 8 || !fastWeightKernel(unit) || (aBits !== null && kernelBits === null)) return false;
+    const { folded, params } = weightParams(unit, wBits);
+    const base = weightBase(unit);
+    if (wBits <= 4 && (options.lowBitWeights ?? 'nbits') === 'nbits') {
+      const shift = quantizer.weightSymmetric ? 8 : 0;
+      const stored = writeMatMulNBits(b, node, base, folded.data, folded.dims, params, shift, kernelBits === null ? 0 : 4);
+      countWeight(unit, wBits, stored.storedBytes, stored.scaleBytes);
+    } else {
+      const shift = quantizer.weightSymmetric ? 0 : 2 ** (wBits - 1);
+      const weight = int8WeightInputs(b, base, quantizeCodes(folded.data, params, 1, shift), folded.dims, params, shift);
+      if (kernelBits === null) writeDynamicQuantizeMatMul(node, weight);
+      else writeMatMulIntegerToFloat(node, quantizeInput(b, node.input![0], kernelActivationParams(unitSites(unit, kernelBits)[0]), `${unit.nodeName}/input0`), weight);
+      countWeight(unit, wBits, folded.data.length, params.length * 5);
+    }
+    if (kernelBits !== null) quantizedActivations.add(unit.id);
+    return true;
+  };
+
+  const quantizeWeight = (node: NodeProto, unit: QuantUnit, bits: number) => {
+    const weight = unit.weight!;
+    const { folded, params } = weightParams(unit, bits);
     const channels = weight.dims[weight.channelAxis];
     const inner = weight.dims.slice(weight.channelAxis + 1).reduce((x, y) => x * y, 1);
     const shift = quantizer.weightSymmetric ? 0 : 2 ** (bits - 1);
     const codes = quantizeCodes(folded.data, params, inner, shift);
     const storage = bits <= 4 ? DataType.INT4 : DataType.INT8;
-    const base = b.fresh(`${unit.nodeName.replace(/^\//, '').replaceAll('/', '.')}.weight`);
+    const base = weightBase(unit);
     b.initializers.push(makeTensor(`${base}_quantized`, storage, weight.dims, codes));
     b.initializers.push(makeTensor(`${base}_scale`, DataType.FLOAT, [channels], Float32Array.from(params, (p) => p.scale)));
     b.initializers.push(makeTensor(`${base}_zero_point`, storage, [channels], Int8Array.from(params, (p) => p.zeroPoint - shift)));
@@ -96,11 +174,7 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
     const inputs = [...(node.input ?? [])];
     inputs[weight.inputIndex] = dequantized;
     node.input = inputs;
-    sizes.idealWeightBytes += (codes.length * bits) / 8;
-    sizes.storedWeightBytes += storage === DataType.INT4 ? Math.ceil(codes.length / 2) : codes.length;
-    sizes.scaleBytes += channels * (4 + (storage === DataType.INT4 ? 0.5 : 1));
-    sizes.fp32WeightBytes += codes.length * 4;
-    quantizedWeights.push(unit.id);
+    countWeight(unit, bits, storage === DataType.INT4 ? Math.ceil(codes.length / 2) : codes.length, channels * (4 + (storage === DataType.INT4 ? 0.5 : 1)));
   };
 
   const uniformQdq = (x: string, p: UniformParams, bits: number, path: string) => {
@@ -137,6 +211,12 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
       const unit = byNode.get(node.name || (node.output?.[0] ?? ''));
       if (!unit) return;
       const setting = config[unit.id];
+      const fast = profile === 'fast-cpu';
+      if (fast && writeFast(node, unit, setting?.wBits ?? null, setting?.aBits ?? null)) {
+        usesContribOps = true;
+        kernels.push(node);
+        return;
+      }
       if (unit.weight && setting?.wBits) quantizeWeight(node, unit, setting.wBits);
       const bits = setting?.aBits;
       if (!bits) return;
@@ -144,13 +224,20 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
         const p = siteParams(site, bits, options.ranges, options.log2Tau?.[unit.id] ?? quantizer.log2Tau);
         const inputs = [...(node.input ?? [])];
         const path = `${unit.nodeName}/input${site.input}`;
-        inputs[site.nodeInput] = p.quantizer === 'log2' ? log2Subgraph(inputs[site.nodeInput], p.scale, p.tau, p.levels, path) : uniformQdq(inputs[site.nodeInput], p.params, bits, path);
+        const x = inputs[site.nodeInput];
+        // fast-cpu: an 8-bit grid over the clipped range (no Clip, no log2 subgraph) where it fits in 8 bits.
+        if (fast && bits <= 8) inputs[site.nodeInput] = uniformQdq(x, kernelActivationParams(p), 8, path);
+        else inputs[site.nodeInput] = p.quantizer === 'log2' ? log2Subgraph(x, p.scale, p.tau, p.levels, path) : uniformQdq(x, p.params, bits, path);
         node.input = inputs;
         quantizedActivations.add(unit.id);
       }
     },
   });
+  foldKernelBiases(graph, kernels);
   removeDeadNodes(graph);
+  // fast-cpu: repeating float constants (TinyViT's attention biases) stored as table + index, losslessly.
+  if (profile === 'fast-cpu') tabulateRepeatedConstants(graph);
+  if (usesContribOps && !(upgraded.opsetImport ?? []).some((o) => o.domain === MS_DOMAIN)) upgraded.opsetImport = [...(upgraded.opsetImport ?? []), { domain: MS_DOMAIN, version: 1 }];
   const bytes = encodeModelBytes(upgraded);
   sizes.fileBytes = bytes.byteLength;
   return { bytes, sizes, quantizedWeights, quantizedActivations: [...quantizedActivations] };

@@ -1,0 +1,110 @@
+/**
+ * Deployable files of a SAM for a per-unit width setting, from the model files alone: calibration on
+ * the given images (as an analysis would), then the export pass of each graph in the chosen profile.
+ * The Node export command (tools/export.ts) and the export benchmark (bench/export.ts) run it; the
+ * studio exports from its own simulation (samExport.ts).
+ */
+import { calibrate, prepareSam, type CalibrationFacts, type CalibrationItem, type CalibrationPerWidth, type PreparedSam, type SamModelFiles } from '../analysis/analysisModel';
+import type { OrtModule, SessionOptions } from '../onnx/ort';
+import { resolveWidthCalibration, type QuantConfig, type UnitConfig } from '../quant/config';
+import { exportQuantizedModel, type ExportProfile, type ExportResult, type LowBitWeights } from '../quant/export';
+import type { GraphKind } from '../quant/units';
+
+/** Weight and activation width per unit id (null: full precision); units not listed stay full precision. */
+export type UnitSettings = Readonly<Record<string, UnitConfig>>;
+
+export interface ExportAllocationOptions {
+  profile: ExportProfile;
+  lowBitWeights?: LowBitWeights;
+  /** Calibrate ranges (and log2 τ) per width, as an analysis with those settings does. */
+  perWidth?: CalibrationPerWidth;
+  log2PostSoftmax?: boolean;
+  sessionOptions?: SessionOptions;
+  onStep?: (label: string) => void;
+}
+
+export interface ExportedGraph extends ExportResult {
+  graph: GraphKind;
+  fpFileBytes: number;
+}
+
+/**
+ * Checks the settings against the model's probed units: unknown ids are refused; a unit without weight
+ * given one width for both (`bits`) keeps it for its activations, a distinct weight width is refused.
+ */
+export function checkUnitSettings(sam: PreparedSam, settings: UnitSettings): UnitSettings {
+  const checked: Record<string, UnitConfig> = {};
+  const byId = new Map(sam.probedUnits.map((unit) => [unit.id, unit]));
+  const excluded = new Set(sam.excludedUnits.map((unit) => unit.id));
+  for (const [id, setting] of Object.entries(settings)) {
+    const unit = byId.get(id);
+    if (!unit) {
+      const why = excluded.has(id) ? 'it is kept at full precision by default and was never analysed' : 'this model has no such unit';
+      throw new Error(`Unit "${id}" cannot be set: ${why}. Units look like "${sam.probedUnits[0]?.id ?? 'encoder:/node'}".`);
+    }
+    if (unit.kind === 'activation' && setting.wBits !== null) {
+      if (setting.wBits !== setting.aBits) throw new Error(`Unit "${id}" multiplies two activations and has no weight: give it aBits only (wBits null).`);
+      checked[id] = { wBits: null, aBits: setting.aBits };
+    } else checked[id] = setting;
+  }
+  return checked;
+}
+
+/** A model read and calibrated once; any number of exports (profiles, allocations) can then be written from it. */
+export interface CalibratedSam {
+  sam: PreparedSam;
+  facts: CalibrationFacts;
+  fpFileBytes: Record<GraphKind, number>;
+  log2PostSoftmax: boolean;
+}
+
+export async function calibrateForExport(
+  ort: OrtModule,
+  files: SamModelFiles,
+  calibration: readonly CalibrationItem[],
+  options: Pick<ExportAllocationOptions, 'perWidth' | 'log2PostSoftmax' | 'sessionOptions' | 'onStep'> & { check?: UnitSettings } = {},
+): Promise<CalibratedSam> {
+  const sam = prepareSam(files);
+  // Bad settings are refused before the (long) calibration.
+  if (options.check) checkUnitSettings(sam, options.check);
+  if (calibration.length === 0) throw new Error('Calibration needs at least one image.');
+  options.onStep?.(`Calibrating on ${calibration.length} image${calibration.length === 1 ? '' : 's'}`);
+  const facts = await calibrate({ ort, sam, items: calibration, sessionOptions: options.sessionOptions, perWidth: options.perWidth, log2PostSoftmax: options.log2PostSoftmax, beforeStep: options.onStep });
+  return { sam, facts, fpFileBytes: { encoder: files.encoder.byteLength, decoder: files.decoder.byteLength }, log2PostSoftmax: options.log2PostSoftmax !== false };
+}
+
+export function writeExport(
+  calibrated: CalibratedSam,
+  settings: UnitSettings,
+  options: Pick<ExportAllocationOptions, 'profile' | 'lowBitWeights' | 'onStep'>,
+): { encoder: ExportedGraph; decoder: ExportedGraph } {
+  const { sam, facts } = calibrated;
+  const checked = checkUnitSettings(sam, settings);
+  const part = (graph: GraphKind): ExportedGraph => {
+    options.onStep?.(`Writing the ${graph} (${options.profile})`);
+    const units = sam.probedUnits.filter((unit) => unit.graph === graph);
+    const config: QuantConfig = Object.fromEntries(units.filter((unit) => checked[unit.id]).map((unit) => [unit.id, checked[unit.id]]));
+    const { ranges, log2Tau } = resolveWidthCalibration(config, units, facts, facts);
+    const model = graph === 'encoder' ? sam.encoder : sam.decoder;
+    const result = exportQuantizedModel(model, units, config, {
+      ranges,
+      log2Tau,
+      profile: options.profile,
+      lowBitWeights: options.lowBitWeights,
+      quantizer: { log2PostSoftmax: calibrated.log2PostSoftmax },
+    });
+    return { graph, ...result, fpFileBytes: calibrated.fpFileBytes[graph] };
+  };
+  return { encoder: part('encoder'), decoder: part('decoder') };
+}
+
+/** Calibration, then one export. */
+export async function exportAllocation(
+  ort: OrtModule,
+  files: SamModelFiles,
+  settings: UnitSettings,
+  calibration: readonly CalibrationItem[],
+  options: ExportAllocationOptions,
+): Promise<{ encoder: ExportedGraph; decoder: ExportedGraph }> {
+  return writeExport(await calibrateForExport(ort, files, calibration, { ...options, check: settings }), settings, options);
+}
