@@ -8,7 +8,8 @@ import { solveExact, solveInstant, type AllocationResult, type MilpEngine } from
 import type { AnalysisResults } from '../src/core/analysis/analysisResults';
 import { allocationByUnit, type BudgetSettings, type BuiltProblem } from '../src/state/budgetProblem';
 
-export const ALLOCATION_FILE_FORMAT = 'mix-qsam-allocation';
+export { ALLOCATION_FILE_FORMAT } from '../src/core/evaluate/allocationFile';
+import { ALLOCATION_FILE_FORMAT } from '../src/core/evaluate/allocationFile';
 
 export interface BudgetUse {
   /** What the allocation uses (bits of weights, or bit operations). */

@@ -94,6 +94,17 @@ describe('npm run analyze → solve → eval on the demo model', () => {
     expect(run.stdout).toContain('at or above the floor 0.3');
   });
 
+  it('exports what solve wrote: the decoder units it quantized, as a file smaller than the FP decoder', async () => {
+    const solved = parseAllocationFile(JSON.parse(await readFile(join(dir, 'allocation.json'), 'utf8')));
+    const quantized = Object.values(solved.widthByUnit!).filter((bits) => bits !== null).length;
+    const out = join(dir, 'exported');
+    const run = await runTool('export.ts', ['--model', 'public/models/demo-sam', '--allocation', join(dir, 'allocation.json'), '--out', out, '--profile', 'fast-cpu', '--calibration-images', '1']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`fast-cpu export of ${quantized} units`);
+    const [decoder, fpDecoder] = await Promise.all([readFile(join(out, 'decoder.onnx')), readFile('public/models/demo-sam/decoder.onnx')]);
+    expect(decoder.byteLength).toBeLessThan(fpDecoder.byteLength);
+  }, 240_000);
+
   it('fails with a message and exit code 1 on bad input', async () => {
     const missing = await runTool('solve.ts', ['--analysis', join(dir, 'nothing.json')]);
     expect(missing).toMatchObject({ code: 1 });

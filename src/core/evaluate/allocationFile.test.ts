@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REPORT_FORMAT } from '../report/reportSchema';
-import { parseAllocationFile } from './allocationFile';
+import { ALLOCATION_FILE_FORMAT, parseAllocationFile } from './allocationFile';
 
 describe('allocation file of the Node export', () => {
   it("reads the report's widths: weights and activations alike, activation units without weight width", () => {
@@ -21,6 +21,15 @@ describe('allocation file of the Node export', () => {
   it('reads separate weight and activation widths, or one for both', () => {
     const file = { units: [{ id: 'x', wBits: 4, aBits: 8 }, { id: 'y', bits: 5 }, { id: 'z', wBits: null, aBits: null }] };
     expect(parseAllocationFile(file).settings).toEqual({ x: { wBits: 4, aBits: 8 }, y: { wBits: 5, aBits: 5 } });
+  });
+
+  it('reads what npm run solve writes: one width per unit for weights and activations, full precision left out', () => {
+    const solved = { format: ALLOCATION_FILE_FORMAT, version: 1, widthByUnit: { 'encoder:/a/qkv/MatMul': 3, 'encoder:/a/MatMul': 5, 'decoder:/up/ConvTranspose': null } };
+    expect(parseAllocationFile(solved)).toEqual({
+      source: 'solve',
+      settings: { 'encoder:/a/qkv/MatMul': { wBits: 3, aBits: 3 }, 'encoder:/a/MatMul': { wBits: 5, aBits: 5 } },
+    });
+    expect(() => parseAllocationFile({ format: ALLOCATION_FILE_FORMAT, widthByUnit: null })).toThrow(/found no allocation within its budgets/);
   });
 
   it('says what is wrong', () => {

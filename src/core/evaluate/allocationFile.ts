@@ -1,18 +1,22 @@
 /**
  * The allocation a Node export reads: the studio's report.json (each unit's `bits`, weights and
- * activations at the same width, METHOD.md "The integer program"), or a plain
+ * activations at the same width, METHOD.md "The integer program"), what `npm run solve` writes
+ * (format "mix-qsam-allocation": `widthByUnit`, one width per unit for both), or a plain
  * `{"units": [{"id": "...", "wBits": 4, "aBits": 8}]}` when weights and activations differ (or
  * `{"id": "...", "bits": 4}` for both).
  */
 import { REPORT_FORMAT } from '../report/reportSchema';
 import type { UnitSettings } from './exportAllocation';
 
+/** The format tag of the files `npm run solve` writes. */
+export const ALLOCATION_FILE_FORMAT = 'mix-qsam-allocation';
+
 export interface AllocationFile {
   settings: UnitSettings;
-  source: 'report' | 'units';
+  source: 'report' | 'solve' | 'units';
 }
 
-const SHAPES = `Expected the studio's report.json (format "${REPORT_FORMAT}") or {"units": [{"id": "encoder:/blocks.0/attn/qkv/MatMul", "wBits": 4, "aBits": 8}, …]}.`;
+const SHAPES = `Expected the studio's report.json (format "${REPORT_FORMAT}"), the output of npm run solve (format "${ALLOCATION_FILE_FORMAT}") or {"units": [{"id": "encoder:/blocks.0/attn/qkv/MatMul", "wBits": 4, "aBits": 8}, …]}.`;
 
 function width(value: unknown, what: string): number | null {
   if (value === null || value === undefined) return null;
@@ -20,7 +24,20 @@ function width(value: unknown, what: string): number | null {
   return value;
 }
 
+/** A solve's widths: the same width for a unit's weights and its input activations (activation units drop wBits later). */
+function solvedSettings(widthByUnit: unknown): AllocationFile {
+  if (typeof widthByUnit !== 'object' || widthByUnit === null) throw new Error('This solve found no allocation within its budgets (widthByUnit is null): solve again with a larger budget.');
+  const settings: Record<string, { wBits: number | null; aBits: number | null }> = {};
+  for (const [id, value] of Object.entries(widthByUnit as Record<string, unknown>)) {
+    const bits = width(value, `The width of unit "${id}"`);
+    if (bits !== null) settings[id] = { wBits: bits, aBits: bits };
+  }
+  if (Object.keys(settings).length === 0) throw new Error('The solve left every unit at full precision: there is nothing to quantize.');
+  return { settings, source: 'solve' };
+}
+
 export function parseAllocationFile(json: unknown): AllocationFile {
+  if (typeof json === 'object' && json !== null && (json as { format?: unknown }).format === ALLOCATION_FILE_FORMAT) return solvedSettings((json as { widthByUnit?: unknown }).widthByUnit);
   if (typeof json !== 'object' || json === null || !Array.isArray((json as { units?: unknown }).units)) throw new Error(`This file holds no units. ${SHAPES}`);
   const record = json as { format?: unknown; units: unknown[] };
   const settings: Record<string, { wBits: number | null; aBits: number | null }> = {};
