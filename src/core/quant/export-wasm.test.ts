@@ -19,18 +19,21 @@ import { createReferenceSession, verifyExport } from './verify.ts';
 ortWeb.env.wasm.numThreads = 1;
 const web = ortWeb as unknown as OrtModule;
 
+const decoderFeeds = (seed: number): OrtFeeds =>
+  ({
+    image_embeddings: new ortWeb.Tensor('float32', new Float32Array(128 * 256).map((_, i) => Math.sin(i * 0.013 * seed) * 1.5), [1, 128, 16, 16]),
+    point_coords: new ortWeb.Tensor('float32', Float32Array.from([30 + seed, 40, 180, 190 + seed]), [1, 2, 2]),
+    point_labels: new ortWeb.Tensor('float32', Float32Array.from([2, 3]), [1, 2]),
+    mask_input: new ortWeb.Tensor('float32', new Float32Array(64 * 64), [1, 1, 64, 64]),
+    has_mask_input: new ortWeb.Tensor('float32', Float32Array.from([0]), [1]),
+    orig_im_size: new ortWeb.Tensor('float32', Float32Array.from([256, 256]), [2]),
+  }) as OrtFeeds;
+
 describe('export ≡ simulation on onnxruntime-web (wasm)', () => {
   it('demo decoder, mixed W3–8/A3–8 allocation', async () => {
     const model = decodeModel(readFileSync(new URL('../../../public/models/demo-sam/decoder.onnx', import.meta.url)));
     const units = discoverUnits(model);
-    const feeds = (seed: number): OrtFeeds => ({
-      image_embeddings: new ortWeb.Tensor('float32', new Float32Array(128 * 256).map((_, i) => Math.sin(i * 0.013 * seed) * 1.5), [1, 128, 16, 16]),
-      point_coords: new ortWeb.Tensor('float32', Float32Array.from([30 + seed, 40, 180, 190 + seed]), [1, 2, 2]),
-      point_labels: new ortWeb.Tensor('float32', Float32Array.from([2, 3]), [1, 2]),
-      mask_input: new ortWeb.Tensor('float32', new Float32Array(64 * 64), [1, 1, 64, 64]),
-      has_mask_input: new ortWeb.Tensor('float32', Float32Array.from([0]), [1]),
-      orig_im_size: new ortWeb.Tensor('float32', Float32Array.from([256, 256]), [2]),
-    }) as OrtFeeds;
+    const feeds = decoderFeeds;
     const ranges = await calibrate(web, model, units, [feeds(1), feeds(2)]);
     const widths = [3, 4, 5, 6, 8];
     const allocation = Object.fromEntries(units.filter((u) => !u.excludedByDefault).map((u, i) => [u.id, widths[i % widths.length]]));
@@ -46,15 +49,6 @@ describe('export ≡ simulation on onnxruntime-web (wasm)', () => {
   }, 120_000);
 });
 
-const decoderFeeds = (seed: number): OrtFeeds =>
-  ({
-    image_embeddings: new ortWeb.Tensor('float32', new Float32Array(128 * 256).map((_, i) => Math.sin(i * 0.013 * seed) * 1.5), [1, 128, 16, 16]),
-    point_coords: new ortWeb.Tensor('float32', Float32Array.from([30 + seed, 40, 180, 190 + seed]), [1, 2, 2]),
-    point_labels: new ortWeb.Tensor('float32', Float32Array.from([2, 3]), [1, 2]),
-    mask_input: new ortWeb.Tensor('float32', new Float32Array(64 * 64), [1, 1, 64, 64]),
-    has_mask_input: new ortWeb.Tensor('float32', Float32Array.from([0]), [1]),
-    orig_im_size: new ortWeb.Tensor('float32', Float32Array.from([256, 256]), [2]),
-  }) as OrtFeeds;
 const encoderFeeds = (seed: number): OrtFeeds => ({
   input_image: new ortWeb.Tensor('float32', Float32Array.from({ length: 3 * 256 * 256 }, (_, i) => Math.sin(i * 0.0007 * seed + seed) + Math.cos((i % 256) * 0.05 * seed)), [1, 3, 256, 256]),
 });
