@@ -178,7 +178,11 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
           ended = true;
         });
         if (!current()) return set({ analysisStatus: 'idle' });
-        set({ analysisStatus: 'done', analysisResults: outcome.results, analysisInputs: inputs, analysisStats: outcome.stats, analysisEtaMs: null });
+        // The run's last progress message ("done") may come after its answer and is then dropped: the answer
+        // itself closes the progress line, so a finished run never shows a probing phase.
+        const last = get().analysisProgress;
+        const finished: AnalysisProgress | null = last && last.phase !== 'done' ? { ...last, phase: 'done', done: last.total, label: 'Done', imageIndex: null, unitId: null, etaMs: 0 } : last;
+        set({ analysisStatus: 'done', analysisProgress: finished, analysisResults: outcome.results, analysisInputs: inputs, analysisStats: outcome.stats, analysisEtaMs: null });
         releaseWorker();
       } catch (error) {
         if (!current()) return set({ analysisStatus: 'idle' });
