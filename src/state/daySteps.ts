@@ -1,4 +1,4 @@
-import { aboutDurationInWords } from '../core/progress';
+import { aboutDurationInWords, type Progress } from '../core/progress';
 import { countOf, formatMegabytes } from '../core/displayUnits';
 import { selectAllocation } from './budgetSlice';
 import { allocationKeyOf } from './evaluateSlice';
@@ -82,13 +82,15 @@ function budgetStep(state: StudioState): Step {
   return { tone: 'done', state: `${bits} · ${allocation.final ? allocation.status : 'refining…'}` };
 }
 
+/** A running job as percent done, or "starting" before its first count. */
+function busyStep(progress: Progress | null): Step {
+  return { tone: 'busy', state: progress && progress.total > 0 ? `${Math.floor((100 * progress.done) / progress.total)} %` : 'starting' };
+}
+
 function evaluateStep(state: StudioState): Step {
   const allocation = selectAllocation(state);
   if (!allocation) return { tone: 'waiting', state: 'after the budget' };
-  if (state.evaluationStatus === 'running' || state.evaluationStatus === 'cancelling') {
-    const progress = state.evaluationProgress;
-    return { tone: 'busy', state: progress && progress.total > 0 ? `${Math.floor((100 * progress.done) / progress.total)} %` : 'starting' };
-  }
+  if (state.evaluationStatus === 'running' || state.evaluationStatus === 'cancelling') return busyStep(state.evaluationProgress);
   const evaluation = state.evaluation;
   if (!evaluation || evaluation.modelHash !== state.modelHash) return { tone: 'todo', state: 'click the image · Evaluate' };
   if (evaluation.allocationKey !== allocationKeyOf(allocation.widthByUnit)) return { tone: 'attention', state: 'budget changed: evaluate again' };
@@ -99,10 +101,7 @@ function evaluateStep(state: StudioState): Step {
 function exportStep(state: StudioState): Step {
   const allocation = selectAllocation(state);
   if (!allocation) return { tone: 'waiting', state: 'after the budget' };
-  if (state.exportStatus === 'running' || state.exportStatus === 'cancelling') {
-    const progress = state.exportProgress;
-    return { tone: 'busy', state: progress && progress.total > 0 ? `${Math.floor((100 * progress.done) / progress.total)} %` : 'starting' };
-  }
+  if (state.exportStatus === 'running' || state.exportStatus === 'cancelling') return busyStep(state.exportProgress);
   const exported = state.exported;
   if (!exported || exported.modelHash !== state.modelHash) return { tone: 'todo', state: 'download the model' };
   if (exported.allocationKey !== allocationKeyOf(allocation.widthByUnit)) return { tone: 'attention', state: 'budget changed: download again' };
