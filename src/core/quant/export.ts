@@ -52,7 +52,7 @@ export interface ExportOptions {
    * The simulation this export must reproduce: its weight tables are reused (no second MSE search)
    * and its quantizer options apply. Pass the ParametricModel the configuration was chosen with.
    */
-  simulation?: Pick<ParametricModel, 'weightBits' | 'weightTables' | 'quantizer'>;
+  simulation?: Pick<ParametricModel, 'weightBits' | 'weightTables' | 'quantizer'> & Partial<Pick<ParametricModel, 'roundedWeights'>>;
   /** Calibrated ranges (needed when any activation is quantized). */
   ranges?: ActivationRanges;
   log2Tau?: Readonly<Record<string, number>>;
@@ -113,7 +113,10 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   const kernels: NodeProto[] = [];
 
   const weightParams = (unit: QuantUnit, bits: number) => {
-    const folded = foldWeight(index, unit.weight!.value, unit.nodeName);
+    const original = foldWeight(index, unit.weight!.value, unit.nodeName);
+    // Weights the simulation rounded otherwise (GPTQ): their values are on the grid, so their codes are GPTQ's.
+    const rounded = simulation?.roundedWeights?.get(unit.id)?.get(bits);
+    const folded = rounded ? { dims: original.dims, data: rounded } : original;
     const table = simulation?.weightTables.get(unit.id);
     const tableIndex = simulation?.weightBits.indexOf(bits) ?? -1;
     const params = table && tableIndex >= 0 ? table.params[tableIndex] : weightTable(index, unit, [bits], quantizer).params[0];

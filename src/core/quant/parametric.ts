@@ -21,7 +21,9 @@ import { spliceNodes } from '../onnx/rewrite.ts';
 import { DataType } from '../onnx/tensor.ts';
 import { inferElemTypes, requireElemType } from '../onnx/types.ts';
 import { checkConfig, resolveWidthCalibration, siteParams, sitesOf, type ActivationRanges, type ActivationSite, type QuantConfig, type WidthCalibration } from './config.ts';
-import { DEFAULT_QUANTIZER, weightGrid, type QuantizerOptions } from './quantizers.ts';
+import { DEFAULT_QUANTIZER, fakeQuantWeight, weightGrid, type QuantizerOptions } from './quantizers.ts';
+import type { RoundedWeights } from './rounded-weights.ts';
+import { foldWeight } from '../onnx/fold.ts';
 import type { QuantUnit } from './units.ts';
 import { channelBroadcastDims, weightTable, type WeightTable } from './weight-tables.ts';
 
@@ -40,6 +42,12 @@ export interface ParametricOptions {
    * b's entry. Ranges or τ given to a feedsFor call replace these.
    */
   widthCalibration?: WidthCalibration;
+  /**
+   * Weights rounded other than to nearest (quant/rounded-weights.ts, e.g. GPTQ) by unit and width: a unit
+   * listed here selects among its precomputed rounded weights (widths it lacks are rounded to nearest in
+   * TypeScript, bit for bit as the graph would), so its weight gate costs a Gather instead of the quantizer.
+   */
+  roundedWeights?: RoundedWeights;
 }
 
 /** A feed as plain data; wrap with `new ort.Tensor(type, data, dims)` (see toOrtFeeds). */
@@ -57,6 +65,8 @@ export interface ParametricModel {
   quantizer: QuantizerOptions;
   /** Per-channel weight params by unit id and width index (what the graph applies). */
   weightTables: Map<string, WeightTable>;
+  /** The rounded weights the graph selects (empty: every weight rounded to nearest). */
+  roundedWeights: RoundedWeights;
   /** The extra feeds selecting a configuration. Throws on unknown units, widths or missing ranges. */
   feedsFor(config: QuantConfig, overrides?: { ranges?: ActivationRanges; log2Tau?: Readonly<Record<string, number>> }): Record<string, FeedTensor>;
 }
@@ -155,6 +165,19 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
     return b.op('If', [cond], { attributes, output });
   };
 
+  const roundedWeights: RoundedWeights = options.roundedWeights ?? new Map();
+  /** [widths, …dims]: each width's rounded weight, or the in-graph rounding's values where none is given. */
+  const roundedStack = (unit: QuantUnit, table: WeightTable, rounded: ReadonlyMap<number, Float32Array>) => {
+    const weight = unit.weight!;
+    const folded = foldWeight(index, weight.value, unit.nodeName);
+    const stack = new Float32Array(weightBits.length * folded.data.length);
+    weightBits.forEach((bits, k) => {
+      const values = rounded.get(bits) ?? fakeQuantWeight(folded.data, folded.dims, weight.channelAxis, table.params[k]);
+      if (values.length !== folded.data.length) throw new Error(`Rounded weight of unit "${unit.id}" at ${bits} bits has ${values.length} values, expected ${folded.data.length}.`);
+      stack.set(values, k * folded.data.length);
+    });
+    return b.init(b.fresh('w_rounded'), [weightBits.length, ...folded.dims], stack);
+  };
   const unitPosition = new Map(units.map((u, i) => [u.id, i]));
   const weightPosition = new Map(weightUnits.map((u, i) => [u.id, i]));
   const sitesByNode = groupBy(sites, (s) => units[unitPosition.get(s.unitId)!].nodeName);
@@ -171,11 +194,13 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
         const w = weightPosition.get(unit.id)!;
         const table = tables.get(unit.id)!;
         const dims = [weightBits.length, ...channelBroadcastDims(unit.weight.dims, unit.weight.channelAxis)];
-        const scales = b.init(b.fresh('w_scale'), dims, Float32Array.from(table.params.flatMap((row) => row.map((p) => p.scale))));
-        const zeros = b.init(b.fresh('w_zero'), dims, Float32Array.from(table.params.flatMap((row) => row.map((p) => p.zeroPoint))));
         const original = inputs[unit.weight.inputIndex];
+        const rounded = roundedWeights.get(unit.id);
         inputs[unit.weight.inputIndex] = gated(gate(P.weightOn, w), original, () => {
           const widthIndex = element(P.weightIndex, w);
+          if (rounded) return b.op('Gather', [roundedStack(unit, table, rounded), widthIndex], { attributes: [intAttr('axis', 0)] });
+          const scales = b.init(b.fresh('w_scale'), dims, Float32Array.from(table.params.flatMap((row) => row.map((p) => p.scale))));
+          const zeros = b.init(b.fresh('w_zero'), dims, Float32Array.from(table.params.flatMap((row) => row.map((p) => p.zeroPoint))));
           const pick = (t: string) => b.op('Gather', [t, widthIndex], { attributes: [intAttr('axis', 0)] });
           return uniform(original, pick(scales), pick(zeros), pick(wQmin), pick(wQmax));
         });
@@ -213,6 +238,7 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
     weightBits,
     quantizer,
     weightTables: tables,
+    roundedWeights,
     feedsFor(config, overrides = {}) {
       checkConfig(config, units, weightBits);
       let ranges = overrides.ranges ?? options.ranges;
