@@ -6,7 +6,8 @@
  *
  *   npm run bench:quality -- [--calibration-images 4] [--calibration-prompts 8] [--bits 2,3,4,5,6,7,8]
  *        [--held-out-objects 120] [--modes paper,sensitivity] [--lambda 0.01] [--lambda-scale objective|raw]
- *        [--log2 on,off|on|off] [--weight-range mse|minmax] [--budgets W8A8,W6A6,W5A5,W4A4] [--per-width ranges,tau|none]
+ *        [--log2 on,off|on|off] [--weight-range mse|minmax] [--budgets W8A8,W6A6,W5A5,W4A4,W3A3] [--per-width ranges,tau|none]
+ *        [--rounding nearest,gptq|nearest|gptq]
  *
  * Defaults are the committed table's settings: all four budgets, the post-softmax log2 quantizer on and
  * off (one analysis each), about 20 minutes on 2 idle cores. METHOD.md's own defaults are --lambda 0.1
@@ -23,7 +24,7 @@ import { defaultAnalysisSettings } from '../src/core/analysis/settings';
 import type { OrtModule } from '../src/core/onnx/ort';
 import { STUDY_BUDGETS, type ObjectiveMode } from '../src/core/study/plan';
 import { calibrationScenes, heldOutSet, CALIBRATION_FIRST_SEED, HELD_OUT_FIRST_SEED } from '../src/core/study/scenes';
-import { runQualityStudy, type StudySettings } from '../src/core/study/studyRun';
+import { runQualityStudy, type StudySettings, type WeightRounding } from '../src/core/study/studyRun';
 import { renderStudyHtml } from '../src/core/study/studyHtml';
 import { checkTargets, markdownTable, markdownTargets } from '../src/core/study/table';
 import { journalStore, loadModelFiles } from '../tools/analyzeInputs';
@@ -55,7 +56,9 @@ const lambdaScale = args.get('lambda-scale') ?? 'objective';
 if (lambdaScale !== 'raw' && lambdaScale !== 'objective') throw new Error(`--lambda-scale is raw or objective, got "${lambdaScale}".`);
 const weightRange = args.get('weight-range') ?? 'mse';
 if (weightRange !== 'mse' && weightRange !== 'minmax') throw new Error(`--weight-range is mse or minmax, got "${weightRange}".`);
-const budgetLabels = list('budgets', 'W8A8,W6A6,W5A5,W4A4');
+const budgetLabels = list('budgets', 'W8A8,W6A6,W5A5,W4A4,W3A3');
+const roundings = list('rounding', 'nearest,gptq') as WeightRounding[];
+for (const rounding of roundings) if (rounding !== 'nearest' && rounding !== 'gptq') throw new Error(`--rounding takes nearest and/or gptq, got "${rounding}".`);
 const budgets = budgetLabels.map((label) => {
   const budget = STUDY_BUDGETS.find((b) => b.label === label);
   if (!budget) throw new Error(`Unknown budget "${label}"; the study knows ${STUDY_BUDGETS.map((b) => b.label).join(', ')}.`);
@@ -77,6 +80,7 @@ const settings: StudySettings = {
   objective: { lambda: number('lambda', 0.01), lambdaScale },
   log2PostSoftmax: list('log2', 'on,off').map((value) => value === 'on'),
   quantizer: { weightRange },
+  roundings,
 };
 
 async function main(): Promise<void> {
@@ -114,7 +118,12 @@ async function main(): Promise<void> {
     `analysis: exact σ at widths ${bits.join(', ')} (wider widths extrapolated with σ ∝ 4^(−b)); λ = ${settings.objective.lambda} (${lambdaScale}); one analysis (and allocation) per softmax·v quantizer`,
     `held-out: ${heldOut.seeds.length} scenes (seeds ${HELD_OUT_FIRST_SEED}…), ${heldOut.objects} objects, ${prompts} prompts (one deepest positive point and one box per object)`,
     `weights per output channel (${weightRange} range), activations per tensor; all quantization is fake quant on onnxruntime-node, every quantized unit honest (no drop_prob)`,
-    `time: analysis ${(result.timings.analysisMs / 1000).toFixed(0)} s (${probesRun} probes run, ${probesReused} cached), allocation ${(result.timings.allocationMs / 1000).toFixed(1)} s, evaluation ${(result.timings.evaluationMs / 1000).toFixed(0)} s, total ${elapsedS.toFixed(0)} s`,
+    `weight rounding: ${roundings.join(' and ')}${
+      result.gptq
+        ? ` (GPTQ: Hessians from the ${calibrationImages} calibration scenes with FP inputs, dampening 0.01, block 128, natural column order; ${result.gptq.units.length} units rounded, ${result.gptq.nearest.length} kept nearest; allocations from σ measured with nearest rounding; ${(result.timings.gptqMs / 1000).toFixed(0)} s)`
+        : ''
+    }`,
+    `time: GPTQ ${(result.timings.gptqMs / 1000).toFixed(0)} s, analysis ${(result.timings.analysisMs / 1000).toFixed(0)} s (${probesRun} probes run, ${probesReused} cached), allocation ${(result.timings.allocationMs / 1000).toFixed(1)} s, evaluation ${(result.timings.evaluationMs / 1000).toFixed(0)} s, total ${elapsedS.toFixed(0)} s`,
   ];
   const markdown = `${settingsText.map((line) => `- ${line}`).join('\n')}\n\n${markdownTable(result.rows)}\n\nTargets:\n${markdownTargets(targets)}\n`;
   console.log(markdown);
@@ -130,7 +139,7 @@ async function main(): Promise<void> {
     units: analysis.results.units.map((unit) => unit.id),
     models: analysis.models.filter((model) => model.kind === 'mixed').map((model) => ({ id: model.id, bits: model.bits })),
   }));
-  const json = { settings, heldOut: { seeds: heldOut.seeds, objects: heldOut.objects, prompts }, rows: result.rows, allocations, targets, timings: result.timings, elapsedS };
+  const json = { settings, heldOut: { seeds: heldOut.seeds, objects: heldOut.objects, prompts }, rows: result.rows, allocations, targets, timings: result.timings, gptq: result.gptq, elapsedS };
   await writeFile(`${out}.json`, `${JSON.stringify(json, null, 1)}\n`);
   log(`written ${out}.md, ${out}.html and ${out}.json`);
 }

@@ -26,6 +26,7 @@ export const STUDY_BUDGETS: readonly StudyBudget[] = [
   { label: 'W6A6', bits: 6, candidates: CANDIDATE_PRESETS.W6A6 },
   { label: 'W5A5', bits: 5, candidates: CANDIDATE_PRESETS.W5A5 },
   { label: 'W4A4', bits: 4, candidates: CANDIDATE_PRESETS.W4A4 },
+  { label: 'W3A3', bits: 3, candidates: [2, 3, 4, 5] },
 ];
 
 export type ObjectiveMode = 'paper' | 'sensitivity';

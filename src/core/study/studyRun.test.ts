@@ -122,4 +122,40 @@ describe('runQualityStudy on the demo SAM', () => {
     expect(mixed.bopsEquivalentBits!).toBeLessThanOrEqual(6 + 1e-9);
     expect(Object.values(mixed.widths!).reduce((a, b) => a + b, 0)).toBe(units);
   }, 600_000);
+
+  it('scores every model with each weight rounding: GPTQ rows beside the nearest ones, FP once', async () => {
+    const heldOut = heldOutSet({ minObjects: 3 });
+    const study = await runQualityStudy({
+      ort: ortModule,
+      milp: glpkEngine((await GLPK()) as unknown as GlpkSolver),
+      files,
+      calibration: calibrationScenes(1),
+      heldOut,
+      settings: {
+        analysis: { ...defaultAnalysisSettings, imageCount: 1, promptsPerImage: 2, candidateBits: [4] },
+        budgets: [{ label: 'W4A4', bits: 4, candidates: [3, 4, 5] }],
+        modes: ['sensitivity'],
+        objective: { lambda: 0.1, lambdaScale: 'objective' },
+        log2PostSoftmax: [true],
+        roundings: ['nearest', 'gptq'],
+      },
+    });
+    expect(study.rows.map((row) => [row.id, row.rounding])).toEqual([
+      ['fp', null],
+      ['uniform-W4A4-log2', 'nearest'],
+      ['uniform-W4A4-log2-gptq', 'gptq'],
+      ['mixed-sensitivity-W4A4-log2', 'nearest'],
+      ['mixed-sensitivity-W4A4-log2-gptq', 'gptq'],
+    ]);
+    const [fp, uniform, uniformGptq, mixed, mixedGptq] = study.rows;
+    expect(fp.miouFp.all).toBe(1);
+    // The same allocation, rounded otherwise: a different model, held to the same widths.
+    expect(uniformGptq.widths).toEqual(uniform.widths);
+    expect(mixedGptq.averageWeightBits).toBe(mixed.averageWeightBits);
+    expect(uniformGptq.miouFp.all).not.toBe(uniform.miouFp.all);
+    expect(uniformGptq.miouFp.all).toBeLessThan(1);
+    console.info(`W4A4 IoU vs FP masks: uniform ${uniform.miouFp.all.toFixed(4)} → GPTQ ${uniformGptq.miouFp.all.toFixed(4)}; mixed ${mixed.miouFp.all.toFixed(4)} → GPTQ ${mixedGptq.miouFp.all.toFixed(4)}`);
+    expect(study.gptq!.units.length).toBeGreaterThan(0);
+    expect(study.timings.gptqMs).toBeGreaterThan(0);
+  }, 600_000);
 });

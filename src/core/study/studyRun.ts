@@ -21,6 +21,9 @@ import type { GraphKind } from '../quant/units';
 import { allocationFromBits, budgetUse, mixedProblem, widthHistogram, type MixedObjectiveOptions, type ObjectiveMode, type StudyBudget } from './plan';
 import type { HeldOutSet, PromptKind } from './scenes';
 import { studyRow, type ModelSpec, type StudyRow } from './table';
+import { promptsOfImage } from '../analysis/analysisKeys';
+import { samGptq, type SamGptqResult } from '../analysis/samGptq';
+import type { RoundedWeights } from '../quant/rounded-weights';
 
 export interface StudySettings {
   /** Analysis on the calibration scenes: T = imageCount, prompts per image, measured widths. */
@@ -35,7 +38,15 @@ export interface StudySettings {
   quantizer?: Partial<Omit<QuantizerOptions, 'log2PostSoftmax'>>;
   /** The MILP solver's time limit per mixed allocation. */
   solverTimeLimitS?: number;
+  /**
+   * Weight roundings to compare (default nearest only): every model of the plan is scored with each.
+   * Allocations come from σ measured with round-to-nearest; GPTQ (analysis/samGptq.ts) rounds the
+   * chosen widths with Hessians from the calibration scenes.
+   */
+  roundings?: readonly WeightRounding[];
 }
+
+export type WeightRounding = 'nearest' | 'gptq';
 
 export interface StudyInput {
   ort: OrtModule;
@@ -52,6 +63,8 @@ export interface StudyInput {
 }
 
 export interface StudyTimings {
+  /** GPTQ's Hessians and rounding (0 without it). */
+  gptqMs: number;
   analysisMs: number;
   allocationMs: number;
   evaluationMs: number;
@@ -72,6 +85,8 @@ export interface StudyResult {
   /** One per post-softmax setting, in the order of settings.log2PostSoftmax. */
   analyses: StudyAnalysis[];
   timings: StudyTimings;
+  /** What GPTQ rounded (null when the study did not use it). */
+  gptq: Omit<SamGptqResult, 'weights'> | null;
 }
 
 /** The uniform and mixed models of the plan (FP first), with their widths in analysis order. */
@@ -112,9 +127,9 @@ export async function planModels(results: AnalysisResults, settings: StudySettin
 }
 
 /** Both parametric graphs with the study's quantizer options (evaluate/quantizedSam.ts builds them with the defaults). */
-function studyParametric(sam: PreparedSam, facts: CalibrationFacts, widths: readonly number[], quantizer: Partial<QuantizerOptions>): SamParametric {
+function studyParametric(sam: PreparedSam, facts: CalibrationFacts, widths: readonly number[], quantizer: Partial<QuantizerOptions>, roundedWeights?: RoundedWeights): SamParametric {
   const weightBits = [...new Set(widths)].sort((a, b) => a - b);
-  const options = parametricOptionsOf(facts, weightBits, quantizer);
+  const options = { ...parametricOptionsOf(facts, weightBits, quantizer), roundedWeights };
   const build = (model: ModelProto, graph: GraphKind) => {
     const units = unitsOfGraph(sam, graph);
     return units.length > 0 ? buildParametricModel(model, units, options) : null;
@@ -132,10 +147,23 @@ export async function runQualityStudy(input: StudyInput): Promise<StudyResult> {
   const progress = input.onProgress ?? (() => {});
   const store = input.store ?? new MemoryAnalysisStore();
   const clock = () => Date.now();
-  const timings: StudyTimings = { analysisMs: 0, allocationMs: 0, evaluationMs: 0 };
+  const timings: StudyTimings = { gptqMs: 0, analysisMs: 0, allocationMs: 0, evaluationMs: 0 };
   const sam = prepareSam(input.files);
-  const scores = new Map<boolean, Record<PromptKind, EvaluationResult>>();
+  const scores = new Map<string, Record<PromptKind, EvaluationResult>>();
+  const scoreKey = (log2: boolean, rounding: WeightRounding) => `${log2}|${rounding}`;
   const analyses: StudyAnalysis[] = [];
+  const roundings = settings.roundings ?? ['nearest'];
+  // GPTQ at every width a model of the plan can take, once: its Hessians see FP inputs, whatever the quantizers.
+  let gptq: SamGptqResult | null = null;
+  if (roundings.includes('gptq')) {
+    const started = clock();
+    const analysisSettings = validateSettings(settings.analysis);
+    const items = input.calibration.slice(0, analysisSettings.imageCount).map((entry) => ({ image: entry.image, prompts: promptsOfImage(entry, analysisSettings) }));
+    const widths = [...new Set(settings.budgets.flatMap((budget) => [budget.bits, ...budget.candidates]))].sort((a, b) => a - b);
+    gptq = await samGptq({ ort, sam, items, units: sam.probedUnits, widths, quantizer: settings.quantizer, sessionOptions: input.sessionOptions, beforeStep: progress });
+    timings.gptqMs = clock() - started;
+    progress(`GPTQ: ${gptq.units.length} weight units rounded at widths ${widths.join(', ')} (${gptq.nearest.length} kept round-to-nearest) in ${(timings.gptqMs / 1000).toFixed(0)} s`);
+  }
 
   for (const log2 of settings.log2PostSoftmax) {
     const setting = `log2 ${log2 ? 'on' : 'off'}`;
@@ -162,27 +190,29 @@ export async function runQualityStudy(input: StudyInput): Promise<StudyResult> {
     timings.allocationMs += clock() - started;
     analyses.push({ log2PostSoftmax: log2, results, stats, facts, models });
 
-    started = clock();
-    progress(`Evaluation (${setting}): building the quantized sessions`);
-    const widths = [...new Set(models.flatMap((model) => model.bits ?? []))];
-    const parametric = studyParametric(sam, facts, widths.length > 0 ? widths : [8], { ...settings.quantizer });
-    const runner = await QuantizedSam.create(ort, sam, parametric, input.sessionOptions);
-    const plans: EvaluationPlan[] = models.map((model) => ({
-      id: model.kind,
-      label: model.label,
-      allocation: model.bits ? allocationFromBits(results, model.bits) : null,
-    }));
-    try {
-      const byKind = {} as Record<PromptKind, EvaluationResult>;
-      for (const kind of ['point', 'box'] as const) {
-        progress(`Evaluation (${setting}, ${kind} prompts): ${plans.length} models × ${input.heldOut.byKind[kind].length} images`);
-        byKind[kind] = await evaluatePlans(runner, input.heldOut.byKind[kind], plans);
+    for (const rounding of roundings) {
+      started = clock();
+      const tag = `${setting}, ${rounding === 'gptq' ? 'GPTQ' : 'nearest'} rounding`;
+      progress(`Evaluation (${tag}): building the quantized sessions`);
+      const widths = [...new Set(models.flatMap((model) => model.bits ?? []))];
+      const parametric = studyParametric(sam, facts, widths.length > 0 ? widths : [8], { ...settings.quantizer }, rounding === 'gptq' ? gptq!.weights : undefined);
+      const runner = await QuantizedSam.create(ort, sam, parametric, input.sessionOptions);
+      // FP does not depend on the rounding: scored with the first only.
+      const plans: EvaluationPlan[] = models
+        .filter((model) => model.kind !== 'fp' || rounding === roundings[0])
+        .map((model) => ({ id: model.kind, label: model.label, allocation: model.bits ? allocationFromBits(results, model.bits) : null }));
+      try {
+        const byKind = {} as Record<PromptKind, EvaluationResult>;
+        for (const kind of ['point', 'box'] as const) {
+          progress(`Evaluation (${tag}, ${kind} prompts): ${plans.length} models × ${input.heldOut.byKind[kind].length} images`);
+          byKind[kind] = await evaluatePlans(runner, input.heldOut.byKind[kind], plans);
+        }
+        scores.set(scoreKey(log2, rounding), byKind);
+      } finally {
+        await runner.release();
       }
-      scores.set(log2, byKind);
-    } finally {
-      await runner.release();
+      timings.evaluationMs += clock() - started;
     }
-    timings.evaluationMs += clock() - started;
   }
 
   const rows: StudyRow[] = [];
@@ -190,14 +220,19 @@ export async function runQualityStudy(input: StudyInput): Promise<StudyResult> {
   for (let k = 0; k < modelCount; k++) {
     for (const analysis of analyses) {
       const model = analysis.models[k];
-      // FP does not depend on the quantizer: one row.
-      if (model.kind === 'fp' && analysis !== analyses[0]) continue;
-      const byKind = scores.get(analysis.log2PostSoftmax)!;
-      rows.push(studyRow(model, model.kind === 'fp' ? null : analysis.log2PostSoftmax, { point: byKind.point.plans[k], box: byKind.box.plans[k] }, { point: byKind.point, box: byKind.box }));
+      for (const rounding of roundings) {
+        // FP does not depend on the quantizer or the rounding: one row.
+        if (model.kind === 'fp' && (analysis !== analyses[0] || rounding !== roundings[0])) continue;
+        const byKind = scores.get(scoreKey(analysis.log2PostSoftmax, rounding))!;
+        // Without the FP plan, the rounding's scores are one model shorter.
+        const at = rounding === roundings[0] ? k : k - 1;
+        const quantized = model.kind === 'fp' ? null : { log2: analysis.log2PostSoftmax, rounding };
+        rows.push(studyRow(model, quantized, { point: byKind.point.plans[at], box: byKind.box.plans[at] }, { point: byKind.point, box: byKind.box }));
+      }
     }
   }
   const fp = rows.find((row) => row.kind === 'fp');
   if (fp) for (const row of rows) row.relativeToFp = fp.miouTruth.all > 0 ? row.miouTruth.all / fp.miouTruth.all : NaN;
 
-  return { rows, analyses, timings };
+  return { rows, analyses, timings, gptq: gptq && { units: gptq.units, nearest: gptq.nearest, timings: gptq.timings } };
 }

@@ -18,10 +18,12 @@ describe('studyRow', () => {
       solver: { status: 'optimal', gap: 0, elapsedMs: 1, widths: { 2: 1, 4: 1, 6: 1 } },
     };
     // 10 points at 0.8 and 30 boxes at 0.6: (8 + 18) / 40 = 0.65. Against FP: (10·0.9 + 30·0.5) / 40 = 0.6.
-    const row = studyRow(model, true, { point: score(0.8, 0.9), box: score(0.6, 0.5) }, { point: { prompts: 10, promptsWithTruth: 10 }, box: { prompts: 30, promptsWithTruth: 30 } });
+    const row = studyRow(model, { log2: true, rounding: 'nearest' }, { point: score(0.8, 0.9), box: score(0.6, 0.5) }, { point: { prompts: 10, promptsWithTruth: 10 }, box: { prompts: 30, promptsWithTruth: 30 } });
     expect(row.miouTruth.all).toBeCloseTo(0.65, 15);
     expect(row.miouFp.all).toBeCloseTo(0.6, 15);
     expect(row.id).toBe('mixed-sensitivity-W4A4-log2');
+    const gptq = studyRow(model, { log2: false, rounding: 'gptq' }, { point: score(0.8, 0.9), box: score(0.6, 0.5) }, { point: { prompts: 10, promptsWithTruth: 10 }, box: { prompts: 30, promptsWithTruth: 30 } });
+    expect([gptq.id, gptq.label, gptq.rounding]).toEqual(['mixed-sensitivity-W4A4-nolog2-gptq', 'Mixed σ @W4A4 · uniform softmax · GPTQ', 'gptq']);
     expect([row.budget, row.budgetBits, row.averageWeightBits, row.solverStatus]).toEqual(['W4A4', 4, 3.5, 'optimal']);
   });
 
@@ -33,7 +35,7 @@ describe('studyRow', () => {
   });
 });
 
-function row(id: string, kind: StudyRow['kind'], budget: string | null, mode: StudyRow['mode'], log2: boolean | null, all: number): StudyRow {
+function row(id: string, kind: StudyRow['kind'], budget: string | null, mode: StudyRow['mode'], log2: boolean | null, all: number, rounding: StudyRow['rounding'] = log2 === null ? null : 'nearest'): StudyRow {
   return {
     id,
     label: id,
@@ -42,6 +44,7 @@ function row(id: string, kind: StudyRow['kind'], budget: string | null, mode: St
     budgetBits: budget ? Number(budget[1]) : null,
     mode,
     log2,
+    rounding,
     averageWeightBits: null,
     bopsEquivalentBits: null,
     sizeBits: null,
@@ -74,10 +77,29 @@ describe('targets', () => {
     expect(checkTargets(rows)[0].met).toBe(false);
   });
 
+  it('hold GPTQ rows to their own targets against FP, and keep the mixed/uniform targets on round-to-nearest rows', () => {
+    const rows = [
+      row('fp', 'fp', null, null, null, 0.8),
+      row('u4', 'uniform', 'W4A4', null, true, 0.5),
+      row('m4', 'mixed', 'W4A4', 'sensitivity', true, 0.61),
+      row('u4g', 'uniform', 'W4A4', null, true, 0.77, 'gptq'),
+      row('m4g', 'mixed', 'W4A4', 'sensitivity', true, 0.79, 'gptq'),
+      row('m3g', 'mixed', 'W3A3', 'sensitivity', true, 0.7, 'gptq'),
+    ];
+    const checks = checkTargets(rows);
+    // Mixed/uniform compares nearest with nearest (0.61 / 0.5), not the better GPTQ rows.
+    expect(checks[0].rows).toEqual(['m4', 'u4']);
+    const byRow = Object.fromEntries(checks.slice(1).map((c) => [c.rows[0], c]));
+    expect(Object.keys(byRow).sort()).toEqual(['m3g', 'm4g', 'u4g']);
+    expect([byRow.m4g.value, byRow.m4g.required, byRow.m4g.met]).toEqual([0.79 / 0.8, 0.98, true]); // 0.9875
+    expect([byRow.u4g.value, byRow.u4g.met]).toEqual([0.77 / 0.8, true]); // 0.9625 ≥ 0.95
+    expect([byRow.m3g.value, byRow.m3g.required, byRow.m3g.met]).toEqual([0.7 / 0.8, 0.9, false]); // 0.875 < 0.9
+  });
+
   it('prints percentages in the markdown table', () => {
     const text = markdownTable([row('fp', 'fp', null, null, null, 0.8), row('u4', 'uniform', 'W4A4', null, false, 0.5)]);
     expect(text.split('\n')).toHaveLength(4);
-    expect(text).toContain('| FP32 | — | — | — | 80.0 | 80.0 | 80.0 | 100.0 | 100.0 | — |');
-    expect(text).toContain('| uniform W4A4 | uniform | — | — | 50.0 | 50.0 | 50.0 | 62.5 | 100.0 | 4:84 |');
+    expect(text).toContain('| FP32 | — | — | — | — | 80.0 | 80.0 | 80.0 | 100.0 | 100.0 | — |');
+    expect(text).toContain('| uniform W4A4 | uniform | nearest | — | — | 50.0 | 50.0 | 50.0 | 62.5 | 100.0 | 4:84 |');
   });
 });

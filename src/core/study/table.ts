@@ -7,6 +7,7 @@ import type { AllocationStatus } from '../allocate';
 import type { EvaluationResult, PlanScore } from '../evaluate/evaluateRun';
 import type { BudgetUse, ObjectiveMode, StudyBudget } from './plan';
 import type { PromptKind } from './scenes';
+import type { WeightRounding } from './studyRun';
 
 /** One model of the study before evaluation. */
 export interface ModelSpec {
@@ -37,6 +38,8 @@ export interface StudyRow {
   mode: ObjectiveMode | null;
   /** Post-softmax log2 quantizer on/off; null for FP. */
   log2: boolean | null;
+  /** How weights were rounded (nearest, or GPTQ); null for FP. */
+  rounding: WeightRounding | null;
   averageWeightBits: number | null;
   bopsEquivalentBits: number | null;
   sizeBits: number | null;
@@ -56,10 +59,16 @@ function combine(point: number, pointCount: number, box: number, boxCount: numbe
   return (point * pointCount + box * boxCount) / (pointCount + boxCount);
 }
 
+/** How a quantized row was quantized: post-softmax quantizer and weight rounding. */
+export interface RowQuantizer {
+  log2: boolean;
+  rounding: WeightRounding;
+}
+
 /** A row from one model's scores on the point and box prompt sets (every held-out prompt has a truth). */
 export function studyRow(
   model: ModelSpec,
-  log2: boolean | null,
+  quantized: RowQuantizer | null,
   scores: Record<PromptKind, PlanScore>,
   runs: Record<PromptKind, Pick<EvaluationResult, 'prompts' | 'promptsWithTruth'>>,
 ): StudyRow {
@@ -70,15 +79,18 @@ export function studyRow(
   };
   const withTruth = { point: runs.point.promptsWithTruth, box: runs.box.promptsWithTruth };
   const prompts = { point: runs.point.prompts, box: runs.box.prompts };
-  const suffix = log2 === null ? '' : log2 ? ' · log2' : ' · uniform softmax';
+  const log2 = quantized?.log2 ?? null;
+  const gptq = quantized?.rounding === 'gptq';
+  const suffix = log2 === null ? '' : `${log2 ? ' · log2' : ' · uniform softmax'}${gptq ? ' · GPTQ' : ''}`;
   return {
-    id: log2 === null ? model.id : `${model.id}${log2 ? '-log2' : '-nolog2'}`,
+    id: log2 === null ? model.id : `${model.id}${log2 ? '-log2' : '-nolog2'}${gptq ? '-gptq' : ''}`,
     label: `${model.label}${suffix}`,
     kind: model.kind,
     budget: model.budget?.label ?? null,
     budgetBits: model.budget?.bits ?? null,
     mode: model.mode,
     log2,
+    rounding: quantized?.rounding ?? null,
     averageWeightBits: model.use?.averageWeightBits ?? null,
     bopsEquivalentBits: model.use?.bopsEquivalentBits ?? null,
     sizeBits: model.use?.sizeBits ?? null,
@@ -105,9 +117,9 @@ export interface TargetCheck {
   rows: string[];
 }
 
-/** The best mixed row at a budget (over modes), for one log2 setting. */
-function bestMixed(rows: readonly StudyRow[], budget: string, log2: boolean): StudyRow | null {
-  const mixed = rows.filter((row) => row.kind === 'mixed' && row.budget === budget && row.log2 === log2);
+/** The best mixed row at a budget (over modes), for one log2 setting and rounding. */
+function bestMixed(rows: readonly StudyRow[], budget: string, log2: boolean, rounding: WeightRounding = 'nearest'): StudyRow | null {
+  const mixed = rows.filter((row) => row.kind === 'mixed' && row.budget === budget && row.log2 === log2 && row.rounding === rounding);
   return mixed.reduce<StudyRow | null>((best, row) => (!best || row.miouTruth.all > best.miouTruth.all ? row : best), null);
 }
 
@@ -120,7 +132,7 @@ export function checkTargets(rows: readonly StudyRow[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
   for (const log2 of [...new Set(rows.filter((row) => row.log2 !== null).map((row) => row.log2 as boolean))]) {
     const tag = log2 ? 'log2 on' : 'log2 off';
-    const uniform4 = rows.find((row) => row.kind === 'uniform' && row.budget === 'W4A4' && row.log2 === log2);
+    const uniform4 = rows.find((row) => row.kind === 'uniform' && row.budget === 'W4A4' && row.log2 === log2 && row.rounding === 'nearest');
     const mixed4 = bestMixed(rows, 'W4A4', log2);
     if (uniform4 && mixed4) {
       const ratio = mixed4.miouTruth.all / uniform4.miouTruth.all;
@@ -131,6 +143,30 @@ export function checkTargets(rows: readonly StudyRow[]): TargetCheck[] {
       const ratio = mixed6.miouTruth.all / fp.miouTruth.all;
       checks.push({ name: `W6A6 budget (${tag}): best mixed / FP mIoU`, value: ratio, required: 0.99, met: ratio >= 0.99, rows: [mixed6.id, fp.id] });
     }
+  }
+  if (fp) checks.push(...roundingTargets(rows, fp));
+  return checks;
+}
+
+/** mIoU / FP's each GPTQ row must reach (beyond round-to-nearest): [row kind, budget, log2, required]. */
+const GPTQ_TARGETS: readonly [StudyRow['kind'], string, boolean, number][] = [
+  ['mixed', 'W6A6', true, 0.995],
+  ['mixed', 'W6A6', false, 0.995],
+  ['mixed', 'W4A4', true, 0.98],
+  ['mixed', 'W4A4', false, 0.95],
+  ['mixed', 'W3A3', true, 0.9],
+  ['uniform', 'W4A4', true, 0.95],
+];
+
+/** The targets of error-compensated rounding, on the rows the study scored with GPTQ. */
+function roundingTargets(rows: readonly StudyRow[], fp: StudyRow): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const [kind, budget, log2, required] of GPTQ_TARGETS) {
+    const row =
+      kind === 'mixed' ? bestMixed(rows, budget, log2, 'gptq') : rows.find((r) => r.kind === kind && r.budget === budget && r.log2 === log2 && r.rounding === 'gptq');
+    if (!row) continue;
+    const value = row.miouTruth.all / fp.miouTruth.all;
+    checks.push({ name: `${budget} ${kind === 'mixed' ? 'best mixed' : 'uniform'} (log2 ${log2 ? 'on' : 'off'}, GPTQ) / FP mIoU`, value, required, met: value >= required, rows: [row.id, fp.id] });
   }
   return checks;
 }
@@ -147,13 +183,14 @@ function widthsText(widths: Record<number, number> | null): string {
 }
 
 /** Column titles of the study table (mIoU in %). */
-export const TABLE_COLUMNS = ['model', 'softmax·v', 'avg W bits', 'BOPs bits', 'mIoU points', 'mIoU boxes', 'mIoU all', '% of FP', 'IoU vs FP masks', 'widths (bits:units)'] as const;
+export const TABLE_COLUMNS = ['model', 'softmax·v', 'weights', 'avg W bits', 'BOPs bits', 'mIoU points', 'mIoU boxes', 'mIoU all', '% of FP', 'IoU vs FP masks', 'widths (bits:units)'] as const;
 
 /** One row's cells, as TABLE_COLUMNS lists them. */
 export function tableCells(row: StudyRow): string[] {
   return [
     row.kind === 'fp' ? 'FP32' : row.kind === 'uniform' ? `uniform ${row.budget}` : `mixed ${row.mode === 'paper' ? 'Ω (paper)' : 'σ (sensitivity)'} @ ${row.budget}`,
     row.log2 === null ? '—' : row.log2 ? 'log2' : 'uniform',
+    row.rounding === null ? '—' : row.rounding === 'gptq' ? 'GPTQ' : 'nearest',
     fixed(row.averageWeightBits),
     fixed(row.bopsEquivalentBits),
     percent(row.miouTruth.point),
@@ -167,7 +204,7 @@ export function tableCells(row: StudyRow): string[] {
 
 /** The table as GitHub markdown (mIoU in %). */
 export function markdownTable(rows: readonly StudyRow[]): string {
-  const header = `| ${TABLE_COLUMNS.join(' | ')} |\n|---|---|${TABLE_COLUMNS.slice(2, -1).map(() => '---:').join('|')}|---|`;
+  const header = `| ${TABLE_COLUMNS.join(' | ')} |\n|---|---|---|${TABLE_COLUMNS.slice(3, -1).map(() => '---:').join('|')}|---|`;
   return [header, ...rows.map((row) => `| ${tableCells(row).join(' | ')} |`)].join('\n');
 }
 
