@@ -13,13 +13,13 @@ import { encodeModelBytes } from '../onnx/proto';
 import type { GptqOptions } from '../quant/gptq';
 import { collectHessians } from '../quant/hessians';
 import { DEFAULT_QUANTIZER, type QuantizerOptions } from '../quant/quantizers';
-import { gptqRoundedWeights, type GptqUnitReport } from '../quant/rounded-weights';
+import { gptqRoundedWeights, type GptqUnitReport, type WeightCodes } from '../quant/rounded-weights';
 import type { GraphKind, QuantUnit } from '../quant/units';
 import { weightTable } from '../quant/weight-tables';
 import { imageFeeds, promptFeeds, type CalibrationItem, type PreparedSam } from './analysisModel';
 
 export interface SamGptqResult {
-  weights: Map<string, Map<number, Float32Array>>;
+  weights: Map<string, Map<number, WeightCodes>>;
   units: GptqUnitReport[];
   /** Weight units that keep round-to-nearest: no Hessian for their op, or H stayed singular. */
   nearest: string[];

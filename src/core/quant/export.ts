@@ -27,6 +27,7 @@ import { DEFAULT_QUANTIZER, quantizeCode, type QuantizerOptions, type UniformPar
 import type { QuantUnit } from './units.ts';
 import type { ParametricModel } from './parametric.ts';
 import { weightTable } from './weight-tables.ts';
+import { dequantizeCodes } from './rounded-weights.ts';
 import { foldWeight } from '../onnx/fold.ts';
 import { tabulateRepeatedConstants } from '../onnx/constantTables.ts';
 import {
@@ -114,12 +115,12 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
 
   const weightParams = (unit: QuantUnit, bits: number) => {
     const original = foldWeight(index, unit.weight!.value, unit.nodeName);
-    // Weights the simulation rounded otherwise (GPTQ): their values are on the grid, so their codes are GPTQ's.
-    const rounded = simulation?.roundedWeights?.get(unit.id)?.get(bits);
-    const folded = rounded ? { dims: original.dims, data: rounded } : original;
     const table = simulation?.weightTables.get(unit.id);
     const tableIndex = simulation?.weightBits.indexOf(bits) ?? -1;
     const params = table && tableIndex >= 0 ? table.params[tableIndex] : weightTable(index, unit, [bits], quantizer).params[0];
+    // Weights the simulation rounded otherwise (GPTQ): written as their dequantized values, whose nearest codes are GPTQ's.
+    const rounded = tableIndex >= 0 ? simulation?.roundedWeights?.get(unit.id)?.get(bits) : undefined;
+    const folded = rounded ? { dims: original.dims, data: dequantizeCodes(rounded, original.dims, unit.weight!.channelAxis, params) } : original;
     return { folded, params };
   };
   const weightBase = (unit: QuantUnit) => b.fresh(`${unit.nodeName.replace(/^\//, '').replaceAll('/', '.')}.weight`);

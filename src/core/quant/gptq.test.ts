@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../synth/random.ts';
-import { gptqCodes, gptqWeight, prepareHessian, upperCholeskyOfInverse } from './gptq.ts';
+import { gptqCodes, gptqWeightCodes, prepareHessian, upperCholeskyOfInverse } from './gptq.ts';
+import { dequantizeCodes } from './rounded-weights.ts';
 import { channelParams, quantizeCode, type UniformParams } from './quantizers.ts';
 
 /** A layer with correlated inputs: X = Z·M (rows × features), weights rows × features. */
@@ -146,21 +147,22 @@ describe('GPTQ', () => {
     for (let r = 0; r < rows; r++) expect(codes[r * n + 2]).toBe(grids[r].zeroPoint);
   });
 
-  it('keeps the ONNX layout: a MatMul weight [K, N] with channels on axis 1 comes back as K×N values on the grids', () => {
+  it('keeps the ONNX layout: a MatMul weight [K, N] with channels on axis 1 gets its codes as K×N, and their dequantized values round back to them', () => {
     const [k, nOut] = [8, 3];
     const { w, h } = layer(7, nOut, k, 50); // rows = output channels
     const onnxLayout = new Float32Array(k * nOut);
     for (let c = 0; c < nOut; c++) for (let f = 0; f < k; f++) onnxLayout[f * nOut + c] = w[c * k + f];
     const grids = gridsOf(w, nOut, k, 3);
     const prepared = prepareHessian(h, k)!;
-    const rounded = gptqWeight(onnxLayout, [k, nOut], 1, prepared, grids);
+    const layoutCodes = gptqWeightCodes(onnxLayout, [k, nOut], 1, prepared, grids);
     const codes = gptqCodes(w, nOut, prepared, grids);
+    const values = dequantizeCodes(layoutCodes, [k, nOut], 1, grids);
     for (let c = 0; c < nOut; c++) {
       for (let f = 0; f < k; f++) {
         const p = grids[c];
-        expect(rounded[f * nOut + c]).toBe(Math.fround((codes[c * k + f] - p.zeroPoint) * p.scale));
-        // Round-to-nearest of the rounded value gives the GPTQ code back.
-        expect(quantizeCode(rounded[f * nOut + c], p)).toBe(codes[c * k + f]);
+        expect(layoutCodes[f * nOut + c]).toBe(codes[c * k + f]);
+        expect(values[f * nOut + c]).toBe(Math.fround((codes[c * k + f] - p.zeroPoint) * p.scale));
+        expect(quantizeCode(values[f * nOut + c], p)).toBe(codes[c * k + f]);
       }
     }
   });

@@ -157,37 +157,30 @@ export function gptqCodes(weight: ArrayLike<number>, rows: number, prepared: Pre
 }
 
 /**
- * A weight in its ONNX layout (dims, output-channel axis) rounded by GPTQ: the dequantized values
- * (q − z)·s in float32, in the same layout. Round-to-nearest of these values on the same grids gives
- * back exactly the GPTQ codes, so the simulation and the export read them where they read the weight.
- * Rows of `channelRows` are the columns' order of the Hessian (MatMul: the reduction axis; Conv: the
- * im2col order c_in, k…).
+ * GPTQ codes of a weight in its ONNX layout (dims, output-channel axis), in that same layout. Rows of
+ * `channelRows` are the Hessian's column order (MatMul: the reduction axis; Conv: im2col's c_in, k…).
  */
-export function gptqWeight(
+export function gptqWeightCodes(
   data: Float32Array,
   dims: readonly number[],
   channelAxis: number,
   prepared: PreparedHessian,
   params: readonly UniformParams[],
   blockSize = DEFAULT_GPTQ.blockSize,
-): Float32Array {
+): Int32Array {
   const rows = channelRows(data, dims, channelAxis);
   const columns = prepared.columns;
   const flat = new Float32Array(rows.length * columns);
   rows.forEach((row, r) => flat.set(row, r * columns));
   const codes = gptqCodes(flat, rows.length, prepared, params, blockSize);
-  const values = new Float32Array(data.length);
+  const out = new Int32Array(data.length);
   const channels = dims[channelAxis];
   const inner = dims.slice(channelAxis + 1).reduce((a, b) => a * b, 1);
   const outer = dims.slice(0, channelAxis).reduce((a, b) => a * b, 1);
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++) {
-      const p = params[c];
-      for (let k = 0; k < inner; k++) {
-        const q = codes[c * columns + o * inner + k];
-        values[(o * channels + c) * inner + k] = Math.fround((q - p.zeroPoint) * p.scale);
-      }
+      for (let k = 0; k < inner; k++) out[(o * channels + c) * inner + k] = codes[c * columns + o * inner + k];
     }
   }
-  return values;
+  return out;
 }

@@ -21,8 +21,8 @@ import { spliceNodes } from '../onnx/rewrite.ts';
 import { DataType } from '../onnx/tensor.ts';
 import { inferElemTypes, requireElemType } from '../onnx/types.ts';
 import { checkConfig, resolveWidthCalibration, siteParams, sitesOf, type ActivationRanges, type ActivationSite, type QuantConfig, type WidthCalibration } from './config.ts';
-import { DEFAULT_QUANTIZER, fakeQuantWeight, weightGrid, type QuantizerOptions } from './quantizers.ts';
-import type { RoundedWeights } from './rounded-weights.ts';
+import { DEFAULT_QUANTIZER, quantizeCode, weightGrid, type QuantizerOptions, type UniformParams } from './quantizers.ts';
+import type { RoundedWeights, WeightCodes } from './rounded-weights.ts';
 import { foldWeight } from '../onnx/fold.ts';
 import type { QuantUnit } from './units.ts';
 import { channelBroadcastDims, weightTable, type WeightTable } from './weight-tables.ts';
@@ -44,8 +44,8 @@ export interface ParametricOptions {
   widthCalibration?: WidthCalibration;
   /**
    * Weights rounded other than to nearest (quant/rounded-weights.ts, e.g. GPTQ) by unit and width: a unit
-   * listed here selects among its precomputed rounded weights (widths it lacks are rounded to nearest in
-   * TypeScript, bit for bit as the graph would), so its weight gate costs a Gather instead of the quantizer.
+   * listed here selects among its precomputed codes (widths it lacks get the nearest codes, as the graph
+   * would round them) and dequantizes them; its other units round in the graph.
    */
   roundedWeights?: RoundedWeights;
 }
@@ -166,17 +166,25 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
   };
 
   const roundedWeights: RoundedWeights = options.roundedWeights ?? new Map();
-  /** [widths, …dims]: each width's rounded weight, or the in-graph rounding's values where none is given. */
-  const roundedStack = (unit: QuantUnit, table: WeightTable, rounded: ReadonlyMap<number, Float32Array>) => {
+  /**
+   * The weight at the selected width from its codes: [widths, …dims] codes (each width's rounded codes, or
+   * the nearest ones where none are given), dequantized as the quantizer's last step, (q − z)·s in float32.
+   */
+  const roundedWeight = (unit: QuantUnit, table: WeightTable, rounded: ReadonlyMap<number, WeightCodes>, pick: (t: string) => string, dims: number[]) => {
     const weight = unit.weight!;
     const folded = foldWeight(index, weight.value, unit.nodeName);
-    const stack = new Float32Array(weightBits.length * folded.data.length);
+    const n = folded.data.length;
+    const fits = (type: 'u8' | 'i8') => grids.every((g) => (type === 'u8' ? g.qmin >= 0 && g.qmax <= 255 : g.qmin >= -128 && g.qmax <= 127));
+    const [stack, dataType] = fits('u8') ? [new Uint8Array(weightBits.length * n), DataType.UINT8] : fits('i8') ? [new Int8Array(weightBits.length * n), DataType.INT8] : [new Int32Array(weightBits.length * n), DataType.INT32];
     weightBits.forEach((bits, k) => {
-      const values = rounded.get(bits) ?? fakeQuantWeight(folded.data, folded.dims, weight.channelAxis, table.params[k]);
-      if (values.length !== folded.data.length) throw new Error(`Rounded weight of unit "${unit.id}" at ${bits} bits has ${values.length} values, expected ${folded.data.length}.`);
-      stack.set(values, k * folded.data.length);
+      const codes = rounded.get(bits) ?? nearestCodes(folded.data, folded.dims, weight.channelAxis, table.params[k]);
+      if (codes.length !== n) throw new Error(`Rounded weight of unit "${unit.id}" at ${bits} bits has ${codes.length} codes, expected ${n}.`);
+      stack.set(codes, k * n);
     });
-    return b.init(b.fresh('w_rounded'), [weightBits.length, ...folded.dims], stack);
+    const codes = b.op('Gather', [b.init(b.fresh('w_codes'), [weightBits.length, ...folded.dims], stack, dataType), element(P.weightIndex, weightPosition.get(unit.id)!)], { attributes: [intAttr('axis', 0)] });
+    const zeros = pick(b.init(b.fresh('w_zero'), dims, Float32Array.from(table.params.flatMap((row) => row.map((p) => p.zeroPoint)))));
+    const scales = pick(b.init(b.fresh('w_scale'), dims, Float32Array.from(table.params.flatMap((row) => row.map((p) => p.scale)))));
+    return b.op('Mul', [b.op('Sub', [b.op('Cast', [codes], { attributes: [intAttr('to', DataType.FLOAT)] }), zeros]), scales]);
   };
   const unitPosition = new Map(units.map((u, i) => [u.id, i]));
   const weightPosition = new Map(weightUnits.map((u, i) => [u.id, i]));
@@ -198,10 +206,10 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
         const rounded = roundedWeights.get(unit.id);
         inputs[unit.weight.inputIndex] = gated(gate(P.weightOn, w), original, () => {
           const widthIndex = element(P.weightIndex, w);
-          if (rounded) return b.op('Gather', [roundedStack(unit, table, rounded), widthIndex], { attributes: [intAttr('axis', 0)] });
+          const pick = (t: string) => b.op('Gather', [t, widthIndex], { attributes: [intAttr('axis', 0)] });
+          if (rounded) return roundedWeight(unit, table, rounded, pick, dims);
           const scales = b.init(b.fresh('w_scale'), dims, Float32Array.from(table.params.flatMap((row) => row.map((p) => p.scale))));
           const zeros = b.init(b.fresh('w_zero'), dims, Float32Array.from(table.params.flatMap((row) => row.map((p) => p.zeroPoint))));
-          const pick = (t: string) => b.op('Gather', [t, widthIndex], { attributes: [intAttr('axis', 0)] });
           return uniform(original, pick(scales), pick(zeros), pick(wQmin), pick(wQmax));
         });
       }
@@ -304,4 +312,11 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
     else groups.set(k, [item]);
   }
   return groups;
+}
+
+/** Round-to-nearest codes of a weight in its layout (quantizers.quantizeCode per element, as the graph rounds). */
+function nearestCodes(data: Float32Array, dims: readonly number[], axis: number, params: readonly UniformParams[]): Int32Array {
+  const channels = dims[axis];
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  return Int32Array.from(data, (x, i) => quantizeCode(x, params[Math.floor(i / inner) % channels]));
 }

@@ -1,18 +1,41 @@
 /**
- * Weights rounded by a method other than round-to-nearest (GPTQ), per unit and width, as the
- * dequantized values in the weight's own layout. The parametric simulation selects them in place of
- * its in-graph rounding and the export stores their codes, so export ≡ simulation still holds: on the
- * unit's grid, round-to-nearest of such a value is its code.
+ * Weights rounded by a method other than round-to-nearest (GPTQ), per unit and width, as integer codes
+ * on the simulation's per-channel grids, in the weight's own layout (one byte per weight up to 8 bits).
+ * The parametric simulation dequantizes them in place of its in-graph rounding and the export stores
+ * them, so export ≡ simulation still holds.
  */
 import { foldWeight } from '../onnx/fold.ts';
 import { GraphIndex } from '../onnx/graph.ts';
 import type { ModelProto } from '../onnx/proto.ts';
-import { DEFAULT_GPTQ, gptqWeight, prepareHessian, type GptqOptions } from './gptq.ts';
+import { DEFAULT_GPTQ, gptqWeightCodes, prepareHessian, type GptqOptions } from './gptq.ts';
+import type { Grid, UniformParams } from './quantizers.ts';
 import type { QuantUnit } from './units.ts';
 import type { WeightTable } from './weight-tables.ts';
 
-/** Rounded weight values by unit id, then by width. */
-export type RoundedWeights = ReadonlyMap<string, ReadonlyMap<number, Float32Array>>;
+/** Codes of one weight at one width: bytes up to 8 bits (Int8 on a symmetric grid), else 32-bit. */
+export type WeightCodes = Uint8Array | Int8Array | Int32Array;
+
+/** Rounded weight codes by unit id, then by width. */
+export type RoundedWeights = ReadonlyMap<string, ReadonlyMap<number, WeightCodes>>;
+
+/** The smallest array type holding codes of a grid. */
+export function compactCodes(codes: ArrayLike<number>, grid: Grid): WeightCodes {
+  if (grid.qmin >= 0 && grid.qmax <= 255) return Uint8Array.from(codes);
+  if (grid.qmin >= -128 && grid.qmax <= 127) return Int8Array.from(codes);
+  return Int32Array.from(codes);
+}
+
+/** The dequantized values (q − z)·s in float32 of codes in the weight's layout; round-to-nearest gives the codes back. */
+export function dequantizeCodes(codes: WeightCodes, dims: readonly number[], channelAxis: number, params: readonly UniformParams[]): Float32Array {
+  const channels = dims[channelAxis];
+  const inner = dims.slice(channelAxis + 1).reduce((a, b) => a * b, 1);
+  const values = new Float32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) {
+    const p = params[Math.floor(i / inner) % channels];
+    values[i] = Math.fround((codes[i] - p.zeroPoint) * p.scale);
+  }
+  return values;
+}
 
 export interface GptqUnitReport {
   unitId: string;
@@ -22,7 +45,7 @@ export interface GptqUnitReport {
 }
 
 export interface GptqRounding {
-  weights: Map<string, Map<number, Float32Array>>;
+  weights: Map<string, Map<number, WeightCodes>>;
   units: GptqUnitReport[];
   /** Units with a Hessian whose H stayed singular: they keep round-to-nearest. */
   singular: string[];
@@ -55,11 +78,12 @@ export function gptqRoundedWeights(
       result.singular.push(unit.id);
       continue;
     }
-    const byWidth = new Map<number, Float32Array>();
+    const byWidth = new Map<number, WeightCodes>();
     for (const bits of widths) {
       const w = tableWidths.indexOf(bits);
       if (w < 0) throw new Error(`GPTQ: width ${bits} is not among the weight tables' widths [${tableWidths.join(', ')}].`);
-      byWidth.set(bits, gptqWeight(folded.data, folded.dims, unit.weight.channelAxis, prepared, table.params[w], settings.blockSize));
+      const params = table.params[w];
+      byWidth.set(bits, compactCodes(gptqWeightCodes(folded.data, folded.dims, unit.weight.channelAxis, prepared, params, settings.blockSize), params[0]));
     }
     result.weights.set(unit.id, byWidth);
     result.units.push({ unitId: unit.id, dampening: prepared.dampening, deadColumns: prepared.dead.reduce((a, b) => a + b, 0) });
