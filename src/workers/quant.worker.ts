@@ -16,7 +16,8 @@ import { evaluatePlans, type EvaluationProgress, type EvaluationResult } from '.
 import { evaluationItems, type EvaluationSource } from '../core/evaluate/evaluationItems';
 import type { EvaluationPlan } from '../core/evaluate/evaluationPlans';
 import { MaskPreviewer, type MaskPreviewResult } from '../core/evaluate/maskPreview';
-import { allocationWidths, buildSamParametric, QuantizedSam, type SamParametric, type SamRunner } from '../core/evaluate/quantizedSam';
+import { allocationWidths, buildRoundedSamParametric, QuantizedSam, type SamParametric, type SamRunner } from '../core/evaluate/quantizedSam';
+import type { WeightRounding } from '../core/analysis/settings';
 import { exportQuantizedSam, type ExportedPart } from '../core/evaluate/samExport';
 import { verifySamExport, type SamVerification } from '../core/evaluate/verifySamExport';
 import type { RgbaImage } from '../core/image/rgbaImage';
@@ -58,6 +59,8 @@ export interface QuantPrepareRequest {
   calibration: CalibrationSettings;
   /** Widths the sessions must be able to select (candidates, uniform baselines, the allocation's). */
   weightBits: number[];
+  /** How weights are rounded (GPTQ first measures Hessians on `images` and rounds every width). */
+  weightRounding: WeightRounding;
 }
 
 export interface QuantPrepared {
@@ -209,7 +212,7 @@ const api = {
    * same key returns at once). Calibrates on `images` when the analysis stored no calibration.
    */
   prepare(request: QuantPrepareRequest, onProgress?: (progress: Progress) => void): Promise<QuantPrepared> {
-    const key = JSON.stringify([request.modelHash, request.runKey, request.weightBits]);
+    const key = JSON.stringify([request.modelHash, request.runKey, request.weightBits, request.weightRounding]);
     if (prepared?.key === key) return Promise.resolve({ calibration: 'analysis', weightBits: prepared.parametric.weightBits, elapsedMs: 0 });
     const work = (async (): Promise<QuantPrepared> => {
       await preparing?.catch(() => undefined);
@@ -221,27 +224,45 @@ const api = {
       if (request.modelHash !== samHash) throw new Error('The analysis was measured on another model than the one given to the quantization worker: run Analyze again.');
       let facts = await storedCalibration(request.runKey, request.calibration);
       const calibration = facts ? 'analysis' : 'calibrated';
+      // The analysis' own calibration prompts (analysis/analysisEngine.ts): known boxes, else clicks, else a grid.
+      const items = request.images.map((entry) => ({
+        image: entry.image,
+        prompts: calibrationPrompts({ ...entry, width: entry.image.width, height: entry.image.height }, request.promptsPerImage, request.gridSize),
+      }));
+      // As the analysis engine calibrates: its session options, per-width choices and softmax·v quantizer.
+      const sessionOptions = { ...PARAMETRIC_SESSION_OPTIONS, ...options };
       if (!facts) {
-        // The analysis' own calibration prompts (analysis/analysisEngine.ts): known boxes, else clicks, else a grid.
-        const items = request.images.map((entry) => ({
-          image: entry.image,
-          prompts: calibrationPrompts({ ...entry, width: entry.image.width, height: entry.image.height }, request.promptsPerImage, request.gridSize),
-        }));
         facts = await serially(() =>
           calibrate({
             ort: runtimeOrt,
             sam: model,
             items,
-            // As the analysis engine calibrates: its session options, per-width choices and softmax·v quantizer.
-            sessionOptions: { ...PARAMETRIC_SESSION_OPTIONS, ...options },
+            sessionOptions,
             ...calibrationOptionsOf(request.calibration),
             beforeImage: (t) => onProgress?.({ done: t, total: items.length, label: `Calibrating on image ${t + 1}/${items.length}`, etaMs: null }),
           }),
         );
       }
-      onProgress?.({ done: 0, total: 1, label: 'Building the quantized sessions', etaMs: null });
+      const calibrated = facts;
       await releasePrepared();
-      const parametric = buildSamParametric(model, facts, request.weightBits);
+      const steps = request.weightRounding === 'gptq' ? ['Hessians of the encoder', 'Rounding the encoder', 'Hessians of the decoder', 'Rounding the decoder'] : [];
+      let step = 0;
+      const parametric = await serially(() =>
+        buildRoundedSamParametric({
+          ort: runtimeOrt,
+          sam: model,
+          facts: calibrated,
+          weightBits: request.weightBits,
+          rounding: request.weightRounding,
+          items,
+          sessionOptions,
+          beforeStep: async (label) => {
+            onProgress?.({ done: step++, total: steps.length + 1, label, etaMs: null });
+            await yieldToEventLoop();
+          },
+        }),
+      );
+      onProgress?.({ done: steps.length, total: steps.length + 1, label: 'Building the quantized sessions', etaMs: null });
       const runner = await serially(() => QuantizedSam.create(runtimeOrt, model, parametric, options));
       prepared = { key, parametric, runner, previewer: new MaskPreviewer(queuedRunner(runner), () => performance.now()) };
       return { calibration, weightBits: parametric.weightBits, elapsedMs: performance.now() - started };

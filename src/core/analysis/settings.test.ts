@@ -29,5 +29,8 @@ describe('analysis settings', () => {
     expect(settingsKey({ ...defaultAnalysisSettings, log2PostSoftmax: true })).toBe(settingsKey(defaultAnalysisSettings));
     expect(settingsKey({ ...defaultAnalysisSettings, log2PostSoftmax: false })).not.toBe(settingsKey(defaultAnalysisSettings));
     expect(() => validateSettings({ ...defaultAnalysisSettings, log2PostSoftmax: 'no' as unknown as boolean })).toThrow(/post-softmax log2 quantizer must be on or off/);
+    // Weight rounding applies after the analysis (σ is measured with nearest rounding): same run, same probes.
+    expect(settingsKey({ ...defaultAnalysisSettings, weightRounding: 'gptq' })).toBe(settingsKey({ ...defaultAnalysisSettings, weightRounding: 'nearest' }));
+    expect(() => validateSettings({ ...defaultAnalysisSettings, weightRounding: 'optimal' as 'gptq' })).toThrow(/weight rounding must be "nearest" or "gptq", got "optimal"/);
   });
 });

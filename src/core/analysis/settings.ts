@@ -43,9 +43,23 @@ export interface AnalysisSettings {
    * per unit, so a later full analysis reuses the decoder's.
    */
   scope?: AnalysisScope;
+  /**
+   * How weights are rounded onto their grids in the quantized model (preview, Evaluate, Export): to
+   * nearest, or by GPTQ (error-compensated, with Hessians from the calibration images). σ is measured
+   * with nearest rounding either way, so this is not part of the run key. Nearest when absent.
+   */
+  weightRounding?: WeightRounding;
 }
 
 export type AnalysisScope = 'all' | 'decoder';
+
+/** Round-to-nearest, or GPTQ's error-compensated rounding (quant/gptq.ts). */
+export type WeightRounding = 'nearest' | 'gptq';
+
+/** The weight rounding of these settings (nearest unless GPTQ is chosen). */
+export function weightRoundingOf(settings: Pick<AnalysisSettings, 'weightRounding'>): WeightRounding {
+  return settings.weightRounding === 'gptq' ? 'gptq' : 'nearest';
+}
 
 /** Whether these settings probe the units of this graph. */
 export function probesGraph(settings: Pick<AnalysisSettings, 'scope'>, graph: 'encoder' | 'decoder'): boolean {
@@ -130,6 +144,9 @@ export function validateSettings(settings: AnalysisSettings): AnalysisSettings {
     [settings.log2PostSoftmax, 'the post-softmax log2 quantizer'],
   ] as const) {
     if (value !== undefined && typeof value !== 'boolean') problems.push(`${name} must be on or off (true or false), got ${String(value)}`);
+  }
+  if (settings.weightRounding !== undefined && settings.weightRounding !== 'nearest' && settings.weightRounding !== 'gptq') {
+    problems.push(`weight rounding must be "nearest" or "gptq", got "${String(settings.weightRounding)}"`);
   }
   if (settings.scope !== undefined && settings.scope !== 'all' && settings.scope !== 'decoder') {
     problems.push(`scope must be "all" or "decoder", got "${String(settings.scope)}"`);

@@ -4,7 +4,7 @@
  * allocation are the same two sessions fed differently. Weights and activations are quantized with the
  * calibrated ranges and log2 τ of the analysis (analysis/analysisModel.ts CalibrationFacts).
  */
-import { parametricOptionsOf, type CalibrationFacts, type PreparedSam } from '../analysis/analysisModel';
+import { parametricOptionsOf, type CalibrationFacts, type CalibrationItem, type PreparedSam } from '../analysis/analysisModel';
 import type { PromptRuns } from '../analysis/calibrationFeeds';
 import { runPromptRuns } from '../analysis/promptRuns';
 import { toOrtFeeds, type OrtFeeds, type OrtModule, type OrtSession, type SessionOptions } from '../onnx/ort';
@@ -12,6 +12,9 @@ import { encodeModelBytes, type ModelProto } from '../onnx/proto';
 import { allocationToConfig, type Allocation, type QuantConfig } from '../quant/config';
 import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS, type ParametricModel } from '../quant/parametric';
 import type { GraphKind, QuantUnit } from '../quant/units';
+import type { RoundedWeights } from '../quant/rounded-weights';
+import type { WeightRounding } from '../analysis/settings';
+import { samGptq } from '../analysis/samGptq';
 
 /** The parametric graphs of both SAM parts (null: the part has no quantizable unit and runs as is). */
 export interface SamParametric {
@@ -35,17 +38,38 @@ export function allocationWidths(allocation: Allocation | null): number[] {
   return [...widths].sort((a, b) => a - b);
 }
 
-/** Builds both parametric graphs able to select every width in `weightBits`. */
-export function buildSamParametric(sam: PreparedSam, facts: CalibrationFacts, weightBits: readonly number[]): SamParametric {
+/** Builds both parametric graphs able to select every width in `weightBits` (weights rounded to nearest unless `roundedWeights` has codes). */
+export function buildSamParametric(sam: PreparedSam, facts: CalibrationFacts, weightBits: readonly number[], roundedWeights?: RoundedWeights): SamParametric {
   const widths = [...new Set(weightBits)].sort((a, b) => a - b);
   if (widths.length === 0) throw new Error('At least one candidate width is needed to quantize.');
   // Per-width ranges and τ when the analysis calibrated per width, and its post-softmax quantizer.
-  const options = parametricOptionsOf(facts, widths);
+  const options = { ...parametricOptionsOf(facts, widths), roundedWeights };
   const build = (model: ModelProto, graph: GraphKind) => {
     const units = unitsOfGraph(sam, graph);
     return units.length > 0 ? buildParametricModel(model, units, options) : null;
   };
   return { encoder: build(sam.encoder, 'encoder'), decoder: build(sam.decoder, 'decoder'), weightBits: widths, facts };
+}
+
+/**
+ * Both parametric graphs with the analysis' weight rounding: for GPTQ, every quantized weight unit is
+ * first rounded at each width with Hessians from the calibration items (analysis/samGptq.ts).
+ */
+export async function buildRoundedSamParametric(args: {
+  ort: OrtModule;
+  sam: PreparedSam;
+  facts: CalibrationFacts;
+  weightBits: readonly number[];
+  rounding: WeightRounding;
+  items: readonly CalibrationItem[];
+  sessionOptions?: SessionOptions;
+  beforeStep?: (label: string) => Promise<void> | void;
+}): Promise<SamParametric> {
+  const widths = [...new Set(args.weightBits)].sort((a, b) => a - b);
+  if (args.rounding === 'nearest') return buildSamParametric(args.sam, args.facts, widths);
+  if (args.items.length === 0) throw new Error('GPTQ rounding needs the calibration images: add at least one image.');
+  const gptq = await samGptq({ ort: args.ort, sam: args.sam, items: args.items, units: args.sam.probedUnits, widths, sessionOptions: args.sessionOptions, beforeStep: args.beforeStep });
+  return buildSamParametric(args.sam, args.facts, widths, gptq.weights);
 }
 
 /** True when the parametric graphs can run every width of the allocation. */

@@ -2,6 +2,7 @@
 import type { AllocationProblem, AllocationResult } from '../allocate';
 import type { AnalysisResults } from '../analysis/analysisResults';
 import { REPORT_FORMAT, REPORT_VERSION, type MixQsamReport, type ReportAllocation, type ReportEvaluation, type ReportExport, type ReportUnit } from './reportSchema';
+import { usesLog2PostSoftmax, weightRoundingOf } from '../analysis/settings';
 
 export interface ReportInput {
   analysis: AnalysisResults;
@@ -134,6 +135,13 @@ export function buildReport(input: ReportInput): MixQsamReport {
       images: [...analysis.imageNames],
       promptsPerImage: analysis.settings.promptsPerImage,
       sensitivityMode: analysis.settings.sensitivityMode,
+      quantizer: {
+        softmaxV: usesLog2PostSoftmax(analysis.settings) ? 'log2' : 'uniform',
+        perWidthCalibration: !!analysis.settings.perWidthRanges || !!analysis.settings.perWidthLog2Tau,
+        weightRounding: weightRoundingOf(analysis.settings),
+        scope: analysis.settings.scope ?? 'all',
+        gridSize: analysis.settings.gridSize,
+      },
       widths: [...analysis.candidateBits],
       measuredWidths: [...analysis.measuredBits],
       probesDone: analysis.probesDone,

@@ -40,10 +40,10 @@ function problem(sizeAverageBits: number): AllocationProblem {
   };
 }
 
-function report(): MixQsamReport {
+function report(results: AnalysisResults = analysis): MixQsamReport {
   const p = problem(11);
   return buildReport({
-    analysis,
+    analysis: results,
     allocation: { problem: p, unitIds, result: solveInstant(p) },
     evaluation: {
       images: 2,
@@ -136,6 +136,17 @@ describe('report.html', () => {
     expect(html).toContain('4 (5,000 weights, 450000 MACs); 1 kept FP');
     expect(html).toContain('demo &lt;sam&gt;');
     expect(html).not.toContain('demo <sam>');
+  });
+
+  it('says how the model was quantized, so the run can be repeated: softmax·v quantizer, calibration, weight rounding, probed units', () => {
+    const nearest = report();
+    expect(nearest.analysis.quantizer).toEqual({ softmaxV: 'log2', perWidthCalibration: false, weightRounding: 'nearest', scope: 'all', gridSize: 4 });
+    const settings = { ...analysis.settings, weightRounding: 'gptq' as const, log2PostSoftmax: false, perWidthRanges: true, perWidthLog2Tau: true, scope: 'decoder' as const };
+    const r = report({ ...analysis, settings });
+    expect(r.analysis.quantizer).toEqual({ softmaxV: 'uniform', perWidthCalibration: true, weightRounding: 'gptq', scope: 'decoder', gridSize: 4 });
+    const html = renderReportHtml(r);
+    expect(html).toContain('softmax·v uniform; ranges and τ calibrated per width; weights rounded GPTQ');
+    expect(html).toContain('decoder only (encoder kept at full precision)');
   });
 
   it('lists the exported files with their sizes and the export check, or says nothing was exported', () => {

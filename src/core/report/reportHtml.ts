@@ -132,6 +132,15 @@ function unitsSection(report: MixQsamReport): string {
   return `<section><h2>Units</h2>${estimated}<div class="scroll"><table class="units">${header}${body.join('')}</table></div>${excluded ? `<h3>Kept at full precision</h3><ul>${excluded}</ul>` : ''}</section>`;
 }
 
+function quantizerEntries(q: MixQsamReport['analysis']['quantizer']): [string, string][] {
+  if (!q) return [];
+  const rounding = q.weightRounding === 'gptq' ? 'GPTQ (error-compensated, Hessians from the calibration images)' : 'to nearest';
+  return [
+    ['Quantizer', `softmax·v ${q.softmaxV === 'log2' ? 'log2 (PTQ4SAM)' : 'uniform'}; ${q.perWidthCalibration ? 'ranges and τ calibrated per width' : 'one range and τ for every width'}; weights rounded ${rounding}`],
+    ['Units probed', q.scope === 'decoder' ? 'decoder only (encoder kept at full precision)' : 'encoder and decoder'],
+  ];
+}
+
 function runSection(report: MixQsamReport): string {
   const a = report.analysis;
   const entries: [string, string][] = [
@@ -141,6 +150,7 @@ function runSection(report: MixQsamReport): string {
     ['Images', `${a.images.length}: ${escapeHtml(a.images.join(', '))}`],
     ['Prompts per image', String(a.promptsPerImage)],
     ['Sensitivity', `${escapeHtml(a.sensitivityMode)}; measured at ${escapeHtml(a.measuredWidths.join(', '))} bits`],
+    ...quantizerEntries(a.quantizer),
     ['Probes', `${a.probesDone}/${a.probesTotal}${a.complete ? '' : ' (incomplete)'}`],
     ['Backends', escapeHtml(Object.entries(report.backend).filter(([, v]) => v).map(([k, v]) => `${k}: ${v}`).join('; ') || '—')],
     ['Timings', escapeHtml(Object.entries(report.timings).map(([k, v]) => `${k} ${num(v / 1000, 3)} s`).join('; ') || '—')],

@@ -9,7 +9,7 @@ import { runAnalysis, type AnalysisImage, type AnalysisRunStats } from '../analy
 import { parametricOptionsOf, prepareSam, type CalibrationFacts, type PreparedSam, type SamModelFiles } from '../analysis/analysisModel';
 import type { AnalysisResults } from '../analysis/analysisResults';
 import { MemoryAnalysisStore, type AnalysisStore } from '../analysis/analysisStore';
-import { validateSettings, type AnalysisSettings } from '../analysis/settings';
+import { validateSettings, type AnalysisSettings, type WeightRounding } from '../analysis/settings';
 import { evaluatePlans, type EvaluationResult } from '../evaluate/evaluateRun';
 import type { EvaluationPlan } from '../evaluate/evaluationPlans';
 import { QuantizedSam, unitsOfGraph, type SamParametric } from '../evaluate/quantizedSam';
@@ -46,7 +46,7 @@ export interface StudySettings {
   roundings?: readonly WeightRounding[];
 }
 
-export type WeightRounding = 'nearest' | 'gptq';
+export type { WeightRounding };
 
 export interface StudyInput {
   ort: OrtModule;

@@ -7,7 +7,7 @@ import type { AllocationStatus } from '../allocate';
 import type { EvaluationResult, PlanScore } from '../evaluate/evaluateRun';
 import type { BudgetUse, ObjectiveMode, StudyBudget } from './plan';
 import type { PromptKind } from './scenes';
-import type { WeightRounding } from './studyRun';
+import type { WeightRounding } from '../analysis/settings';
 
 /** One model of the study before evaluation. */
 export interface ModelSpec {

@@ -1,4 +1,4 @@
-import { defaultFastBits, perWidthCalibrationBits, usesLog2PostSoftmax, type AnalysisSettings } from '../../core/analysis/settings';
+import { defaultFastBits, perWidthCalibrationBits, usesLog2PostSoftmax, weightRoundingOf, type AnalysisSettings } from '../../core/analysis/settings';
 import { GuideLink } from '../guide/GuideLink';
 import { NumberField } from '../NumberField';
 import { perWidthPatch, softmaxQuantizerPatch } from './settingsPatches';
@@ -7,9 +7,9 @@ const widthChoices = [2, 3, 4, 5, 6, 7, 8];
 
 /**
  * Analysis settings: images T, prompts per image, exact/fast sensitivity, which units are probed (all, or
- * the decoder's only), the candidate widths, how softmax·v inputs are quantized and whether calibration
- * picks ranges and log2 τ per width. The last two change the quantized model itself: preview, Evaluate and
- * Export quantize as the analysis calibrated.
+ * the decoder's only), the candidate widths, how softmax·v inputs are quantized, how weights are rounded and
+ * whether calibration picks ranges and log2 τ per width. The last three change the quantized model itself:
+ * preview, Evaluate and Export quantize as the analysis calibrated.
  */
 export function AnalysisSettingsForm({
   settings,
@@ -85,6 +85,18 @@ export function AnalysisSettingsForm({
         >
           <option value="log2">log2 (PTQ4SAM)</option>
           <option value="uniform">uniform</option>
+        </select>
+      </label>
+      <label>
+        Weight rounding
+        <select
+          value={weightRoundingOf(settings)}
+          aria-label="Weight rounding"
+          title="How weights are rounded onto their grids in the preview, Evaluate and Export. GPTQ rounds each layer's weights one input at a time and pushes each rounding error onto the weights not yet rounded, using the layer's inputs on the calibration images: a few seconds to minutes before the first preview, no cost in the downloaded file. σ is measured with nearest rounding either way."
+          onChange={(event) => onChange({ weightRounding: event.target.value === 'gptq' ? 'gptq' : 'nearest' })}
+        >
+          <option value="gptq">GPTQ (error-compensated)</option>
+          <option value="nearest">nearest</option>
         </select>
       </label>
       <label className="analysis-check" title={`Choose the activation ranges and the log2 quantizer's τ anew at each width from ${perWidthLabel} bits (the quality study's setting); off: one range and τ serve every width`}>

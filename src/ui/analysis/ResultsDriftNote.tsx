@@ -3,7 +3,8 @@ import type { ResultsDrift } from '../../state/analysisSlice';
 /** The settings of a run in a few words: "T = 2, 4 prompts, fast (σ at 2, 6)". */
 function settingsInWords(settings: ResultsDrift['inputs']['settings']): string {
   const mode = settings.sensitivityMode === 'fast' ? `fast (σ at ${settings.fastProbeBits.join(', ')})` : 'exact';
-  return `T = ${settings.imageCount}, ${settings.promptsPerImage} prompt${settings.promptsPerImage === 1 ? '' : 's'}, ${mode}`;
+  const rounding = settings.weightRounding === 'gptq' ? ', GPTQ rounding' : '';
+  return `T = ${settings.imageCount}, ${settings.promptsPerImage} prompt${settings.promptsPerImage === 1 ? '' : 's'}, ${mode}${rounding}`;
 }
 
 /**
