@@ -38,7 +38,7 @@ function parseArgs(argv: string[]): Map<string, string> {
     else if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new UsageError(`--${flag} needs a value`);
     else args.set(flag, argv[++i]);
   }
-  const known = ['help', 'allocation', 'out', 'profile', 'model', 'low-bit-weights', 'calibration-images', 'image-files', 'threads'];
+  const known = ['help', 'allocation', 'out', 'profile', 'model', 'low-bit-weights', 'rounding', 'calibration-images', 'image-files', 'threads'];
   for (const flag of args.keys()) if (!known.includes(flag)) throw new UsageError(`unknown option --${flag}`);
   return args;
 }
@@ -79,6 +79,9 @@ async function main(): Promise<void> {
   } catch (error) {
     throw new Error(`${allocationPath}: ${(error as Error).message}`, { cause: error });
   }
+  // A studio report says how its model rounded weights; --rounding overrides it.
+  const rounding = args.get('rounding') ?? allocation.weightRounding ?? 'nearest';
+  if (rounding !== 'nearest' && rounding !== 'gptq') throw new UsageError(`--rounding must be nearest or gptq, got "${rounding}"`);
   const modelDir = args.get('model');
   const files = await loadModelFiles({ dir: modelDir });
   const imageFiles = args.get('image-files')?.split(',').filter(Boolean);
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
   const exported = await exportAllocation(ort as unknown as OrtModule, files, allocation.settings, items, {
     profile,
     lowBitWeights,
+    weightRounding: rounding,
     sessionOptions: threads ? { intraOpNumThreads: positive(threads, 'threads', 1) } : undefined,
     onStep: (label) => process.stderr.write(`[export] ${label}\n`),
   });
@@ -103,7 +107,7 @@ async function main(): Promise<void> {
   // The folder stays loadable in the studio and by --model when the original had a model.json.
   await copyFile(manifest, join(out, 'model.json')).catch(() => {});
   const units = Object.keys(allocation.settings).length;
-  console.log(`${profile} export of ${units} unit${units === 1 ? '' : 's'} (from ${allocation.source === 'report' ? 'the report' : 'the units file'}), calibrated on ${items.length} image${items.length === 1 ? '' : 's'} in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
+  console.log(`${profile} export (weights rounded ${rounding === 'gptq' ? 'by GPTQ' : 'to nearest'}) of ${units} unit${units === 1 ? '' : 's'} (from ${allocation.source === 'report' ? 'the report' : 'the units file'}), calibrated on ${items.length} image${items.length === 1 ? '' : 's'} in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
   for (const part of [exported.encoder, exported.decoder]) {
     const ratio = part.sizes.fileBytes / part.fpFileBytes;
     console.log(`  ${part.graph}.onnx  ${megabytes(part.sizes.fileBytes)} (${ratio.toFixed(3)} × FP32 ${megabytes(part.fpFileBytes)}), ${part.quantizedWeights.length} weights quantized, activations of ${part.quantizedActivations.length} units`);

@@ -7,6 +7,7 @@
  */
 import { REPORT_FORMAT } from '../report/reportSchema';
 import type { UnitSettings } from './exportAllocation';
+import type { WeightRounding } from '../analysis/settings';
 
 /** The format tag of the files `npm run solve` writes. */
 export const ALLOCATION_FILE_FORMAT = 'mix-qsam-allocation';
@@ -14,6 +15,8 @@ export const ALLOCATION_FILE_FORMAT = 'mix-qsam-allocation';
 export interface AllocationFile {
   settings: UnitSettings;
   source: 'report' | 'solve' | 'units';
+  /** The weight rounding a studio report says its model used (absent in other files and older reports). */
+  weightRounding?: WeightRounding;
 }
 
 const SHAPES = `Expected the studio's report.json (format "${REPORT_FORMAT}"), the output of npm run solve (format "${ALLOCATION_FILE_FORMAT}") or {"units": [{"id": "encoder:/blocks.0/attn/qkv/MatMul", "wBits": 4, "aBits": 8}, …]}.`;
@@ -59,5 +62,6 @@ export function parseAllocationFile(json: unknown): AllocationFile {
   if (Object.keys(settings).length === 0) {
     throw new Error(report ? 'The report holds no allocation (every unit at full precision): solve one in the studio before exporting.' : `No unit has a width. ${SHAPES}`);
   }
-  return { settings, source: report ? 'report' : 'units' };
+  const rounding = report ? (json as { analysis?: { quantizer?: { weightRounding?: unknown } } }).analysis?.quantizer?.weightRounding : undefined;
+  return { settings, source: report ? 'report' : 'units', ...(rounding === 'gptq' || rounding === 'nearest' ? { weightRounding: rounding } : {}) };
 }

@@ -9,6 +9,9 @@ import type { OrtModule, SessionOptions } from '../onnx/ort';
 import { resolveWidthCalibration, type QuantConfig, type UnitConfig } from '../quant/config';
 import { exportQuantizedModel, type ExportProfile, type ExportResult, type LowBitWeights } from '../quant/export';
 import type { GraphKind } from '../quant/units';
+import type { RoundedWeights } from '../quant/rounded-weights';
+import type { WeightRounding } from '../analysis/settings';
+import { samGptq } from '../analysis/samGptq';
 
 /** Weight and activation width per unit id (null: full precision); units not listed stay full precision. */
 export type UnitSettings = Readonly<Record<string, UnitConfig>>;
@@ -19,6 +22,8 @@ export interface ExportAllocationOptions {
   /** Calibrate ranges (and log2 τ) per width, as an analysis with those settings does. */
   perWidth?: CalibrationPerWidth;
   log2PostSoftmax?: boolean;
+  /** GPTQ rounds each quantized weight at its width with Hessians from the calibration images (default nearest). */
+  weightRounding?: WeightRounding;
   sessionOptions?: SessionOptions;
   onStep?: (label: string) => void;
 }
@@ -56,13 +61,15 @@ export interface CalibratedSam {
   facts: CalibrationFacts;
   fpFileBytes: Record<GraphKind, number>;
   log2PostSoftmax: boolean;
+  /** GPTQ's codes of the weights the settings quantize, at their widths (absent: rounded to nearest). */
+  roundedWeights?: RoundedWeights;
 }
 
 export async function calibrateForExport(
   ort: OrtModule,
   files: SamModelFiles,
   calibration: readonly CalibrationItem[],
-  options: Pick<ExportAllocationOptions, 'perWidth' | 'log2PostSoftmax' | 'sessionOptions' | 'onStep'> & { check?: UnitSettings } = {},
+  options: Pick<ExportAllocationOptions, 'perWidth' | 'log2PostSoftmax' | 'weightRounding' | 'sessionOptions' | 'onStep'> & { check?: UnitSettings } = {},
 ): Promise<CalibratedSam> {
   const sam = prepareSam(files);
   // Bad settings are refused before the (long) calibration.
@@ -70,7 +77,15 @@ export async function calibrateForExport(
   if (calibration.length === 0) throw new Error('Calibration needs at least one image.');
   options.onStep?.(`Calibrating on ${calibration.length} image${calibration.length === 1 ? '' : 's'}`);
   const facts = await calibrate({ ort, sam, items: calibration, sessionOptions: options.sessionOptions, perWidth: options.perWidth, log2PostSoftmax: options.log2PostSoftmax, beforeStep: options.onStep });
-  return { sam, facts, fpFileBytes: { encoder: files.encoder.byteLength, decoder: files.decoder.byteLength }, log2PostSoftmax: options.log2PostSoftmax !== false };
+  let roundedWeights: RoundedWeights | undefined;
+  if (options.weightRounding === 'gptq') {
+    // Only the widths the settings give weights; the export reads each unit's own.
+    const settings = options.check ? checkUnitSettings(sam, options.check) : {};
+    const widths = [...new Set(Object.values(settings).flatMap((s) => (s.wBits === null ? [] : [s.wBits])))].sort((a, b) => a - b);
+    const units = sam.probedUnits.filter((unit) => settings[unit.id]?.wBits != null);
+    if (widths.length > 0) roundedWeights = (await samGptq({ ort, sam, items: calibration, units, widths, sessionOptions: options.sessionOptions, beforeStep: options.onStep })).weights;
+  }
+  return { sam, facts, fpFileBytes: { encoder: files.encoder.byteLength, decoder: files.decoder.byteLength }, log2PostSoftmax: options.log2PostSoftmax !== false, roundedWeights };
 }
 
 export function writeExport(
@@ -92,6 +107,7 @@ export function writeExport(
       profile: options.profile,
       lowBitWeights: options.lowBitWeights,
       quantizer: { log2PostSoftmax: calibrated.log2PostSoftmax },
+      roundedWeights: calibrated.roundedWeights,
     });
     return { graph, ...result, fpFileBytes: calibrated.fpFileBytes[graph] };
   };

@@ -27,7 +27,7 @@ import { DEFAULT_QUANTIZER, quantizeCode, type QuantizerOptions, type UniformPar
 import type { QuantUnit } from './units.ts';
 import type { ParametricModel } from './parametric.ts';
 import { weightTable } from './weight-tables.ts';
-import { dequantizeCodes } from './rounded-weights.ts';
+import { dequantizeCodes, type RoundedWeights } from './rounded-weights.ts';
 import { foldWeight } from '../onnx/fold.ts';
 import { tabulateRepeatedConstants } from '../onnx/constantTables.ts';
 import {
@@ -64,6 +64,11 @@ export interface ExportOptions {
    * MatMulIntegerToFloat like 5–8-bit weights (larger, but faster where int8 GEMM beats MatMulNBits, e.g. x86 AVX2).
    */
   lowBitWeights?: LowBitWeights;
+  /**
+   * Codes of weights rounded otherwise than to nearest (GPTQ), on the grids this export computes or the
+   * simulation's tables hold; the simulation's own rounded weights are used when this is absent.
+   */
+  roundedWeights?: RoundedWeights;
 }
 
 export type LowBitWeights = 'nbits' | 'int8';
@@ -119,7 +124,7 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
     const tableIndex = simulation?.weightBits.indexOf(bits) ?? -1;
     const params = table && tableIndex >= 0 ? table.params[tableIndex] : weightTable(index, unit, [bits], quantizer).params[0];
     // Weights the simulation rounded otherwise (GPTQ): written as their dequantized values, whose nearest codes are GPTQ's.
-    const rounded = tableIndex >= 0 ? simulation?.roundedWeights?.get(unit.id)?.get(bits) : undefined;
+    const rounded = (options.roundedWeights ?? simulation?.roundedWeights)?.get(unit.id)?.get(bits);
     const folded = rounded ? { dims: original.dims, data: dequantizeCodes(rounded, original.dims, unit.weight!.channelAxis, params) } : original;
     return { folded, params };
   };
