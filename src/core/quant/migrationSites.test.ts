@@ -43,7 +43,7 @@ describe('outlier migration on small graphs', () => {
     const original = model();
     const { sites, skipped } = findMigrationSites(original);
     expect(sites.map((s) => s.consumers.map((c) => c.layout))).toEqual([['columns', 'rows']]);
-    expect(skipped).toEqual([{ norm: 'ln_residual', reason: 'it also feeds Add "residual", not a weight unit' }]);
+    expect(skipped).toEqual([{ source: 'ln_residual', reason: 'it also feeds Add "residual", not a weight unit' }]);
     const feeds = [0, 1].map((seed) => ({ x: new ort.Tensor('float32', Float32Array.from(pattern(48, seed + 10, 3)), [8, 6]) }));
     const stats = await collectMigrationStats(ortModule, original, feeds);
     const { model: rewritten, report } = migrateOutliers(original, stats, { alpha: 0.5 });

@@ -1,10 +1,13 @@
 /**
- * Where outlier migration applies: LayerNorms (the LayerNormalization op, or the decomposed
- * ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div·γ+β that torch writes for SAM's LayerNorm2d) whose output
- * reaches only weight units, so that x·diag(s)⁻¹ folds into γ, β and diag(s)·W into the weights. The walk
- * from the LayerNorm's output may pass value-preserving reshapes that keep the channel axis last (the
- * encoder's window partition); Shape consumers read no values. Anything else (a residual Add, an
- * activation function, a graph output) leaves the LayerNorm as it is, with the reason.
+ * Where outlier migration applies: a source whose output reaches only weight units, so that
+ * x·diag(s)⁻¹ folds into the source and diag(s)·W into the weights. Sources: LayerNorms (the
+ * LayerNormalization op, or the decomposed ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div·γ+β torch writes
+ * for SAM's LayerNorm2d and for LayerNorm below opset 17), folded into γ and β; and a ReLU after a
+ * MatMul (+ bias), folded into that MatMul's output columns and bias (relu(x/s) = relu(x)/s for s > 0):
+ * the decoder's MLP, whose LayerNorms all feed residual Adds. The walk from the source's output may pass
+ * value-preserving reshapes that keep the channel axis last (the encoder's window partition); Shape
+ * consumers read no values. Anything else (a residual Add, an activation function, a graph output)
+ * leaves the source as it is, with the reason.
  */
 import { foldWeight } from '../onnx/fold.ts';
 import { attrInt, attrInts, GraphIndex, isDefaultDomain } from '../onnx/graph.ts';
@@ -27,57 +30,65 @@ export interface MigrationConsumer {
   layout: WeightLayout;
 }
 
-export interface AffineInput {
-  /** The node reading γ or β, and at which input. */
+/** A constant of the source that is divided by s: γ, β, a bias (one value per channel), or a MatMul weight's output columns. */
+export interface DividedInput {
   node: NodeProto;
   inputIndex: number;
+  layout: 'channel-vector' | 'output-columns';
 }
 
 export interface MigrationSite {
-  /** Name of the LayerNormalization node, or of the Div of the decomposed pattern. */
-  norm: string;
-  pattern: 'LayerNormalization' | 'decomposed';
-  /** The value whose channels are scaled: the LayerNorm's output (after β). */
+  /** Name of the LayerNormalization node, of the Div of the decomposed pattern, or of the ReLU. */
+  source: string;
+  pattern: 'LayerNormalization' | 'decomposed' | 'linear-relu';
+  /** The value whose channels are scaled: the LayerNorm's output (after β), or the ReLU's. */
   output: string;
   axis: -1 | 1;
   channels: number;
-  gamma: AffineInput;
-  beta: AffineInput | null;
+  divided: DividedInput[];
   consumers: MigrationConsumer[];
   /** Reshape outputs on the way whose last dim must equal `channels` (checked on measured dims). */
   reshapes: string[];
 }
 
 export interface SkippedSite {
-  norm: string;
+  source: string;
   reason: string;
 }
 
-/** Every LayerNorm of the graph, as a migration site or with the reason it is left alone. */
+/** Every LayerNorm and ReLU of the graph, as a migration site or with the reason it is left alone. */
 export function findMigrationSites(model: ModelProto): { sites: MigrationSite[]; skipped: SkippedSite[] } {
   const index = new GraphIndex(model.graph!);
   const sites: MigrationSite[] = [];
   const skipped: SkippedSite[] = [];
   for (const node of index.topologicalNodes()) {
     if (!isDefaultDomain(node)) continue;
-    const norm = node.opType === 'LayerNormalization' ? layerNormOp(index, node) : node.opType === 'Div' ? decomposedNorm(index, node) : null;
-    if (!norm) continue;
-    const name = node.name || (node.output?.[0] ?? '');
-    if ('reason' in norm) {
-      skipped.push({ norm: name, reason: norm.reason });
+    const match = SOURCES[node.opType ?? '']?.(index, node);
+    if (!match) continue;
+    const source = node.name || (node.output?.[0] ?? '');
+    if ('reason' in match) {
+      skipped.push({ source, reason: match.reason });
       continue;
     }
-    const walk = walkConsumers(index, norm.output, norm.axis);
-    if ('reason' in walk) skipped.push({ norm: name, reason: walk.reason });
-    else if (walk.consumers.length === 0) skipped.push({ norm: name, reason: 'its output reaches no weight unit' });
-    else sites.push({ norm: name, ...norm, ...walk });
+    const walk = walkConsumers(index, match.output, match.axis);
+    if ('reason' in walk) skipped.push({ source, reason: walk.reason });
+    else if (walk.consumers.length === 0) skipped.push({ source, reason: 'its output reaches no weight unit' });
+    else sites.push({ source, ...match, ...walk });
   }
   return { sites, skipped };
 }
 
-type NormMatch = Pick<MigrationSite, 'pattern' | 'output' | 'axis' | 'channels' | 'gamma' | 'beta'> | { reason: string };
+type SourceMatch = Pick<MigrationSite, 'pattern' | 'output' | 'axis' | 'channels' | 'divided'> | { reason: string };
 
-function layerNormOp(index: GraphIndex, node: NodeProto): NormMatch {
+const SOURCES: Record<string, (index: GraphIndex, node: NodeProto) => SourceMatch | null> = {
+  LayerNormalization: layerNormOp,
+  Div: decomposedNorm,
+  Relu: linearBeforeRelu,
+};
+
+const vector = (node: NodeProto, inputIndex: number): DividedInput => ({ node, inputIndex, layout: 'channel-vector' });
+
+function layerNormOp(index: GraphIndex, node: NodeProto): SourceMatch {
   const inputs = node.input ?? [];
   if (attrInt(node, 'axis', -1) !== -1) return { reason: `normalizes from axis ${attrInt(node, 'axis', -1)}, not over the last axis only` };
   if (!index.isConstant(inputs[1] ?? '') || (inputs[2] && !index.isConstant(inputs[2]))) return { reason: 'γ or β is not a constant' };
@@ -88,13 +99,12 @@ function layerNormOp(index: GraphIndex, node: NodeProto): NormMatch {
     output: node.output?.[0] ?? '',
     axis: -1,
     channels: gamma.dims[0],
-    gamma: { node, inputIndex: 1 },
-    beta: inputs[2] ? { node, inputIndex: 2 } : null,
+    divided: inputs[2] ? [vector(node, 1), vector(node, 2)] : [vector(node, 1)],
   };
 }
 
 /** The Div of (x − mean(x)) / sqrt(mean((x − mean(x))²) + ε), then ·γ and +β, over one axis; else null. */
-function decomposedNorm(index: GraphIndex, div: NodeProto): NormMatch | null {
+function decomposedNorm(index: GraphIndex, div: NodeProto): SourceMatch | null {
   const [centered, denominator] = div.input ?? [];
   const sub = index.producer.get(centered ?? '');
   const sqrt = index.producer.get(denominator ?? '');
@@ -120,7 +130,29 @@ function decomposedNorm(index: GraphIndex, div: NodeProto): NormMatch | null {
   const channels = numel(gamma.dims);
   const along = axis === -1 ? gamma.dims[gamma.dims.length - 1] : gamma.dims[0];
   if (along !== channels || (axis === 1 && gamma.dims.length < 2)) return { reason: `γ has shape [${gamma.dims}], not one value per channel of axis ${axis}` };
-  return { pattern: 'decomposed', output: add.output?.[0] ?? '', axis, channels, gamma: { node: mul, inputIndex: gammaIndex }, beta: { node: add, inputIndex: betaIndex } };
+  return { pattern: 'decomposed', output: add.output?.[0] ?? '', axis, channels, divided: [vector(mul, gammaIndex), vector(add, betaIndex)] };
+}
+
+/** A ReLU of x·W (+ b): W's output columns and b take the division. */
+function linearBeforeRelu(index: GraphIndex, relu: NodeProto): SourceMatch {
+  const readOnce = (value: string) => (index.consumers.get(value) ?? []).length === 1 && !index.graphOutputs.has(value);
+  let producer = index.producer.get(relu.input?.[0] ?? '');
+  let bias: DividedInput | null = null;
+  if (producer?.opType === 'Add' && readOnce(producer.output![0])) {
+    const biasIndex = constantOperand(index, producer);
+    if (biasIndex >= 0) {
+      bias = vector(producer, biasIndex);
+      producer = index.producer.get(producer.input![1 - biasIndex]);
+    }
+  }
+  const reason = { reason: `the ReLU follows ${producer?.opType ?? 'a graph input'} "${producer?.name ?? ''}", not a MatMul (+ bias) with a constant weight read by it alone` };
+  if (producer?.opType !== 'MatMul' || !readOnce(producer.output![0]) || !index.isConstant(producer.input?.[1] ?? '') || index.isConstant(producer.input?.[0] ?? '')) return reason;
+  const weight = foldWeight(index, producer.input![1], producer.name ?? '');
+  const channels = weight.dims[1];
+  if (weight.dims.length !== 2) return { reason: `the MatMul before the ReLU has a weight of rank ${weight.dims.length}` };
+  if (bias && numel(foldWeight(index, bias.node.input![bias.inputIndex], producer.name ?? '').dims) !== channels) return { reason: 'the bias before the ReLU is not one value per channel' };
+  const divided: DividedInput[] = [{ node: producer, inputIndex: 1, layout: 'output-columns' }, ...(bias ? [bias] : [])];
+  return { pattern: 'linear-relu', output: relu.output?.[0] ?? '', axis: -1, channels, divided };
 }
 
 function reduceAxes(index: GraphIndex, node: NodeProto): number[] | null {
