@@ -88,6 +88,7 @@ export async function collectChannelStats(
   options: { dimsOf?: readonly string[]; sessionOptions?: SessionOptions } = {},
 ): Promise<CollectedChannelStats> {
   if (feeds.length === 0) throw new Error('Channel statistics need at least one set of calibration inputs.');
+  if (requests.size === 0 && (options.dimsOf ?? []).length === 0) return { channels: new Map(), dims: new Map() };
   const built = withChannelStats(model, requests, options.dimsOf);
   const session = await ort.InferenceSession.create(encodeModelBytes(built.model), options.sessionOptions);
   const channels = new Map<string, ChannelStats>();

@@ -76,3 +76,25 @@ describe('outlier migration on small graphs', () => {
     expect(Math.max(...before.map((v, i) => Math.abs(v - after[i]))) / scale).toBeLessThan(1e-6);
   });
 });
+
+describe('outlier migration where there is nothing to migrate', () => {
+  it('collects no statistics (no session run) and returns an equal copy with the reason', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [2, 4]);
+    const norm = b.op('LayerNormalization', [x, b.floats('gamma', [1, 2, 3, 4]), b.floats('beta', [0, 0, 0, 0])], { name: 'ln' });
+    b.op('Relu', [norm], { output: 'y', name: 'relu' });
+    b.output('y');
+    const original = b.toModel(17);
+    const stats = await collectMigrationStats(ortModule, original, [{ x: new ort.Tensor('float32', Float32Array.from(pattern(8, 1)), [2, 4]) }]);
+    expect(stats.absMax.size).toBe(0);
+    const { model: rewritten, report } = migrateOutliers(original, stats, { alpha: 0.5 });
+    expect(report).toEqual({
+      migrated: [],
+      skipped: [
+        { source: 'ln', reason: 'it also feeds Relu "relu", not a weight unit' },
+        { source: 'relu', reason: 'the ReLU follows LayerNormalization "ln", not a MatMul (+ bias) with a constant weight read by it alone' },
+      ],
+    });
+    expect(encodeModelBytes(rewritten)).toEqual(encodeModelBytes(original));
+  });
+});

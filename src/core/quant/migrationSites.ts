@@ -112,7 +112,7 @@ function decomposedNorm(index: GraphIndex, div: NodeProto): SourceMatch | null {
   const mean = index.producer.get(sub.input?.[1] ?? '');
   if (mean?.opType !== 'ReduceMean' || mean.input?.[0] !== sub.input?.[0]) return null;
   const addEps = index.producer.get(sqrt.input?.[0] ?? '');
-  const variance = index.producer.get(addEps?.opType === 'Add' ? (addEps.input?.[0] ?? '') : '');
+  const variance = index.producer.get(addEps?.opType === 'Add' ? ((addEps.input ?? []).find((name) => !index.isConstant(name)) ?? '') : '');
   const square = index.producer.get(variance?.opType === 'ReduceMean' ? (variance.input?.[0] ?? '') : '');
   if (square?.opType !== 'Pow' || square.input?.[0] !== centered) return null;
   const axes = reduceAxes(index, mean);
