@@ -21,7 +21,7 @@ import { expect, test } from './fixtures';
 import { chooseFastAnalysis, openStudio } from './studioPage';
 import { collectDownloads, demoModelFile, storedCalibration } from './usersDayFiles';
 
-/** Weight codes of an exported graph: each DequantizeLinear'd weight initializer, by name. */
+/** Weight codes of an exported graph: by the name of the node that dequantizes them. */
 function weightCodes(bytes: Uint8Array): Map<string, Int32Array> {
   const graph = decodeModel(bytes).graph!;
   const byName = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
@@ -29,7 +29,7 @@ function weightCodes(bytes: Uint8Array): Map<string, Int32Array> {
   for (const node of graph.node ?? []) {
     if (node.opType !== 'DequantizeLinear' || !node.name?.endsWith('/weight/DequantizeLinear')) continue;
     const tensor = byName.get(node.input![0]);
-    if (tensor) codes.set(node.input![0], Int32Array.from(readIntTensor(tensor)));
+    if (tensor) codes.set(node.name, Int32Array.from(readIntTensor(tensor)));
   }
   return codes;
 }
