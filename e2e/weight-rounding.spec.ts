@@ -47,12 +47,13 @@ function agreement(a: Map<string, Int32Array>, b: Map<string, Int32Array>): numb
   return same / total;
 }
 
-async function exportOnce(page: Page, testInfo: TestInfo, shot: string): Promise<{ encoder: Uint8Array; allocation: Record<string, number | null> }> {
+async function exportOnce(page: Page, testInfo: TestInfo, shot: string, rounding: string): Promise<{ encoder: Uint8Array; allocation: Record<string, number | null> }> {
   const exportView = page.getByTestId('export-view');
   const downloads = collectDownloads(page, testInfo);
   await exportView.getByRole('button', { name: 'Download quantized model' }).click();
   await expect(exportView).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
   await expect(exportView.getByTestId('export-verification')).toHaveText(/^Verified: max \|Δ\| = \S+ on \d+ prompts$/);
+  await expect(exportView.locator('.quant-note')).toContainText(`weights rounded ${rounding}`);
   await exportView.scrollIntoViewIfNeeded();
   await page.screenshot({ path: testInfo.outputPath(shot) });
   await expect.poll(() => downloads.size, { timeout: 60_000 }).toBe(2);
@@ -70,7 +71,7 @@ test('GPTQ rounding chosen in the form: its export is verified, and its weights 
   await view.getByRole('button', { name: 'Analyze' }).click();
   await expect(view).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
   await page.screenshot({ path: testInfo.outputPath('1-gptq-chosen.png') });
-  const gptq = await exportOnce(page, testInfo, '2-gptq-exported.png');
+  const gptq = await exportOnce(page, testInfo, '2-gptq-exported.png', 'by GPTQ');
 
   // Back to nearest: the results say their settings changed; Analyze again reads every probe from the store.
   await view.getByLabel('Weight rounding').selectOption('nearest');
@@ -78,7 +79,7 @@ test('GPTQ rounding chosen in the form: its export is verified, and its weights 
   await view.getByRole('button', { name: 'Analyze' }).click();
   await expect(view).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   await expect(page.getByTestId('analysis-drift-note')).toHaveCount(0);
-  const nearest = await exportOnce(page, testInfo, '3-nearest-exported.png');
+  const nearest = await exportOnce(page, testInfo, '3-nearest-exported.png', 'to nearest');
   expect(nearest.allocation).toEqual(gptq.allocation);
 
   // In Node: GPTQ on the same calibration image (the first sample scene, its true boxes as prompts).

@@ -13,6 +13,7 @@ import { allocationKeyOf, type EvaluationOutcome } from './evaluateSlice';
 import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, evaluationSources, preparedQuantWorker, startQuantJob, type QuantJob } from './quantConnection';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
+import { weightRoundingOf, type WeightRounding } from '../core/analysis/settings';
 
 export type ExportStatus = 'idle' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'error';
 
@@ -35,6 +36,8 @@ export interface ExportOutcome {
   /** Image the files were checked on. */
   checkImage: string;
   allocationKey: string;
+  /** How the weights were rounded (the analysis' setting when the files were written). */
+  weightRounding: WeightRounding;
   backend: string;
   elapsedMs: number;
   /** Increases with every export, so the page can start the downloads of a new one once. */
@@ -163,6 +166,7 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
             verification: result.verification,
             checkImage: check.name,
             allocationKey: allocationKeyOf(allocation.widthByUnit),
+            weightRounding: weightRoundingOf(results.settings),
             backend: result.backend,
             elapsedMs: result.elapsedMs,
             serial: ++serial,

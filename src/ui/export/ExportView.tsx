@@ -109,7 +109,7 @@ export function ExportView() {
           </p>
           <p className="muted quant-note">
             {verified ? 'The files equal the simulation' : 'The files differ from the simulation'}: mask logits (range {verification.endToEnd.range.toFixed(2)}) on {exported.checkImage}; encoder embeddings max |Δ| ={' '}
-            {formatDelta(verification.encoder.maxAbsError)} · {exported.backend} · {formatMs(exported.elapsedMs)}
+            {formatDelta(verification.encoder.maxAbsError)} · weights rounded {exported.weightRounding === 'gptq' ? 'by GPTQ' : 'to nearest'} · {exported.backend} · {formatMs(exported.elapsedMs)}
           </p>
           <table className="quant-table" data-testid="export-sizes">
             <thead>
