@@ -7,7 +7,7 @@
  *   npm run bench:quality -- [--calibration-images 4] [--calibration-prompts 8] [--bits 2,3,4,5,6,7,8]
  *        [--held-out-objects 120] [--modes paper,sensitivity] [--lambda 0.01] [--lambda-scale objective|raw]
  *        [--log2 on,off|on|off] [--weight-range mse|minmax] [--budgets W8A8,W6A6,W5A5,W4A4,W3A3] [--per-width ranges,tau|none]
- *        [--rounding nearest,gptq|nearest|gptq]
+ *        [--rounding nearest,gptq|nearest|gptq] [--migration α] (outlier migration of the encoder's LayerNorms first)
  *
  * Defaults are the committed table's settings: all four budgets, the post-softmax log2 quantizer on and
  * off (one analysis each), about 20 minutes on 2 idle cores. METHOD.md's own defaults are --lambda 0.1
@@ -28,6 +28,7 @@ import { runQualityStudy, type StudySettings, type WeightRounding } from '../src
 import { renderStudyHtml } from '../src/core/study/studyHtml';
 import { checkTargets, markdownTable, markdownTargets } from '../src/core/study/table';
 import { journalStore, loadModelFiles } from '../tools/analyzeInputs';
+import { migrateSamEncoder } from '../src/core/analysis/samMigration';
 
 function parseArgs(argv: string[]): Map<string, string> {
   const args = new Map<string, string>();
@@ -85,9 +86,17 @@ const settings: StudySettings = {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const files = await loadModelFiles({ dir: args.get('model') });
+  let files = await loadModelFiles({ dir: args.get('model') });
   const heldOut = heldOutSet({ minObjects: number('held-out-objects', 120) });
   const calibration = calibrationScenes(calibrationImages);
+  const migration = args.has('migration') ? number('migration', 0.5) : null;
+  let migrated = '';
+  if (migration !== null) {
+    const result = await migrateSamEncoder(ort as unknown as OrtModule, files, calibration, migration);
+    files = result.files;
+    migrated = `outlier migration of the encoder (α = ${migration}, per-channel max |x| on the calibration scenes): ${result.report.migrated.length} LayerNorms migrated into ${result.report.migrated.reduce((n, site) => n + site.units.length, 0)} units, ${result.report.skipped.length} skipped; the study analyses the rewritten model`;
+    console.error(migrated);
+  }
   const cache = args.get('cache');
   const store: AnalysisStore = cache ? await journalStore(cache) : new MemoryAnalysisStore();
   const threads = args.get('threads');
@@ -118,6 +127,7 @@ async function main(): Promise<void> {
     `analysis: exact σ at widths ${bits.join(', ')} (wider widths extrapolated with σ ∝ 4^(−b)); λ = ${settings.objective.lambda} (${lambdaScale}); one analysis (and allocation) per softmax·v quantizer`,
     `held-out: ${heldOut.seeds.length} scenes (seeds ${HELD_OUT_FIRST_SEED}…), ${heldOut.objects} objects, ${prompts} prompts (one deepest positive point and one box per object)`,
     `weights per output channel (${weightRange} range), activations per tensor; all quantization is fake quant on onnxruntime-node, every quantized unit honest (no drop_prob)`,
+    ...(migrated ? [migrated] : []),
     `weight rounding: ${roundings.join(' and ')}${
       result.gptq
         ? ` (GPTQ: Hessians from the ${calibrationImages} calibration scenes with FP inputs, dampening 0.01, block 128, natural column order; ${result.gptq.units.length} units rounded, ${result.gptq.nearest.length} kept nearest; allocations from σ measured with nearest rounding; ${(result.timings.gptqMs / 1000).toFixed(0)} s)`
@@ -139,7 +149,7 @@ async function main(): Promise<void> {
     units: analysis.results.units.map((unit) => unit.id),
     models: analysis.models.filter((model) => model.kind === 'mixed').map((model) => ({ id: model.id, bits: model.bits })),
   }));
-  const json = { settings, heldOut: { seeds: heldOut.seeds, objects: heldOut.objects, prompts }, rows: result.rows, allocations, targets, timings: result.timings, gptq: result.gptq, elapsedS };
+  const json = { settings, migration, heldOut: { seeds: heldOut.seeds, objects: heldOut.objects, prompts }, rows: result.rows, allocations, targets, timings: result.timings, gptq: result.gptq, elapsedS };
   await writeFile(`${out}.json`, `${JSON.stringify(json, null, 1)}\n`);
   log(`written ${out}.md, ${out}.html and ${out}.json`);
 }
