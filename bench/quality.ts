@@ -7,7 +7,8 @@
  *   npm run bench:quality -- [--calibration-images 4] [--calibration-prompts 8] [--bits 2,3,4,5,6,7,8]
  *        [--held-out-objects 120] [--modes paper,sensitivity] [--lambda 0.01] [--lambda-scale objective|raw]
  *        [--log2 on,off|on|off] [--weight-range mse|minmax] [--budgets W8A8,W6A6,W5A5,W4A4,W3A3] [--per-width ranges,tau|none]
- *        [--rounding nearest,gptq|nearest|gptq] [--migration α] (outlier migration of the encoder's LayerNorms first)
+ *        [--rounding nearest,gptq|nearest|gptq] [--migration α] [--big on] (FP-exact rewrites first: outlier
+ *        migration of the encoder's LayerNorms, BIG on the decoder's token→image keys)
  *
  * Defaults are the committed table's settings: all four budgets, the post-softmax log2 quantizer on and
  * off (one analysis each), about 20 minutes on 2 idle cores. METHOD.md's own defaults are --lambda 0.1
@@ -28,7 +29,8 @@ import { runQualityStudy, type StudySettings, type WeightRounding } from '../src
 import { renderStudyHtml } from '../src/core/study/studyHtml';
 import { checkTargets, markdownTable, markdownTargets } from '../src/core/study/table';
 import { journalStore, loadModelFiles } from '../tools/analyzeInputs';
-import { migrateSamEncoder } from '../src/core/analysis/samMigration';
+import { applySamBig, migrateSamEncoder } from '../src/core/analysis/samRewrites';
+import { promptsOfImage } from '../src/core/analysis/analysisKeys';
 
 function parseArgs(argv: string[]): Map<string, string> {
   const args = new Map<string, string>();
@@ -97,6 +99,14 @@ async function main(): Promise<void> {
     migrated = `outlier migration of the encoder (α = ${migration}, per-channel max |x| on the calibration scenes): ${result.report.migrated.length} LayerNorms migrated into ${result.report.migrated.reduce((n, site) => n + site.units.length, 0)} units, ${result.report.skipped.length} skipped; the study analyses the rewritten model`;
     console.error(migrated);
   }
+  if (args.get('big') === 'on') {
+    const items = calibration.map((entry) => ({ image: entry.image, prompts: promptsOfImage(entry, settings.analysis) }));
+    const result = await applySamBig(ort as unknown as OrtModule, files, items);
+    const folded = result.report.filter((site) => site.applied);
+    migrated += `${migrated ? '; ' : ''}BIG on the decoder: ${folded.length} of ${result.report.length} token→image attentions folded (where it narrows the keys' range)`;
+    files = result.files;
+    console.error(migrated);
+  }
   const cache = args.get('cache');
   const store: AnalysisStore = cache ? await journalStore(cache) : new MemoryAnalysisStore();
   const threads = args.get('threads');
@@ -149,7 +159,7 @@ async function main(): Promise<void> {
     units: analysis.results.units.map((unit) => unit.id),
     models: analysis.models.filter((model) => model.kind === 'mixed').map((model) => ({ id: model.id, bits: model.bits })),
   }));
-  const json = { settings, migration, heldOut: { seeds: heldOut.seeds, objects: heldOut.objects, prompts }, rows: result.rows, allocations, targets, timings: result.timings, gptq: result.gptq, elapsedS };
+  const json = { settings, migration, big: args.get('big') === 'on', heldOut: { seeds: heldOut.seeds, objects: heldOut.objects, prompts }, rows: result.rows, allocations, targets, timings: result.timings, gptq: result.gptq, elapsedS };
   await writeFile(`${out}.json`, `${JSON.stringify(json, null, 1)}\n`);
   log(`written ${out}.md, ${out}.html and ${out}.json`);
 }
