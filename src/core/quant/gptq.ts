@@ -127,29 +127,33 @@ export function gptqCodes(weight: ArrayLike<number>, rows: number, prepared: Pre
   const w = Float64Array.from(weight);
   for (let i = 0; i < n; i++) if (dead[i]) for (let r = 0; r < rows; r++) w[r * n + i] = 0;
   const codes = new Int32Array(rows * n);
+  const scales = Float64Array.from(params, (p) => p.scale);
+  const zeros = Float64Array.from(params, (p) => p.zeroPoint);
   for (let start = 0; start < n; start += blockSize) {
     const end = Math.min(start + blockSize, n);
     const width = end - start;
     const errors = new Float64Array(rows * width);
-    for (let i = start; i < end; i++) {
-      const d = u[i * n + i];
-      for (let r = 0; r < rows; r++) {
-        const p = params[r];
-        const x = w[r * n + i];
-        const q = quantizeCode(x, p);
-        codes[r * n + i] = q;
-        const e = (x - (q - p.zeroPoint) * p.scale) / d;
-        errors[r * width + (i - start)] = e;
-        for (let j = i + 1; j < end; j++) w[r * n + j] -= e * u[i * n + j];
-      }
-    }
-    // The block's errors reach the later columns in one pass.
     for (let r = 0; r < rows; r++) {
+      const wr = r * n;
+      const er = r * width;
+      const p = params[r];
+      const scale = scales[r];
+      const zero = zeros[r];
+      for (let i = start; i < end; i++) {
+        const ui = i * n;
+        const x = w[wr + i];
+        const q = quantizeCode(x, p);
+        codes[wr + i] = q;
+        const e = (x - (q - zero) * scale) / u[ui + i];
+        errors[er + i - start] = e;
+        for (let j = i + 1; j < end; j++) w[wr + j] -= e * u[ui + j];
+      }
+      // The block's errors reach the later columns in one pass.
       for (let k = 0; k < width; k++) {
-        const e = errors[r * width + k];
+        const e = errors[er + k];
         if (e === 0) continue;
         const uRow = (start + k) * n;
-        for (let j = end; j < n; j++) w[r * n + j] -= e * u[uRow + j];
+        for (let j = end; j < n; j++) w[wr + j] -= e * u[uRow + j];
       }
     }
   }
