@@ -92,11 +92,11 @@ export function AnalysisSettingsForm({
         <select
           value={weightRoundingOf(settings)}
           aria-label="Weight rounding"
-          title="How weights are rounded onto their grids in the preview, Evaluate and Export. GPTQ rounds each layer's weights one input at a time and pushes each rounding error onto the weights not yet rounded, using the layer's inputs on the calibration images: a few seconds to minutes before the first preview, no cost in the downloaded file. σ is measured with nearest rounding either way."
+          title="How weights are rounded onto their grids in the preview, Evaluate and Export. GPTQ rounds each layer's weights one input at a time and pushes each rounding error onto the weights not yet rounded, using the layer's inputs on the calibration images: a few seconds to minutes before the first preview, no cost in the downloaded file. It cuts the weights' own error several-fold, but at 4 bits and below activations dominate (quality study: mixed 4-bit +0.5 points of mIoU, uniform 3-bit −6.5). σ is measured with nearest rounding either way."
           onChange={(event) => onChange({ weightRounding: event.target.value === 'gptq' ? 'gptq' : 'nearest' })}
         >
-          <option value="gptq">GPTQ (error-compensated)</option>
           <option value="nearest">nearest</option>
+          <option value="gptq">GPTQ (error-compensated)</option>
         </select>
       </label>
       <label className="analysis-check" title={`Choose the activation ranges and the log2 quantizer's τ anew at each width from ${perWidthLabel} bits (the quality study's setting); off: one range and τ serve every width`}>
