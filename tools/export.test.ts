@@ -32,7 +32,7 @@ describe('npm run export', () => {
     await writeFile(file, JSON.stringify({ units }));
     const out = join(dir, 'fast');
     const { stdout } = await command(['--allocation', file, '--out', out, '--profile', 'fast-cpu', '--calibration-images', '1']);
-    expect(stdout).toMatch(/fast-cpu export of 3 units/);
+    expect(stdout).toMatch(/fast-cpu export of 3 units \(from the units file\), weights rounded to nearest/);
     const encoder = new Uint8Array(await readFile(join(out, 'encoder.onnx')));
     const counts = countOpTypes(decodeModel(encoder));
     expect(countOf(counts, 'MatMulNBits')).toBe(1);
@@ -55,6 +55,9 @@ describe('npm run export', () => {
     expect(missingOut.stderr).toMatch(/--out is required/);
     const badProfile = await failure(['--allocation', units, '--out', dir, '--profile', 'fast']);
     expect(badProfile.stderr).toMatch(/--profile must be exact or fast-cpu, got "fast"/);
+    const badRounding = await failure(['--allocation', units, '--out', dir, '--rounding', 'optimal']);
+    expect(badRounding.code).toBe(2);
+    expect(badRounding.stderr).toMatch(/--rounding must be nearest or gptq, got "optimal"/);
     const unknown = await failure(['--allocation', units, '--out', dir, '--calibration-images', '1']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/Unit "encoder:\/no\/such\/MatMul" cannot be set: this model has no such unit/);

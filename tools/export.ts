@@ -4,7 +4,7 @@
  * decoder in the chosen profile.
  *
  *   npm run export -- --allocation report.json --out DIR [--profile exact|fast-cpu] [--model DIR]
- *                     [--low-bit-weights nbits|int8] [--calibration-images 8] [--image-files a.jpg,b.png]
+ *                     [--low-bit-weights nbits|int8] [--rounding nearest|gptq] [--calibration-images 8] [--image-files a.jpg,b.png]
  *
  * --allocation: the studio's report.json (each unit's width, weights and activations alike) or
  * {"units": [{"id": "encoder:/blocks.0/attn/qkv/MatMul", "wBits": 4, "aBits": 8}]}.
@@ -24,7 +24,7 @@ import { explainError } from '../src/core/userErrors';
 import { demoModelDir, imageFromFile, loadModelFiles, sampleScenes } from './analyzeInputs';
 
 const usage = `usage: npm run export -- --allocation FILE --out DIR [--profile ${EXPORT_PROFILES.join('|')}] [--model DIR]
-       [--low-bit-weights nbits|int8] [--calibration-images N] [--image-files a.jpg,b.png] [--threads N]`;
+       [--low-bit-weights nbits|int8] [--rounding nearest|gptq] [--calibration-images N] [--image-files a.jpg,b.png] [--threads N]`;
 
 class UsageError extends Error {}
 
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   // The folder stays loadable in the studio and by --model when the original had a model.json.
   await copyFile(manifest, join(out, 'model.json')).catch(() => {});
   const units = Object.keys(allocation.settings).length;
-  console.log(`${profile} export (weights rounded ${rounding === 'gptq' ? 'by GPTQ' : 'to nearest'}) of ${units} unit${units === 1 ? '' : 's'} (from ${allocation.source === 'report' ? 'the report' : 'the units file'}), calibrated on ${items.length} image${items.length === 1 ? '' : 's'} in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
+  console.log(`${profile} export of ${units} unit${units === 1 ? '' : 's'} (from ${allocation.source === 'report' ? 'the report' : allocation.source === 'solve' ? "the solve's file" : 'the units file'}), weights rounded ${rounding === 'gptq' ? 'by GPTQ' : 'to nearest'}, calibrated on ${items.length} image${items.length === 1 ? '' : 's'} in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
   for (const part of [exported.encoder, exported.decoder]) {
     const ratio = part.sizes.fileBytes / part.fpFileBytes;
     console.log(`  ${part.graph}.onnx  ${megabytes(part.sizes.fileBytes)} (${ratio.toFixed(3)} × FP32 ${megabytes(part.fpFileBytes)}), ${part.quantizedWeights.length} weights quantized, activations of ${part.quantizedActivations.length} units`);
