@@ -53,7 +53,7 @@ async function exportOnce(page: Page, testInfo: TestInfo, shot: string, rounding
   await exportView.getByRole('button', { name: 'Download quantized model' }).click();
   await expect(exportView).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
   await expect(exportView.getByTestId('export-verification')).toHaveText(/^Verified: max \|Δ\| = \S+ on \d+ prompts$/);
-  await expect(exportView.locator('.quant-note')).toContainText(`weights rounded ${rounding}`);
+  await expect(exportView.getByTestId('export-verification-detail')).toContainText(`weights rounded ${rounding}`);
   await exportView.scrollIntoViewIfNeeded();
   await page.screenshot({ path: testInfo.outputPath(shot) });
   await expect.poll(() => downloads.size, { timeout: 60_000 }).toBe(2);

@@ -107,7 +107,7 @@ export function ExportView() {
           <p className={verified ? 'verified' : 'not-verified'} data-testid="export-verification" title="The exported files compute what the preview simulated; how good that is, is the quality above">
             {verified ? 'Verified' : 'Differs from the preview'}: max |Δ| = {formatDelta(verification.endToEnd.maxAbsError)} on {verification.prompts} {verification.prompts === 1 ? 'prompt' : 'prompts'}
           </p>
-          <p className="muted quant-note">
+          <p className="muted quant-note" data-testid="export-verification-detail">
             {verified ? 'The files equal the simulation' : 'The files differ from the simulation'}: mask logits (range {verification.endToEnd.range.toFixed(2)}) on {exported.checkImage}; encoder embeddings max |Δ| ={' '}
             {formatDelta(verification.encoder.maxAbsError)} · weights rounded {exported.weightRounding === 'gptq' ? 'by GPTQ' : 'to nearest'} · {exported.backend} · {formatMs(exported.elapsedMs)}
           </p>
