@@ -43,9 +43,9 @@ import {
   writeMatMulNBits,
 } from './export-fast.ts';
 
-/** `exact`: equals the simulation bit for bit (verification); `fast-cpu`: integer kernels of onnxruntime CPU / WASM. */
-export type ExportProfile = 'exact' | 'fast-cpu';
-export const EXPORT_PROFILES: readonly ExportProfile[] = ['exact', 'fast-cpu'];
+import { EXPORT_PROFILES, type ExportProfile } from './profiles.ts';
+
+export { EXPORT_PROFILES, type ExportProfile };
 
 export interface ExportOptions {
   quantizer?: Partial<QuantizerOptions>;

@@ -1,0 +1,40 @@
+/**
+ * The export profiles: what each downloaded file is for, and the session options it is checked under.
+ * The Export card, the report and `npm run export` read this table, so a new profile is one entry here
+ * and its writer in the export pass.
+ */
+
+export type ExportProfile = 'exact' | 'fast-cpu';
+
+export interface ExportProfileInfo {
+  id: ExportProfile;
+  /** Short name for the picker. */
+  label: string;
+  /** One sentence: what the file is for and what it trades. */
+  purpose: string;
+  /** True when the file equals the simulation bit for bit under the reference session options. */
+  exact: boolean;
+}
+
+export const EXPORT_PROFILE_INFO: readonly ExportProfileInfo[] = [
+  {
+    id: 'exact',
+    label: 'exact (verification)',
+    purpose: 'Equals the preview bit for bit: float Q/DQ, every width on its own grid. To check the simulation, not to ship for speed.',
+    exact: true,
+  },
+  {
+    id: 'fast-cpu',
+    label: 'fast (CPU / WASM)',
+    purpose: 'Integer kernels of onnxruntime’s CPU and WASM backends (MatMulNBits, MatMulIntegerToFloat): smaller and faster, close to the preview.',
+    exact: false,
+  },
+];
+
+export const EXPORT_PROFILES: readonly ExportProfile[] = EXPORT_PROFILE_INFO.map((info) => info.id);
+
+export function exportProfileInfo(profile: ExportProfile): ExportProfileInfo {
+  const info = EXPORT_PROFILE_INFO.find((entry) => entry.id === profile);
+  if (!info) throw new Error(`Unknown export profile "${String(profile)}": choose ${EXPORT_PROFILES.join(' or ')}.`);
+  return info;
+}
