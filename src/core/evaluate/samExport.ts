@@ -1,12 +1,13 @@
 /**
  * The deployable files of an allocation: encoder and decoder each through the export pass
  * (quant/export.ts, DESIGN.md "One compiled session, many configurations"), with the simulation's
- * weight tables, calibrated ranges and log2 τ, so the files reproduce the fake-quant preview.
+ * weight tables, calibrated ranges and log2 τ, so the files reproduce the fake-quant preview (`exact`,
+ * the default) or run it as onnxruntime's integer kernels (`fast-cpu`, quant/profiles.ts).
  */
 import type { PreparedSam } from '../analysis/analysisModel';
 import { encodeModelBytes } from '../onnx/proto';
 import { resolveWidthCalibration, type Allocation } from '../quant/config';
-import { exportQuantizedModel, type ExportSizes } from '../quant/export';
+import { exportQuantizedModel, type ExportOptions, type ExportSizes } from '../quant/export';
 import type { GraphKind } from '../quant/units';
 import { graphConfig, supportsAllocation, unitsOfGraph, type SamParametric } from './quantizedSam';
 
@@ -30,6 +31,7 @@ export function exportQuantizedSam(
   parametric: SamParametric,
   allocation: Allocation,
   fpFileBytes: { encoder: number; decoder: number },
+  options: Pick<ExportOptions, 'profile' | 'lowBitWeights'> = {},
 ): ExportedSam {
   if (!supportsAllocation(parametric, allocation)) {
     throw new Error(`The allocation uses widths outside the quantized sessions' [${parametric.weightBits.join(', ')}]; evaluate it once before exporting.`);
@@ -47,7 +49,7 @@ export function exportQuantizedSam(
     const config = graphConfig(sam, graph, allocation);
     // The ranges and τ the simulation used for this allocation (per width when calibrated per width).
     const { ranges, log2Tau } = resolveWidthCalibration(config, units, parametric.facts, parametric.facts);
-    const result = exportQuantizedModel(model, units, config, { simulation, ranges, log2Tau });
+    const result = exportQuantizedModel(model, units, config, { simulation, ranges, log2Tau, profile: options.profile, lowBitWeights: options.lowBitWeights });
     return { graph, ...result, fpFileBytes: fpFileBytes[graph] };
   };
   return { encoder: part('encoder'), decoder: part('decoder') };
