@@ -40,7 +40,7 @@ test('an export at 2 bits warns that its quality collapsed; at 4 bits the card s
   expect(low.state).toBe('collapsed');
   expect(low.miouFp).toBeLessThan(0.5);
   await expect(exportView.getByRole('alert')).toContainText('Quality collapsed');
-  await expect(exportView.getByTestId('export-quality')).toContainText(new RegExp(`^Quality: mIoU vs full precision ${low.miouFp.toFixed(3)} on \\d+ analysed prompts`));
+  await expect(exportView.getByTestId('export-quality')).toContainText(new RegExp(`^Preview quality \\(Evaluate\\): mIoU vs full precision ${low.miouFp.toFixed(3)} on \\d+ analysed prompts`));
   // The evaluation table shows the same number for the mixed row.
   const mixedRow = page.getByTestId('evaluate-view').locator('tr[data-plan="mixed"]');
   expect(Number(await mixedRow.getAttribute('data-miou-fp'))).toBe(low.miouFp);
@@ -54,7 +54,7 @@ test('an export at 2 bits warns that its quality collapsed; at 4 bits the card s
   expect(normal.state).toBe('measured');
   expect(normal.miouFp).toBeGreaterThanOrEqual(0.5);
   await expect(exportView.getByRole('alert')).toHaveCount(0);
-  await expect(exportView.getByTestId('export-quality')).toContainText(new RegExp(`^Quality: mIoU vs full precision ${normal.miouFp.toFixed(3)} on \\d+ analysed prompts`));
+  await expect(exportView.getByTestId('export-quality')).toContainText(new RegExp(`^Preview quality \\(Evaluate\\): mIoU vs full precision ${normal.miouFp.toFixed(3)} on \\d+ analysed prompts`));
   await exportView.scrollIntoViewIfNeeded();
   await page.screenshot({ path: testInfo.outputPath('export-4-bits.png') });
 });

@@ -14,6 +14,8 @@ import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, evaluationSources, prep
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 import { weightRoundingOf, type WeightRounding } from '../core/analysis/settings';
+import type { DeployedCheck } from '../core/evaluate/deployedCheck';
+import type { ExportProfile } from '../core/quant/profiles';
 
 export type ExportStatus = 'idle' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'error';
 
@@ -32,7 +34,12 @@ export interface ExportOutcome {
   runKey: string;
   encoder: ExportedFile;
   decoder: ExportedFile;
+  /** The profile the files were written in (quant/profiles.ts). */
+  profile: ExportProfile;
+  /** Under the reference session options: ≡ the simulation for `exact`. */
   verification: SamVerification;
+  /** Under the page's own session options, as deployed: masks vs the preview per prompt, encoder time vs FP. */
+  deployed: DeployedCheck;
   /** Image the files were checked on. */
   checkImage: string;
   allocationKey: string;
@@ -45,6 +52,9 @@ export interface ExportOutcome {
 }
 
 export interface ExportSlice {
+  /** The profile the next export writes. */
+  exportProfile: ExportProfile;
+  setExportProfile(profile: ExportProfile): void;
   exportStatus: ExportStatus;
   exportProgress: Progress | null;
   exported: ExportOutcome | null;
@@ -56,10 +66,10 @@ export interface ExportSlice {
   resetExport(): void;
 }
 
-/** "encoder.onnx" → "encoder.mixed-precision.onnx" */
-export function quantizedFileName(fileName: string): string {
+/** "encoder.onnx" → "encoder.mixed-precision.onnx" (exact), "encoder.mixed-precision.fast-cpu.onnx" (other profiles) */
+export function quantizedFileName(fileName: string, profile: ExportProfile = 'exact'): string {
   const stem = fileName.replace(/\.onnx$/i, '');
-  return `${stem}.mixed-precision.onnx`;
+  return `${stem}.mixed-precision${profile === 'exact' ? '' : `.${profile}`}.onnx`;
 }
 
 let serial = 0;
@@ -108,6 +118,8 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
   let job: QuantJob | null = null;
 
   return {
+    exportProfile: 'exact',
+    setExportProfile: (profile) => set({ exportProfile: profile }),
     exportStatus: 'idle',
     exportProgress: null,
     exported: null,
@@ -130,7 +142,8 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
       const onProgress = (progress: Progress) => {
         if (mine === run) set({ exportProgress: progress });
       };
-      set({ exportStatus: 'running', exportError: null, exportProgress: { done: 0, total: 4, label: 'Preparing the quantized model…', etaMs: null } });
+      const profile = state.exportProfile;
+      set({ exportStatus: 'running', exportError: null, exportProgress: { done: 0, total: 5, label: 'Preparing the quantized model…', etaMs: null } });
       const mineJob = startQuantJob('export');
       job = mineJob;
       try {
@@ -140,7 +153,7 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
         const result = await Promise.race([
           quant.api.exportModel(
             Comlink.transfer(
-              { job: mineJob.id, allocation: allocation.widthByUnit, check, promptsPerImage: results.settings.promptsPerImage, gridSize: results.settings.gridSize },
+              { job: mineJob.id, allocation: allocation.widthByUnit, check, promptsPerImage: results.settings.promptsPerImage, gridSize: results.settings.gridSize, profile },
               [check.image.data.buffer as ArrayBuffer],
             ),
             Comlink.proxy(onProgress),
@@ -149,7 +162,7 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
         ]);
         if (mine !== run) return set({ exportStatus: 'idle' });
         const file = (part: typeof result.encoder, name: string): ExportedFile => ({
-          fileName: quantizedFileName(name),
+          fileName: quantizedFileName(name, profile),
           blob: new Blob([part.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
           sizes: part.sizes,
           fpFileBytes: part.fpFileBytes,
@@ -163,7 +176,9 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
             runKey: results.runKey,
             encoder: file(result.encoder, encoderPart.fileName),
             decoder: file(result.decoder, decoderPart.fileName),
+            profile,
             verification: result.verification,
+            deployed: result.deployed,
             checkImage: check.name,
             allocationKey: allocationKeyOf(allocation.widthByUnit),
             weightRounding: weightRoundingOf(results.settings),

@@ -56,7 +56,9 @@ function exportedOf(state: StudioState): ReportExport | null {
   const current = selectAllocation(state);
   if (!exported || !current || exported.allocationKey !== allocationKeyOf(current.widthByUnit)) return null;
   const comparison = (c: { maxAbsError: number; range: number }) => ({ maxAbsError: c.maxAbsError, range: c.range });
+  const { deployed } = exported;
   return {
+    profile: exported.profile,
     files: [
       { part: 'encoder', fileName: exported.encoder.fileName, bytes: exported.encoder.blob.size, fpBytes: exported.encoder.fpFileBytes },
       { part: 'decoder', fileName: exported.decoder.fileName, bytes: exported.decoder.blob.size, fpBytes: exported.decoder.fpFileBytes },
@@ -68,6 +70,15 @@ function exportedOf(state: StudioState): ReportExport | null {
       prompts: exported.verification.prompts,
       checkImage: exported.checkImage,
       backend: exported.backend,
+    },
+    deployed: {
+      miou: deployed.miou,
+      iouByPrompt: deployed.iouByPrompt,
+      below: deployed.below,
+      worst: deployed.worst,
+      miouFp: deployed.miouFp,
+      miouTruth: deployed.miouTruth,
+      latency: deployed.latency,
     },
   };
 }

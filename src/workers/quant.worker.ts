@@ -20,6 +20,9 @@ import { allocationWidths, buildRoundedSamParametric, QuantizedSam, type SamPara
 import type { WeightRounding } from '../core/analysis/settings';
 import { exportQuantizedSam, type ExportedPart } from '../core/evaluate/samExport';
 import { verifySamExport, type SamVerification } from '../core/evaluate/verifySamExport';
+import { checkDeployed, type DeployedCheck } from '../core/evaluate/deployedCheck';
+import type { ExportProfile } from '../core/quant/profiles';
+import { encodeModelBytes } from '../core/onnx/proto';
 import type { RgbaImage } from '../core/image/rgbaImage';
 import { REFERENCE_SESSION_OPTIONS, type OrtModule, type SessionOptions } from '../core/onnx/ort';
 import { CancelledError, type Progress } from '../core/progress';
@@ -87,15 +90,22 @@ export interface QuantExportRequest {
   check: EvaluationSource;
   promptsPerImage: number;
   gridSize: number;
+  profile: ExportProfile;
 }
 
 export interface QuantExportResult {
   encoder: ExportedPart;
   decoder: ExportedPart;
+  /** Under the reference options: equal to the simulation for `exact`, how far the kernels moved it otherwise. */
   verification: SamVerification;
+  /** Under the page's own session options, as the file is deployed. */
+  deployed: DeployedCheck;
   backend: string;
   elapsedMs: number;
 }
+
+/** Above this the export is not timed in the tab: the FP encoder would be held a second time beside the file. */
+const LATENCY_MAX_ENCODER_BYTES = 160 * 1024 * 1024;
 
 let ort: typeof OrtWeb | null = null;
 let backend: BackendChoice | null = null;
@@ -336,14 +346,16 @@ const api = {
     const { ort: runtimeOrt, options, description } = runtime();
     const { job } = request;
     // Polled between every stage (and before each queued run), so a cancel ends the export within one stage.
+    const total = 5;
     const check = (label: string, done: number) => {
       if (cancelledJobs.has(job)) throw new CancelledError('Export cancelled.');
-      onProgress({ done, total: 4, label, etaMs: null });
+      onProgress({ done, total, label, etaMs: null });
     };
     try {
       await yieldToEventLoop();
       check('Writing the quantized encoder and decoder', 0);
-      const exported = exportQuantizedSam(model, parametric, request.allocation, fpFileBytes);
+      const exported = exportQuantizedSam(model, parametric, request.allocation, fpFileBytes, { profile: request.profile });
+      const files = { encoder: exported.encoder.bytes, decoder: exported.decoder.bytes };
       await yieldToEventLoop();
       check('Opening the simulation for the check', 1);
       const item = evaluationItems([request.check], request.promptsPerImage, request.gridSize)[0];
@@ -355,20 +367,33 @@ const api = {
       }
       const reference = await serially(() => QuantizedSam.create(runtimeOrt, model, parametric, { ...REFERENCE_SESSION_OPTIONS, ...options }), job);
       let verification: SamVerification;
+      let deployed: DeployedCheck;
       try {
         await yieldToEventLoop();
         check(`Running the exported files on ${item.prompts.length} prompts`, 2);
-        verification = await serially(
-          () => verifySamExport(reference, { encoder: exported.encoder.bytes, decoder: exported.decoder.bytes }, request.allocation, item, options),
+        verification = await serially(() => verifySamExport(reference, files, request.allocation, item, options), job);
+        await yieldToEventLoop();
+        const timed = fpFileBytes.encoder <= LATENCY_MAX_ENCODER_BYTES;
+        check(timed ? 'As deployed: masks, then the encoder timed beside full precision' : 'As deployed: masks', 3);
+        deployed = await serially(
+          () =>
+            checkDeployed(reference, files, request.allocation, item, {
+              sessionOptions: options,
+              fpEncoder: timed ? encodeModelBytes(model.encoder) : undefined,
+              between: async () => {
+                await yieldToEventLoop();
+                if (cancelledJobs.has(job)) throw new CancelledError('Export cancelled.');
+              },
+            }),
           job,
         );
       } finally {
         await serially(() => reference.release());
       }
       await yieldToEventLoop();
-      check('Done', 3);
-      onProgress({ done: 4, total: 4, label: 'Done', etaMs: 0 });
-      const result: QuantExportResult = { ...exported, verification, backend: description, elapsedMs: performance.now() - started };
+      check('Done', 4);
+      onProgress({ done: total, total, label: 'Done', etaMs: 0 });
+      const result: QuantExportResult = { ...exported, verification, deployed, backend: description, elapsedMs: performance.now() - started };
       return Comlink.transfer(result, [exported.encoder.bytes.buffer as ArrayBuffer, exported.decoder.bytes.buffer as ArrayBuffer]);
     } finally {
       cancelledJobs.delete(job);

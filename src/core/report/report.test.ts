@@ -154,6 +154,7 @@ describe('report.html', () => {
     const exported = buildReport({
       analysis,
       exported: {
+        profile: 'fast-cpu',
         files: [
           { part: 'encoder', fileName: 'encoder.mixed.onnx', bytes: 1_950_000, fpBytes: 8_900_000 },
           { part: 'decoder', fileName: 'decoder.mixed.onnx', bytes: 1_600_000, fpBytes: 3_200_000 },
@@ -166,12 +167,23 @@ describe('report.html', () => {
           checkImage: 'Sample 1',
           backend: 'WASM',
         },
+        deployed: {
+          miou: 0.8684,
+          iouByPrompt: [1, 0.95, 0.61, 0.92],
+          below: 1,
+          worst: 0.61,
+          miouFp: { file: 0.969, preview: 0.86 },
+          miouTruth: null,
+          latency: { fpMs: 89, fileMs: 86, ratio: 0.935, rounds: 4 },
+        },
       },
     });
     expect(exported.exported?.files.map((f) => f.bytes)).toEqual([1_950_000, 1_600_000]);
     const html = renderReportHtml(exported);
     expect(html).toContain('encoder.mixed.onnx 1.950 MB (full precision 8.900 MB)');
     expect(html).toContain('end to end max |Δ| 2.50e-4 of a 55.4 logit range on 4 prompts of Sample 1 (WASM)');
+    expect(html).toContain('<dt>Export profile</dt><dd>fast (CPU / WASM)</dd>');
+    expect(html).toContain('masks vs the preview mIoU 0.868 on 4 prompts, 1 below 0.9 (worst 0.61); vs full precision file 0.969, preview 0.86; encoder ×0.94 the full-precision time (median of 4 alternating runs)');
   });
 
   it('counts in words that agree with the number, and says which λ it prints', () => {

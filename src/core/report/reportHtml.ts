@@ -2,6 +2,7 @@
  * report.html: one self-contained page (inline CSS, charts as inline SVG, the report JSON embedded) that reads
  * the same offline, years later: it references nothing outside itself.
  */
+import { exportProfileInfo } from '../quant/profiles';
 import { REPORT_CHARTS, type MixQsamReport, type ReportChartName, type ReportCharts } from './reportSchema';
 import { countOf, formatMegabytes, formatMegabytesOfBits } from '../displayUnits';
 import { sanitizeSvg } from './sanitizeSvg';
@@ -168,9 +169,15 @@ function exportEntries(report: MixQsamReport): [string, string][] {
     .join('; ');
   const v = exported.verification;
   const check = `end to end max |Δ| ${v.endToEnd.maxAbsError.toExponential(2)} of a ${num(v.endToEnd.range, 3)} logit range on ${countOf(v.prompts, 'prompt')} of ${escapeHtml(v.checkImage)} (${escapeHtml(v.backend)})`;
+  const d = exported.deployed;
+  const truth = d.miouTruth ? `; vs the true objects file ${num(d.miouTruth.file, 3)}, preview ${num(d.miouTruth.preview, 3)}, full precision ${num(d.miouTruth.fp, 3)}` : '';
+  const latency = d.latency ? `; encoder ×${num(d.latency.ratio, 2)} the full-precision time (median of ${d.latency.rounds} alternating runs)` : '; encoder not timed';
+  const deployed = `masks vs the preview mIoU ${num(d.miou, 3)} on ${countOf(d.iouByPrompt.length, 'prompt')}, ${d.below} below 0.9 (worst ${num(d.worst, 3)}); vs full precision file ${num(d.miouFp.file, 3)}, preview ${num(d.miouFp.preview, 3)}${truth}${latency}`;
   return [
+    ['Export profile', escapeHtml(exportProfileInfo(exported.profile).label)],
     ['Exported files', files],
-    ['Export check', check],
+    [exportProfileInfo(exported.profile).exact ? 'Export check (reference options)' : 'Under the reference options', check],
+    ['As deployed (default options)', deployed],
   ];
 }
 

@@ -2,6 +2,7 @@
  * report.json: everything a quantization run decided and measured, as plain JSON (no NaN: a value not measured
  * is null). Bump REPORT_VERSION when a field changes meaning; add fields freely.
  */
+import type { ExportProfile } from '../quant/profiles';
 import type { AllocationStatus, Reach, ResolvedBudgets, UnitLock } from '../allocate';
 
 export const REPORT_FORMAT = 'mix-qsam-report';
@@ -136,6 +137,8 @@ export interface ReportExportedFile {
 
 /** Exported files run against the fake-quant simulation of the same allocation (max |Δ| and the output's range). */
 export interface ReportExport {
+  /** Which kind of file (quant/profiles.ts): `exact` equals the simulation, the fast profiles run integer kernels. */
+  profile: ExportProfile;
   files: ReportExportedFile[];
   verification: {
     encoder: { maxAbsError: number; range: number };
@@ -144,6 +147,16 @@ export interface ReportExport {
     prompts: number;
     checkImage: string;
     backend: string;
+  };
+  /** The files under the page's own session options: masks vs the preview's, quality vs FP, encoder time vs FP. */
+  deployed: {
+    miou: number;
+    iouByPrompt: number[];
+    below: number;
+    worst: number;
+    miouFp: { file: number; preview: number };
+    miouTruth: { file: number; preview: number; fp: number; prompts: number } | null;
+    latency: { fpMs: number; fileMs: number; ratio: number; rounds: number } | null;
   };
 }
 

@@ -31,7 +31,7 @@ export function ExportQuality({ exported }: { exported: ExportOutcome }) {
   return (
     <div data-testid="export-quality" data-state={quality.collapsed ? 'collapsed' : 'measured'} data-miou-fp={quality.miouFp} data-miou-truth={quality.miouTruth ?? ''}>
       <p className={quality.collapsed ? 'quant-note quality-low' : 'quant-note'}>
-        Quality: mIoU vs full precision {quality.miouFp.toFixed(3)} on {where(quality.target, quality.prompts)}
+        Preview quality (Evaluate): mIoU vs full precision {quality.miouFp.toFixed(3)} on {where(quality.target, quality.prompts)}
         {truth}.
       </p>
       {quality.collapsed && (

@@ -11,6 +11,9 @@ import { errorMessage } from '../../state/toastsSlice';
 import '../preview/preview.css';
 import './export.css';
 import { ExportQuality } from './ExportQuality';
+import { ProfilePicker } from './ProfilePicker';
+import { DeployedCheckView } from './DeployedCheckView';
+import { exportProfileInfo } from '../../core/quant/profiles';
 
 /** The check passes when the largest |Δ| of the mask logits is at most this fraction of their range. */
 export const VERIFY_TOLERANCE = 1e-3;
@@ -43,6 +46,7 @@ export function ExportView() {
   const cancel = useStudio((state) => state.cancelExport);
   const analysed = useStudio((state) => state.analysisResults?.complete ?? false);
   const pushToast = useStudio((state) => state.pushToast);
+  const profile = useStudio((state) => state.exportProfile);
   const busy = status === 'running' || status === 'cancelling';
   const saveReport = (save: typeof downloadReportJson) => {
     try {
@@ -65,6 +69,8 @@ export function ExportView() {
   const relative = verification ? verification.endToEnd.relativeError : null;
   const verified = relative !== null && relative <= VERIFY_TOLERANCE;
   const stale = exported !== null && allocation !== null && exported.allocationKey !== allocationKeyOf(allocation.widthByUnit);
+  const otherProfile = exported !== null && exported.profile !== profile;
+  const exact = exported ? exportProfileInfo(exported.profile).exact : true;
   return (
     <section
       className="card export-view"
@@ -77,11 +83,13 @@ export function ExportView() {
       data-prompts={verification?.prompts ?? ''}
       data-allocation-key={exported?.allocationKey ?? ''}
       data-backend={exported?.backend ?? ''}
+      data-profile={exported?.profile ?? ''}
     >
       <div className="card-title">
         <h2>Export</h2>
         {status === 'cancelled' && <span className="status">Cancelled</span>}
       </div>
+      <ProfilePicker disabled={busy} />
       <div className="quant-actions">
         <button type="button" onClick={() => void exportModel()} disabled={busy || !allocation} title={allocation ? 'Quantized encoder and decoder (.onnx), checked against the preview' : 'Set a budget first'}>
           Download quantized model
@@ -104,12 +112,18 @@ export function ExportView() {
       {exported && verification && (
         <>
           <ExportQuality exported={exported} />
-          <p className={verified ? 'verified' : 'not-verified'} data-testid="export-verification" title="The exported files compute what the preview simulated; how good that is, is the quality above">
-            {verified ? 'Verified' : 'Differs from the preview'}: max |Δ| = {formatDelta(verification.endToEnd.maxAbsError)} on {verification.prompts} {verification.prompts === 1 ? 'prompt' : 'prompts'}
-          </p>
+          {exact && (
+            <p className={verified ? 'verified' : 'not-verified'} data-testid="export-verification" title="The exported files compute what the preview simulated; how good that is, is the quality above">
+              {verified ? 'Verified' : 'Differs from the preview'}: max |Δ| = {formatDelta(verification.endToEnd.maxAbsError)} on {verification.prompts} {verification.prompts === 1 ? 'prompt' : 'prompts'}
+            </p>
+          )}
+          <DeployedCheckView deployed={exported.deployed} backend={exported.backend} headline={!exact} />
           <p className="muted quant-note" data-testid="export-verification-detail">
-            {verified ? 'The files equal the simulation' : 'The files differ from the simulation'}: mask logits (range {verification.endToEnd.range.toFixed(2)}) on {exported.checkImage}; encoder embeddings max |Δ| ={' '}
-            {formatDelta(verification.encoder.maxAbsError)} · weights rounded {exported.weightRounding === 'gptq' ? 'by GPTQ' : 'to nearest'} · {exported.backend} · {formatMs(exported.elapsedMs)}
+            {exact
+              ? `${verified ? 'The files equal the simulation' : 'The files differ from the simulation'}: mask logits (range ${verification.endToEnd.range.toFixed(2)}) on ${exported.checkImage}`
+              : `Under the reference session options the mask logits are max |Δ| ${formatDelta(verification.endToEnd.maxAbsError)} from the simulation's (range ${verification.endToEnd.range.toFixed(2)}) on ${exported.checkImage}`}
+            ; encoder embeddings max |Δ| = {formatDelta(verification.encoder.maxAbsError)} · {exportProfileInfo(exported.profile).label} · weights rounded{' '}
+            {exported.weightRounding === 'gptq' ? 'by GPTQ' : 'to nearest'} · {exported.backend} · {formatMs(exported.elapsedMs)}
           </p>
           <table className="quant-table" data-testid="export-sizes">
             <thead>
@@ -136,6 +150,7 @@ export function ExportView() {
             ))}
           </div>
           {stale && <p className="quant-stale">The allocation changed since: download again to export it.</p>}
+          {otherProfile && !stale && <p className="quant-stale">These files are the {exportProfileInfo(exported.profile).label} profile: download again for the one chosen.</p>}
         </>
       )}
     </section>

@@ -1,0 +1,50 @@
+import { PROMPT_AGREEMENT, type DeployedCheck } from '../../core/evaluate/deployedCheck';
+import { formatMs } from '../format';
+
+/** Per prompt: one bar, as tall as the file's mask overlaps the preview's; red below PROMPT_AGREEMENT. */
+function PromptBars({ iouByPrompt }: { iouByPrompt: readonly number[] }) {
+  return (
+    <div className="prompt-bars" data-testid="deployed-prompts" aria-label="Mask IoU with the preview, per prompt">
+      {iouByPrompt.map((iou, i) => (
+        <span
+          key={i}
+          className={iou < PROMPT_AGREEMENT ? 'prompt-bar low' : 'prompt-bar'}
+          style={{ height: `${Math.max(2, Math.round(iou * 24))}px` }}
+          data-iou={iou}
+          title={`Prompt ${i + 1}: IoU ${iou.toFixed(3)} with the preview’s mask`}
+        />
+      ))}
+    </div>
+  );
+}
+
+/**
+ * The downloaded files as deployed (the page's backend, the runtime's own session options): how far each
+ * prompt's mask is from the preview's, quality against full precision (and the true objects) beside the
+ * preview's, and the encoder's time beside full precision.
+ */
+export function DeployedCheckView({ deployed, backend, headline }: { deployed: DeployedCheck; backend: string; headline: boolean }) {
+  const prompts = deployed.iouByPrompt.length;
+  const close = deployed.below === 0;
+  const latency = deployed.latency;
+  const truth = deployed.miouTruth;
+  return (
+    <div className="deployed-check" data-testid="deployed-check" data-miou={deployed.miou} data-below={deployed.below} data-miou-fp-file={deployed.miouFp.file} data-miou-fp-preview={deployed.miouFp.preview} data-latency-ratio={latency?.ratio ?? ''}>
+      <p className={headline ? (close ? 'verified' : 'not-verified') : 'quant-note'}>
+        {headline ? (close ? 'Close to the preview' : 'Differs from the preview') : 'As deployed'}: masks vs the preview’s mIoU {deployed.miou.toFixed(3)} on {prompts}{' '}
+        {prompts === 1 ? 'prompt' : 'prompts'}, {deployed.below} below {PROMPT_AGREEMENT} (worst {deployed.worst.toFixed(3)})
+      </p>
+      <PromptBars iouByPrompt={deployed.iouByPrompt} />
+      <p className="muted quant-note">
+        Run as deployed: {backend}, onnxruntime’s default session options. vs full precision: file {deployed.miouFp.file.toFixed(3)}, preview{' '}
+        {deployed.miouFp.preview.toFixed(3)}
+        {truth && `; vs the true objects (${truth.prompts} prompts): file ${truth.file.toFixed(3)}, preview ${truth.preview.toFixed(3)}, full precision ${truth.fp.toFixed(3)}`}.
+      </p>
+      <p className="quant-note" data-testid="deployed-latency">
+        {latency
+          ? `Encoder ${formatMs(latency.fileMs)} vs full precision ${formatMs(latency.fpMs)}: ×${latency.ratio.toFixed(2)} the time (median of ${latency.rounds} alternating runs on this page’s backend).`
+          : 'Encoder not timed: the model is too large to hold the full-precision encoder beside the file in this tab; time it with npm run bench:export.'}
+      </p>
+    </div>
+  );
+}
