@@ -38,6 +38,8 @@ export interface DeployedCheck {
   worst: number;
   /** mIoU against the full-precision masks: the file's, and the preview's (the simulation it was made from). */
   miouFp: { file: number; preview: number };
+  /** mIoU against the true objects over the prompts that have one (FP's too); null when none has. */
+  miouTruth: { file: number; preview: number; fp: number; prompts: number } | null;
   /** Encoder time beside full precision under the same options; null when not measured. */
   latency: EncoderLatency | null;
 }
@@ -117,7 +119,7 @@ export async function checkDeployed(
   simulation: SamRunner,
   exported: { encoder: Uint8Array; decoder: Uint8Array },
   allocation: Allocation,
-  sample: { image: RgbaImage; prompts: readonly CalibrationPrompt[] },
+  sample: { image: RgbaImage; prompts: readonly CalibrationPrompt[]; truth?: readonly (BinaryMask | null)[] },
   options: DeployedCheckOptions = {},
 ): Promise<DeployedCheck> {
   const { ort, sam } = simulation;
@@ -160,8 +162,12 @@ export async function checkDeployed(
   }
   const iouByPrompt = deployed.map((mask, b) => maskAgreement(preview[b], mask).iou);
   const vsFp = (masks: BinaryMask[]) => meanIoU(masks.map((mask, b) => maskAgreement(fp[b], mask).iou)) ?? 1;
+  const truth = sample.prompts.map((_, b) => sample.truth?.[b] ?? null);
+  const known = truth.filter((mask) => mask !== null).length;
+  const vsTruth = (masks: BinaryMask[]) => meanIoU(masks.map((mask, b) => (truth[b] ? maskAgreement(truth[b], mask).iou : null))) ?? 0;
   return {
     miouFp: { file: vsFp(deployed), preview: vsFp(preview) },
+    miouTruth: known > 0 ? { file: vsTruth(deployed), preview: vsTruth(preview), fp: vsTruth(fp), prompts: known } : null,
     iouByPrompt,
     miou: meanIoU(iouByPrompt) ?? 1,
     below: iouByPrompt.filter((iou) => iou < PROMPT_AGREEMENT).length,
