@@ -33,6 +33,8 @@ describe('npm run export', () => {
     const out = join(dir, 'fast');
     const { stdout } = await command(['--allocation', file, '--out', out, '--profile', 'fast-cpu', '--calibration-images', '1']);
     expect(stdout).toMatch(/fast-cpu export of 3 units \(from the units file\), weights rounded to nearest/);
+    // 4-bit weights with 8-bit activations: not an allocation the simulation runs, so it says why it did not check.
+    expect(stdout).toContain('Not checked against the simulation: unit "encoder:/blocks.0/attn/qkv/MatMul" has weights at 4 bits and activations at 8 bits');
     const encoder = new Uint8Array(await readFile(join(out, 'encoder.onnx')));
     const counts = countOpTypes(decodeModel(encoder));
     expect(countOf(counts, 'MatMulNBits')).toBe(1);
@@ -45,6 +47,27 @@ describe('npm run export', () => {
     await session.release();
     expect(JSON.parse(await readFile(join(out, 'model.json'), 'utf8')).encoder).toBe('encoder.onnx');
   }, 180_000);
+
+  it('checks the files as deployed against the simulation, per prompt, and times the encoder beside FP32', async () => {
+    const file = join(dir, 'same-widths.json');
+    const units = [
+      { id: 'encoder:/blocks.0/attn/qkv/MatMul', bits: 4 },
+      { id: 'encoder:/blocks.0/mlp/lin1/MatMul', bits: 8 },
+      { id: 'encoder:/blocks.0/attn/MatMul', bits: 8 },
+    ];
+    await writeFile(file, JSON.stringify({ units }));
+    const { stdout } = await command(['--allocation', file, '--out', join(dir, 'checked'), '--profile', 'fast-cpu', '--calibration-images', '1']);
+    const miou = /masks vs the simulation mIoU (\d\.\d{3}), (\d+) below 0\.9 \(worst (\d\.\d{3})\); vs full precision: file (\d\.\d{3}), simulation (\d\.\d{3})/.exec(stdout);
+    expect(miou, stdout).not.toBeNull();
+    const perPrompt = /per prompt: ([\d. ]+)/.exec(stdout)![1].trim().split(' ').map(Number);
+    expect(perPrompt.length).toBeGreaterThan(0);
+    // One block at 4/8 bits: the masks stay the simulation's (1.000 measured; the worst prompt 0.999).
+    expect(Number(miou![1])).toBeGreaterThan(0.95);
+    expect(Number(miou![3])).toBe(Math.min(...perPrompt));
+    expect(stdout).toMatch(/encoder ×\d+\.\d\d the FP32 time \(median ratio of [2-5] alternating rounds; medians \d+ vs \d+ ms\)/);
+    const off = await command(['--allocation', file, '--out', join(dir, 'unchecked'), '--calibration-images', '1', '--check', 'off']);
+    expect(off.stdout).not.toContain('Checked as deployed');
+  }, 240_000);
 
   it('refuses bad input with a message and a non-zero exit', async () => {
     const units = join(dir, 'unknown.json');

@@ -6,6 +6,10 @@
  *   npm run export -- --allocation report.json --out DIR [--profile exact|fast-cpu] [--model DIR]
  *                     [--low-bit-weights nbits|int8] [--rounding nearest|gptq] [--calibration-images 8] [--image-files a.jpg,b.png]
  *
+ * The files are then checked as deployed (onnxruntime-node, default session options) on the first calibration
+ * image: each prompt's mask against the simulation's, both against full precision, and the encoder timed
+ * beside FP32 (--check off skips it).
+ *
  * --allocation: the studio's report.json (each unit's width, weights and activations alike) or
  * {"units": [{"id": "encoder:/blocks.0/attn/qkv/MatMul", "wBits": 4, "aBits": 8}]}.
  * Profiles: exact equals the studio's preview bit for bit (for verification); fast-cpu runs the
@@ -17,14 +21,17 @@ import * as ort from 'onnxruntime-node';
 import { calibrationPrompts } from '../src/core/analysis/calibrationPrompts';
 import { defaultAnalysisSettings } from '../src/core/analysis/settings';
 import { parseAllocationFile } from '../src/core/evaluate/allocationFile';
-import { exportAllocation } from '../src/core/evaluate/exportAllocation';
-import type { OrtModule } from '../src/core/onnx/ort';
+import { calibrateForExport, simulationOfSettings, writeExport, type CalibratedSam, type ExportedGraph, type UnitSettings } from '../src/core/evaluate/exportAllocation';
+import { checkDeployed, PROMPT_AGREEMENT } from '../src/core/evaluate/deployedCheck';
+import { QuantizedSam } from '../src/core/evaluate/quantizedSam';
+import type { CalibrationItem } from '../src/core/analysis/analysisModel';
+import { REFERENCE_SESSION_OPTIONS, type OrtModule, type SessionOptions } from '../src/core/onnx/ort';
 import { EXPORT_PROFILES, type ExportProfile, type LowBitWeights } from '../src/core/quant/export';
 import { explainError } from '../src/core/userErrors';
 import { demoModelDir, imageFromFile, loadModelFiles, sampleScenes } from './analyzeInputs';
 
 const usage = `usage: npm run export -- --allocation FILE --out DIR [--profile ${EXPORT_PROFILES.join('|')}] [--model DIR]
-       [--low-bit-weights nbits|int8] [--rounding nearest|gptq] [--calibration-images N] [--image-files a.jpg,b.png] [--threads N]`;
+       [--low-bit-weights nbits|int8] [--rounding nearest|gptq] [--calibration-images N] [--image-files a.jpg,b.png] [--threads N] [--check on|off]`;
 
 class UsageError extends Error {}
 
@@ -38,7 +45,7 @@ function parseArgs(argv: string[]): Map<string, string> {
     else if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new UsageError(`--${flag} needs a value`);
     else args.set(flag, argv[++i]);
   }
-  const known = ['help', 'allocation', 'out', 'profile', 'model', 'low-bit-weights', 'rounding', 'calibration-images', 'image-files', 'threads'];
+  const known = ['help', 'allocation', 'out', 'profile', 'model', 'low-bit-weights', 'rounding', 'calibration-images', 'image-files', 'threads', 'check'];
   for (const flag of args.keys()) if (!known.includes(flag)) throw new UsageError(`unknown option --${flag}`);
   return args;
 }
@@ -92,14 +99,14 @@ async function main(): Promise<void> {
     prompts: calibrationPrompts({ ...entry, width: entry.image.width, height: entry.image.height }, defaultAnalysisSettings.promptsPerImage, defaultAnalysisSettings.gridSize),
   }));
   const threads = args.get('threads');
+  const check = args.get('check') ?? 'on';
+  if (check !== 'on' && check !== 'off') throw new UsageError(`--check must be on or off, got "${check}"`);
   const started = Date.now();
-  const exported = await exportAllocation(ort as unknown as OrtModule, files, allocation.settings, items, {
-    profile,
-    lowBitWeights,
-    weightRounding: rounding,
-    sessionOptions: threads ? { intraOpNumThreads: positive(threads, 'threads', 1) } : undefined,
-    onStep: (label) => process.stderr.write(`[export] ${label}\n`),
-  });
+  const sessionOptions = threads ? { intraOpNumThreads: positive(threads, 'threads', 1) } : undefined;
+  const onStep = (label: string) => process.stderr.write(`[export] ${label}\n`);
+  const ortModule = ort as unknown as OrtModule;
+  const calibrated = await calibrateForExport(ortModule, files, items, { weightRounding: rounding, sessionOptions, onStep, check: allocation.settings });
+  const exported = writeExport(calibrated, allocation.settings, { profile, lowBitWeights, onStep });
 
   await mkdir(out, { recursive: true });
   for (const part of [exported.encoder, exported.decoder]) await writeFile(join(out, `${part.graph}.onnx`), part.bytes);
@@ -113,6 +120,40 @@ async function main(): Promise<void> {
     console.log(`  ${part.graph}.onnx  ${megabytes(part.sizes.fileBytes)} (${ratio.toFixed(3)} × FP32 ${megabytes(part.fpFileBytes)}), ${part.quantizedWeights.length} weights quantized, activations of ${part.quantizedActivations.length} units`);
   }
   console.log(`Written to ${out}`);
+  if (check === 'on') await printDeployedCheck(ortModule, calibrated, allocation.settings, exported, items[0], files.encoder, { ...sessionOptions, onStep });
+}
+
+/** The files as deployed here (onnxruntime-node's default options) against the simulation, one line each. */
+async function printDeployedCheck(
+  ortModule: OrtModule,
+  calibrated: CalibratedSam,
+  settings: UnitSettings,
+  exported: { encoder: ExportedGraph; decoder: ExportedGraph },
+  item: CalibrationItem,
+  fpEncoder: Uint8Array,
+  options: SessionOptions & { onStep: (label: string) => void },
+): Promise<void> {
+  const { onStep, ...sessionOptions } = options;
+  const target = simulationOfSettings(calibrated, settings);
+  if ('reason' in target) {
+    console.log(`Not checked against the simulation: ${target.reason}.`);
+    return;
+  }
+  onStep(`Checking the files as deployed on ${item.prompts.length} prompts`);
+  const simulation = await QuantizedSam.create(ortModule, calibrated.sam, target.parametric, { ...REFERENCE_SESSION_OPTIONS, ...sessionOptions });
+  try {
+    const files = { encoder: exported.encoder.bytes, decoder: exported.decoder.bytes };
+    const d = await checkDeployed(simulation, files, target.allocation, item, { sessionOptions, fpEncoder });
+    const latency = d.latency
+      ? `encoder ×${d.latency.ratio.toFixed(2)} the FP32 time (median ratio of ${d.latency.rounds} alternating rounds; medians ${d.latency.fileMs.toFixed(0)} vs ${d.latency.fpMs.toFixed(0)} ms)`
+      : 'encoder not timed';
+    console.log(`Checked as deployed (onnxruntime-node, default session options) on ${d.iouByPrompt.length} prompts of the first calibration image:`);
+    console.log(`  masks vs the simulation mIoU ${d.miou.toFixed(3)}, ${d.below} below ${PROMPT_AGREEMENT} (worst ${d.worst.toFixed(3)}); vs full precision: file ${d.miouFp.file.toFixed(3)}, simulation ${d.miouFp.preview.toFixed(3)}`);
+    console.log(`  per prompt: ${d.iouByPrompt.map((iou) => iou.toFixed(3)).join(' ')}`);
+    console.log(`  ${latency}`);
+  } finally {
+    await simulation.release();
+  }
 }
 
 main().catch((error: unknown) => {

@@ -12,6 +12,8 @@ import type { GraphKind } from '../quant/units';
 import type { RoundedWeights } from '../quant/rounded-weights';
 import type { WeightRounding } from '../analysis/settings';
 import { samGptq } from '../analysis/samGptq';
+import type { Allocation } from '../quant/config';
+import { allocationWidths, buildSamParametric, type SamParametric } from './quantizedSam';
 
 /** Weight and activation width per unit id (null: full precision); units not listed stay full precision. */
 export type UnitSettings = Readonly<Record<string, UnitConfig>>;
@@ -123,4 +125,25 @@ export async function exportAllocation(
   options: ExportAllocationOptions,
 ): Promise<{ encoder: ExportedGraph; decoder: ExportedGraph }> {
   return writeExport(await calibrateForExport(ort, files, calibration, { ...options, check: settings }), settings, options);
+}
+
+/**
+ * The simulation an export can be checked against: the settings as one width per unit (weights and
+ * activations alike, as the studio's allocations are), and parametric graphs for those widths with the
+ * calibration's ranges and rounded weights. Null, with the reason, when a unit's two widths differ.
+ */
+export function simulationOfSettings(calibrated: CalibratedSam, settings: UnitSettings): { parametric: SamParametric; allocation: Allocation } | { reason: string } {
+  const checked = checkUnitSettings(calibrated.sam, settings);
+  const allocation: Record<string, number | null> = {};
+  const kinds = new Map(calibrated.sam.probedUnits.map((unit) => [unit.id, unit.kind]));
+  for (const [id, setting] of Object.entries(checked)) {
+    if (kinds.get(id) === 'weight' && setting.wBits !== setting.aBits) {
+      const widths = (bits: number | null) => (bits === null ? 'full precision' : `${bits} bits`);
+      return { reason: `unit "${id}" has weights at ${widths(setting.wBits)} and activations at ${widths(setting.aBits)}; the simulation gives a unit one width` };
+    }
+    allocation[id] = kinds.get(id) === 'weight' ? setting.wBits : setting.aBits;
+  }
+  const widths = allocationWidths(allocation);
+  if (widths.length === 0) return { reason: 'every unit is at full precision' };
+  return { parametric: buildSamParametric(calibrated.sam, calibrated.facts, widths, calibrated.roundedWeights), allocation };
 }

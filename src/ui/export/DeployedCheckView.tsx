@@ -42,7 +42,7 @@ export function DeployedCheckView({ deployed, backend, headline }: { deployed: D
       </p>
       <p className="quant-note" data-testid="deployed-latency">
         {latency
-          ? `Encoder ${formatMs(latency.fileMs)} vs full precision ${formatMs(latency.fpMs)}: ×${latency.ratio.toFixed(2)} the time (median of ${latency.rounds} alternating runs on this page’s backend).`
+          ? `Encoder ×${latency.ratio.toFixed(2)} the full-precision time on this page’s backend (median ratio of ${latency.rounds} alternating rounds; medians ${formatMs(latency.fileMs)} vs ${formatMs(latency.fpMs)}).`
           : 'Encoder not timed: the model is too large to hold the full-precision encoder beside the file in this tab; time it with npm run bench:export.'}
       </p>
     </div>
