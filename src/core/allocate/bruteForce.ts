@@ -2,6 +2,7 @@
  * Reference solver for tiny problems: enumerates every allocation. Written independently of the chain
  * compilation (straight from METHOD.md's formulas), so tests can check the solvers against it.
  */
+import { sizeWidth } from './storedBits';
 import type { AllocationProblem } from './types';
 import { resolveBudgets } from './budgets';
 
@@ -24,7 +25,7 @@ export function scoreAllocation(problem: AllocationProblem, bits: readonly numbe
   for (let i = 0; i < units.length; i++) {
     const b = bits[i];
     const a = isFp(i) ? b : (units[i].activationBits ?? problem.activationBits ?? b);
-    sizeBits += units[i].params * b;
+    sizeBits += units[i].params * sizeWidth(problem, i, b);
     bops += units[i].macs * b * a;
     if (isFp(i)) continue;
     if (objective.mode === 'paper') value += objective.importance[i] * b;

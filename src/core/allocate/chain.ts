@@ -6,6 +6,7 @@
  * "The integer program"). Size and BOPs are divided by Σ p_i and Σ MAC_i so both constraints read in
  * "average bits" and "average bits²": well scaled for the multipliers and for glpk's rows.
  */
+import { sizeWidth } from './storedBits';
 import type { AllocationProblem, ResolvedBudgets, Reach } from './types';
 import { validateProblem } from './validate';
 import { resolveBudgets } from './budgets';
@@ -75,9 +76,10 @@ export function compileChain(problem: AllocationProblem): ChainProblem {
     for (const w of options) {
       const activationBits = fullPrecision ? w : (unit.activationBits ?? problem.activationBits ?? w);
       width.push(w);
-      sizeBits.push(unit.params * w);
+      const stored = sizeWidth(problem, i, w);
+      sizeBits.push(unit.params * stored);
       bitOps.push(unit.macs * w * activationBits);
-      size.push((unit.params * w) / sizeScale);
+      size.push((unit.params * stored) / sizeScale);
       bops.push((unit.macs * w * activationBits) / bopsScale);
       if (fullPrecision) cost.push(0);
       else if (objective.mode === 'paper') cost.push(-objective.importance[i] * w);

@@ -35,3 +35,4 @@ export { solveExact, type ExactOptions } from './exact';
 export { glpkEngine, highsEngine, type GlpkSolver, type MilpEngine, type MilpSolverName } from './milpEngines';
 export { paretoSweep, paretoSweepExact, paretoProblems, type ParetoOptions, type ParetoPoint, type SweptBudget } from './pareto';
 export { scoreAllocation } from './bruteForce';
+export { allocationSizes, storedWeightBits, type SizeCounting } from './storedBits';

@@ -71,6 +71,11 @@ export interface AllocationProblem {
   activationBits?: number | null;
   budgets: BudgetSpec;
   objective: AllocationObjective;
+  /**
+   * How the size budget counts a weight (storedBits.ts): `ideal` (default) its width, the paper's Σ p·b;
+   * `stored` the INT4 / INT8 container the file holds it in, so the budget is on the deployed file.
+   */
+  sizeCounting?: 'ideal' | 'stored';
 }
 
 /** Budgets in absolute units, resolved from a BudgetSpec. null: that side is unconstrained. */

@@ -13,6 +13,9 @@ export function validateProblem(problem: AllocationProblem): void {
   if (problem.activationBits !== undefined && problem.activationBits !== null) {
     checkWidth(problem.activationBits, 'The fixed activation width');
   }
+  if (problem.sizeCounting !== undefined && problem.sizeCounting !== 'ideal' && problem.sizeCounting !== 'stored') {
+    throw new Error(`The size budget counts weights as "ideal" or "stored", not "${String(problem.sizeCounting)}".`);
+  }
   if (candidates.length === 0) throw new Error('Choose at least one candidate bit-width.');
   candidates.forEach((w) => checkWidth(w, 'Candidate width'));
   if (new Set(candidates).size !== candidates.length) throw new Error('Candidate widths repeat.');
