@@ -15,6 +15,8 @@
  *   blocked scales, int32 biases with a zero point), and storing the codes keeps the file small.
  * - Nothing is written as MatMulInteger / MatMulIntegerToFloat / DynamicQuantizeMatMul (int8 activation
  *   kernels onnxruntime-web has no WebGPU kernel for: they would run on the CPU, with copies).
+ * - Repeating float constants are stored as table + index as in fast-cpu (constantTables.ts); onnxruntime
+ *   folds them back when the session is created, before nodes are given to the WebGPU backend.
  * Activations are float32: the studio's WebGPU adapters need not offer shader-f16.
  */
 import type { GraphBuilder } from '../onnx/builder.ts';
