@@ -68,6 +68,8 @@ const VARIANTS: Variant[] = [
   { label: 'exact', profile: 'exact' },
   { label: 'fast-cpu (≤4-bit: MatMulNBits)', profile: 'fast-cpu', lowBitWeights: 'nbits' },
   { label: 'fast-cpu (≤4-bit: int8)', profile: 'fast-cpu', lowBitWeights: 'int8' },
+  // Node cannot time WebGPU: its latencies here are onnxruntime's CPU / WASM kernels running the WebGPU file.
+  { label: 'fast-webgpu (weights only; timed on CPU / WASM)', profile: 'fast-webgpu' },
 ];
 
 interface Row {

@@ -77,7 +77,7 @@ describe('npm run export', () => {
     expect(missingOut.code).toBe(2);
     expect(missingOut.stderr).toMatch(/--out is required/);
     const badProfile = await failure(['--allocation', units, '--out', dir, '--profile', 'fast']);
-    expect(badProfile.stderr).toMatch(/--profile must be exact or fast-cpu, got "fast"/);
+    expect(badProfile.stderr).toMatch(/--profile must be exact, fast-cpu or fast-webgpu, got "fast"/);
     const badRounding = await failure(['--allocation', units, '--out', dir, '--rounding', 'optimal']);
     expect(badRounding.code).toBe(2);
     expect(badRounding.stderr).toMatch(/--rounding must be nearest or gptq, got "optimal"/);

@@ -3,7 +3,7 @@
  * Export card: calibrates on the studio's sample scenes (or --image-files), then writes the encoder and
  * decoder in the chosen profile.
  *
- *   npm run export -- --allocation report.json --out DIR [--profile exact|fast-cpu] [--model DIR]
+ *   npm run export -- --allocation report.json --out DIR [--profile exact|fast-cpu|fast-webgpu] [--model DIR]
  *                     [--low-bit-weights nbits|int8] [--rounding nearest|gptq] [--calibration-images 8] [--image-files a.jpg,b.png]
  *
  * The files are then checked as deployed (onnxruntime-node, default session options) on the first calibration
@@ -13,7 +13,9 @@
  * --allocation: the studio's report.json (each unit's width, weights and activations alike) or
  * {"units": [{"id": "encoder:/blocks.0/attn/qkv/MatMul", "wBits": 4, "aBits": 8}]}.
  * Profiles: exact equals the studio's preview bit for bit (for verification); fast-cpu runs the
- * quantized MatMuls as onnxruntime's CPU / WASM integer kernels (smaller and faster, close to the preview).
+ * quantized MatMuls as onnxruntime's CPU / WASM integer kernels (smaller and faster, close to the preview);
+ * fast-webgpu stores the weights as the 4/8-bit MatMulNBits onnxruntime-web's WebGPU backend runs, activations
+ * in float.
  */
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,6 +29,7 @@ import { QuantizedSam } from '../src/core/evaluate/quantizedSam';
 import type { CalibrationItem } from '../src/core/analysis/analysisModel';
 import { REFERENCE_SESSION_OPTIONS, type OrtModule, type SessionOptions } from '../src/core/onnx/ort';
 import { EXPORT_PROFILES, type ExportProfile, type LowBitWeights } from '../src/core/quant/export';
+import { EXPORT_PROFILE_CHOICES } from '../src/core/quant/profiles';
 import { explainError } from '../src/core/userErrors';
 import { demoModelDir, imageFromFile, loadModelFiles, sampleScenes } from './analyzeInputs';
 
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
   if (!allocationPath) throw new UsageError('--allocation is required: the studio\'s report.json or a {"units": [...]} file');
   if (!out) throw new UsageError('--out is required: the folder to write encoder.onnx and decoder.onnx into');
   const profile = (args.get('profile') ?? 'exact') as ExportProfile;
-  if (!EXPORT_PROFILES.includes(profile)) throw new UsageError(`--profile must be ${EXPORT_PROFILES.join(' or ')}, got "${profile}"`);
+  if (!EXPORT_PROFILES.includes(profile)) throw new UsageError(`--profile must be ${EXPORT_PROFILE_CHOICES}, got "${profile}"`);
   const lowBitWeights = (args.get('low-bit-weights') ?? 'nbits') as LowBitWeights;
   if (lowBitWeights !== 'nbits' && lowBitWeights !== 'int8') throw new UsageError(`--low-bit-weights must be nbits or int8, got "${lowBitWeights}"`);
 

@@ -14,7 +14,8 @@
  *
  * That is the `exact` profile (the default). The `fast-cpu` profile writes the quantized MatMuls as
  * the integer kernels onnxruntime's CPU / WASM backends run (export-fast.ts): smaller and faster, close
- * to the simulation but not equal to it.
+ * to the simulation but not equal to it. The `fast-webgpu` profile is weight-only: MatMul weights as the
+ * 4/8-bit MatMulNBits onnxruntime-web's WebGPU backend runs, activations in float (export-webgpu.ts).
  */
 import { GraphBuilder } from '../onnx/builder.ts';
 import { GraphIndex, intAttr } from '../onnx/graph.ts';
@@ -43,7 +44,8 @@ import {
   writeMatMulNBits,
 } from './export-fast.ts';
 
-import { EXPORT_PROFILES, type ExportProfile } from './profiles.ts';
+import { webGpuWeightKernel, writeWebGpuMatMulNBits } from './export-webgpu.ts';
+import { EXPORT_PROFILE_CHOICES, EXPORT_PROFILES, type ExportProfile } from './profiles.ts';
 
 export { EXPORT_PROFILES, type ExportProfile };
 
@@ -114,7 +116,7 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   for (const unit of units) if (!nodeNames.has(unit.nodeName)) throw new Error(`Unit "${unit.id}" names node "${unit.nodeName}", which is not in this graph.`);
 
   const profile = options.profile ?? 'exact';
-  if (!EXPORT_PROFILES.includes(profile)) throw new Error(`Unknown export profile "${String(profile)}": choose ${EXPORT_PROFILES.join(' or ')}.`);
+  if (!EXPORT_PROFILES.includes(profile)) throw new Error(`Unknown export profile "${String(profile)}": choose ${EXPORT_PROFILE_CHOICES}.`);
   let usesContribOps = false;
   const kernels: NodeProto[] = [];
 
@@ -164,6 +166,15 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
       countWeight(unit, wBits, folded.data.length, params.length * 5);
     }
     if (kernelBits !== null) quantizedActivations.add(unit.id);
+    return true;
+  };
+
+  /** fast-webgpu: MatMul weights ≤ 8 bits as MatMulNBits; false when the unit keeps the exact weight writer. */
+  const writeWebGpu = (node: NodeProto, unit: QuantUnit, wBits: number): boolean => {
+    if (!webGpuWeightKernel(unit, wBits)) return false;
+    const { folded, params } = weightParams(unit, wBits);
+    const stored = writeWebGpuMatMulNBits(b, node, weightBase(unit), folded.data, folded.dims, params, wBits, quantizer.weightSymmetric);
+    countWeight(unit, wBits, stored.storedBytes, stored.scaleBytes);
     return true;
   };
 
@@ -220,6 +231,14 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
       const unit = byNode.get(node.name || (node.output?.[0] ?? ''));
       if (!unit) return;
       const setting = config[unit.id];
+      // fast-webgpu is weight-only: no activation Q/DQ is written.
+      if (profile === 'fast-webgpu') {
+        if (setting?.wBits && writeWebGpu(node, unit, setting.wBits)) {
+          usesContribOps = true;
+          kernels.push(node);
+        } else if (unit.weight && setting?.wBits) quantizeWeight(node, unit, setting.wBits);
+        return;
+      }
       const fast = profile === 'fast-cpu';
       if (fast && writeFast(node, unit, setting?.wBits ?? null, setting?.aBits ?? null)) {
         usesContribOps = true;
@@ -244,8 +263,8 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   });
   foldKernelBiases(graph, kernels);
   removeDeadNodes(graph);
-  // fast-cpu: repeating float constants (TinyViT's attention biases) stored as table + index, losslessly.
-  if (profile === 'fast-cpu') tabulateRepeatedConstants(graph);
+  // fast-cpu / fast-webgpu: repeating float constants (TinyViT's attention biases) stored as table + index, losslessly.
+  if (profile === 'fast-cpu' || profile === 'fast-webgpu') tabulateRepeatedConstants(graph);
   if (usesContribOps && !(upgraded.opsetImport ?? []).some((o) => o.domain === MS_DOMAIN)) upgraded.opsetImport = [...(upgraded.opsetImport ?? []), { domain: MS_DOMAIN, version: 1 }];
   const bytes = encodeModelBytes(upgraded);
   sizes.fileBytes = bytes.byteLength;

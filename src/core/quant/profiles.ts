@@ -4,7 +4,7 @@
  * and its writer in the export pass.
  */
 
-export type ExportProfile = 'exact' | 'fast-cpu';
+export type ExportProfile = 'exact' | 'fast-cpu' | 'fast-webgpu';
 
 export interface ExportProfileInfo {
   id: ExportProfile;
@@ -29,12 +29,21 @@ export const EXPORT_PROFILE_INFO: readonly ExportProfileInfo[] = [
     purpose: 'Integer kernels of onnxruntime’s CPU and WASM backends (MatMulNBits, MatMulIntegerToFloat): smaller and faster, close to the preview.',
     exact: false,
   },
+  {
+    id: 'fast-webgpu',
+    label: 'fast (WebGPU)',
+    purpose: 'Weights only, as the 4- and 8-bit MatMulNBits onnxruntime-web’s WebGPU backend runs, activations in float: smaller, close to the preview’s weights.',
+    exact: false,
+  },
 ];
 
 export const EXPORT_PROFILES: readonly ExportProfile[] = EXPORT_PROFILE_INFO.map((info) => info.id);
 
+/** The profiles as a sentence lists them: "exact, fast-cpu or fast-webgpu". */
+export const EXPORT_PROFILE_CHOICES = `${EXPORT_PROFILES.slice(0, -1).join(', ')} or ${EXPORT_PROFILES.at(-1)}`;
+
 export function exportProfileInfo(profile: ExportProfile): ExportProfileInfo {
   const info = EXPORT_PROFILE_INFO.find((entry) => entry.id === profile);
-  if (!info) throw new Error(`Unknown export profile "${String(profile)}": choose ${EXPORT_PROFILES.join(' or ')}.`);
+  if (!info) throw new Error(`Unknown export profile "${String(profile)}": choose ${EXPORT_PROFILE_CHOICES}.`);
   return info;
 }
