@@ -51,6 +51,25 @@ describe('buildAllocationProblem', () => {
     expect(resolveBudgets(problem)).toEqual({ maxSizeBits: 20_000, minSizeBits: 19_000, maxBops: null, minBops: null });
   });
 
+  it('budgets the stored file when asked: a W6A6 budget of 6 bits then holds no more than 6 stored bits per weight', async () => {
+    const results = smallAnalysisResults();
+    const glpk = glpkEngine((await GLPK()) as unknown as GlpkSolver);
+    const solve = async (sizeCounting: BudgetSettings['sizeCounting']) => {
+      const built = buildAllocationProblem(results, settings({ preset: 'W6A6', sizeAverageBits: 6, bopsEnabled: false, sizeCounting }), {});
+      expect(built.problem.sizeCounting).toBe(sizeCounting);
+      const result = await solveExact(built.problem, glpk);
+      const params = built.problem.units.reduce((sum, unit) => sum + unit.params, 0);
+      const stored = built.problem.units.reduce((sum, unit, i) => sum + unit.params * (result.bits![i] <= 4 ? 4 : 8), 0);
+      return { key: built.key, stored: stored / params };
+    };
+    const ideal = await solve('ideal');
+    const stored = await solve('stored');
+    expect(stored.key).not.toBe(ideal.key);
+    // Σ p·b ≤ 6 lets 5- and 6-bit weights in, which the file keeps in INT8 containers.
+    expect(ideal.stored).toBeGreaterThan(6);
+    expect(stored.stored).toBeLessThanOrEqual(6 + 1e-9);
+  });
+
   it('aligns locks with units by id', () => {
     const results = smallAnalysisResults();
     const locks = { [results.units[2].id]: { kind: 'fp', bits: 32 } as const, unknown: { kind: 'fixed', bits: 3 } as const };

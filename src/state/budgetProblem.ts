@@ -11,6 +11,7 @@ import {
   type AllocationProblem,
   type BudgetSpec,
   type CandidatePresetName,
+  type SizeCounting,
   type UnitLock,
 } from '../core/allocate';
 import type { AnalysisResults, UnitAnalysis } from '../core/analysis/analysisResults';
@@ -40,6 +41,8 @@ export interface BudgetSettings {
   customCandidates: string;
   /** Budget floors at 0.95 of each budget ((repro) option). */
   lowerBounds: boolean;
+  /** How the size budget counts a weight: its width (the paper's Σ p·b) or the INT4 / INT8 container the file stores. */
+  sizeCounting: SizeCounting;
 }
 
 export const defaultBudgetSettings: BudgetSettings = {
@@ -54,6 +57,7 @@ export const defaultBudgetSettings: BudgetSettings = {
   preset: 'W4A4',
   customCandidates: '2-8',
   lowerBounds: false,
+  sizeCounting: 'ideal',
 };
 
 /** The export stores weights as INT4 or INT8, so no candidate may be wider than 8 bits. */
@@ -144,7 +148,7 @@ export function buildAllocationProblem(
     bops: settings.bopsEnabled ? { averageBits: settings.bopsAverageBits } : null,
     lowerBoundFraction: settings.lowerBounds ? DEFAULT_LOWER_BOUND_FRACTION : null,
   };
-  const problem: AllocationProblem = { units, candidates, locks, budgets, objective };
+  const problem: AllocationProblem = { units, candidates, locks, budgets, objective, sizeCounting: settings.sizeCounting };
   const unitIds = results.units.map((unit) => unit.id);
   return { problem, unitIds, key: problemKey(results.runKey, problem), runKey: results.runKey };
 }
@@ -152,7 +156,7 @@ export function buildAllocationProblem(
 /** Identity of a problem: the analysis run plus everything the user set (the numbers follow from both). */
 export function problemKey(runKey: string, problem: AllocationProblem): string {
   const { objective, budgets, candidates, locks } = problem;
-  return JSON.stringify([runKey, objective.mode, objective.lambda, candidates, locks, budgets]);
+  return JSON.stringify([runKey, objective.mode, objective.lambda, candidates, locks, budgets, problem.sizeCounting ?? 'ideal']);
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Assembles report.json (reportSchema.ts) from the analysis, the allocation and the evaluation. */
+import { allocationSizes } from '../allocate/storedBits';
 import type { AllocationProblem, AllocationResult } from '../allocate';
 import type { AnalysisResults } from '../analysis/analysisResults';
 import { REPORT_FORMAT, REPORT_VERSION, type MixQsamReport, type ReportAllocation, type ReportEvaluation, type ReportExport, type ReportUnit } from './reportSchema';
@@ -40,6 +41,7 @@ function allocationOf(input: NonNullable<ReportInput['allocation']>): ReportAllo
     lambda: problem.objective.lambda,
     candidates: [...problem.candidates],
     lowerBoundFraction: problem.budgets.lowerBoundFraction ?? null,
+    sizeCounting: problem.sizeCounting ?? 'ideal',
     budgets: { ...result.budgets },
     status: result.status,
     method: result.method,
@@ -91,8 +93,11 @@ export function buildReport(input: ReportInput): MixQsamReport {
   const uniform = (b: number) => ({ sizeBits: params * b, bops: macs * b * b });
   const result = allocation?.result;
   const allocated =
-    result && result.sizeBits !== null && result.bops !== null
-      ? { sizeBits: result.sizeBits, bops: result.bops, averageBits: params > 0 ? result.sizeBits / params : null }
+    result && result.bits && result.bops !== null && allocation
+      ? (() => {
+          const { idealBits, storedBits } = allocationSizes(allocation.problem, result.bits);
+          return { sizeBits: idealBits, storedSizeBits: storedBits, bops: result.bops, averageBits: params > 0 ? idealBits / params : null };
+        })()
       : null;
 
   let evaluation: ReportEvaluation | null = null;

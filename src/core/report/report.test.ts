@@ -131,6 +131,13 @@ describe('report.html', () => {
     expect(html).toContain(`${(size / 8e6).toPrecision(3)} MB`);
     expect(html).toContain(`${Number(((100 * size) / 160_000).toPrecision(3))}% of FP32`);
     expect(html).toContain('<td>Mixed (avg 4.00 bits)</td><td>0.8765</td><td>0.9321</td>');
+    // What the file holds: every width's INT4 / INT8 container, recomputed here from the units' widths.
+    // (a unit locked to full precision stays float in the file)
+    const container = (unit: (typeof r.units)[number]) => (unit.lock?.kind === 'fp' ? unit.lock.bits : unit.bits === null ? 0 : unit.bits <= 4 ? 4 : 8);
+    const stored = r.units.reduce((sum, unit) => sum + unit.params * container(unit), 0);
+    expect(r.sizes.allocation!.storedSizeBits).toBe(stored);
+    expect(html).toContain(`<dt>Stored in the file</dt><dd>${(stored / 8e6).toPrecision(3)} MB`);
+    expect(r.allocation!.sizeCounting).toBe('ideal');
     expect(html.match(/<tr><td>\d+<\/td>/g)).toHaveLength(4);
     expect(html).toContain('σ(4)*');
     expect(html).toContain('4 (5,000 weights, 450000 MACs); 1 kept FP');

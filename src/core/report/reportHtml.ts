@@ -78,7 +78,7 @@ function summarySection(report: MixQsamReport): string {
         // The λ the objective multiplies Ŝ by; the page's slider may show it on the objective's scale.
         ['λ (raw, as in the objective)', num(a.lambda)],
         ['Candidate widths', escapeHtml(a.candidates.join(', '))],
-        ['Size budget', a.budgets.maxSizeBits === null ? 'none' : `${megabytes(a.budgets.maxSizeBits)} (${num(a.budgets.maxSizeBits / Math.max(1, sizes.params), 3)} bits per weight)`],
+        ['Size budget', a.budgets.maxSizeBits === null ? 'none' : `${megabytes(a.budgets.maxSizeBits)} (${num(a.budgets.maxSizeBits / Math.max(1, sizes.params), 3)} bits per weight, ${a.sizeCounting === 'stored' ? 'counted as the file stores them (INT4 / INT8)' : 'counted as Σ p·b'})`],
         ['BOPs budget', a.budgets.maxBops === null ? 'none' : bops(a.budgets.maxBops)],
         ['Floors', a.lowerBoundFraction === null ? 'none' : `${num(a.lowerBoundFraction * 100, 3)}% of each budget`],
       ]
@@ -89,6 +89,7 @@ function summarySection(report: MixQsamReport): string {
     ['Size', footprint ? `${megabytes(footprint.sizeBits)} · ${percent(footprint.sizeBits, sizes.w8a8.sizeBits)} of W8A8 · ${percent(footprint.sizeBits, sizes.fp32.sizeBits)} of FP32` : '—'],
     ['BOPs', footprint ? `${bops(footprint.bops)} · ${percent(footprint.bops, sizes.w8a8.bops)} of W8A8 · ${percent(footprint.bops, sizes.fp32.bops)} of FP32` : '—'],
     ['Average width', footprint?.averageBits != null ? `${num(footprint.averageBits, 3)} bits per weight` : '—'],
+    ['Stored in the file', footprint ? `${megabytes(footprint.storedSizeBits)} (${num(footprint.storedSizeBits / Math.max(1, sizes.params), 3)} bits per weight: INT4 / INT8 containers, scales not counted)` : '—'],
     ['W8A8 / FP32', `${megabytes(sizes.w8a8.sizeBits)} / ${megabytes(sizes.fp32.sizeBits)}; ${bops(sizes.w8a8.bops)} / ${bops(sizes.fp32.bops)}`],
     ['Quantizable units', `${report.units.length} (${grouped(sizes.params)} weights, ${bops(sizes.macs).replace('BOPs', 'MACs')}); ${report.excludedUnits.length} kept FP`],
   ];

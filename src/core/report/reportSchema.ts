@@ -36,6 +36,8 @@ export interface ReportAllocation {
   lambda: number;
   candidates: number[];
   lowerBoundFraction: number | null;
+  /** What the size budget counted: each weight's width (`ideal`, Σ p·b) or its container in the file (`stored`). */
+  sizeCounting: 'ideal' | 'stored';
   /** Budgets in absolute units: bits of weights and bit operations. */
   budgets: ResolvedBudgets;
   status: AllocationStatus;
@@ -118,7 +120,8 @@ export interface MixQsamReport {
     macs: number;
     fp32: ReportFootprint;
     w8a8: ReportFootprint;
-    allocation: (ReportFootprint & { averageBits: number | null }) | null;
+    /** sizeBits: Σ p·b (the paper's count); storedSizeBits: what the file stores (INT4 / INT8 containers, no scales). */
+    allocation: (ReportFootprint & { averageBits: number | null; storedSizeBits: number }) | null;
   };
   evaluation: ReportEvaluation | null;
   /** The downloaded quantized files and how closely they reproduce the simulation, once exported. */

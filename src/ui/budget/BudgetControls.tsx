@@ -111,6 +111,20 @@ export function BudgetControls({ settings, onChange, candidates, candidatesError
         </label>
       </BudgetRow>
       {megabytesField.messageElement && <div className="budget-field-message">{megabytesField.messageElement}</div>}
+      <div className="budget-row budget-counting">
+        <label>
+          Size counts{' '}
+          <select
+            aria-label="Size counts"
+            value={settings.sizeCounting}
+            onChange={(event) => onChange({ sizeCounting: event.target.value as BudgetSettings['sizeCounting'] })}
+            title="Σ p·b counts a weight at its width (the paper). The file stores 2–4 bits as INT4 and 5–8 bits as INT8: 'stored' budgets what you download."
+          >
+            <option value="ideal">bits as allocated (Σ p·b, the paper)</option>
+            <option value="stored">what the file stores (INT4 / INT8)</option>
+          </select>
+        </label>
+      </div>
       <BudgetRow
         label="BOPs"
         sliderLabel="BOPs budget (average bits, as a uniform WbAb model)"

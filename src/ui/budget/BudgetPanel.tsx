@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { formatBops } from '../../core/allocate';
+import { allocationSizes, formatBops } from '../../core/allocate';
 import { candidatesOf, uniformReference } from '../../state/budgetProblem';
 import { selectCurrentAnswer, type AllocationAnswer } from '../../state/budgetSlice';
 import { useStudio } from '../../state/store';
@@ -56,7 +56,7 @@ export function BudgetPanel() {
     const fp = uniformReference(shown.problem, 32);
     const r = shown.result;
     return [
-      { label: 'Size', value: r.sizeBits, budget: r.budgets.maxSizeBits, w8: w8.sizeBits, fp: fp.sizeBits, format: formatSizeBits },
+      { label: shown.problem.sizeCounting === 'stored' ? 'Stored' : 'Size', value: r.sizeBits, budget: r.budgets.maxSizeBits, w8: w8.sizeBits, fp: fp.sizeBits, format: formatSizeBits },
       { label: 'BOPs', value: r.bops, budget: r.budgets.maxBops, w8: w8.bops, fp: fp.bops, format: formatBops },
     ];
   }, [ready, shown]);
@@ -80,7 +80,8 @@ export function BudgetPanel() {
 
   // The full reason is in the detail line above the chart; the chart only says why it has no bars.
   const emptyReason = ready && result && !result.bits ? 'No allocation fits these budgets.' : null;
-  const averageBits = result?.sizeBits != null && totals.params > 0 ? result.sizeBits / totals.params : null;
+  // Both counts of the size, whichever the budget uses: Σ p·b (the paper) and what the file stores.
+  const sizes = shown && result?.bits && totals.params > 0 ? allocationSizes(shown.problem, result.bits) : null;
 
   return (
     <section className="card budget-panel" aria-label="Bit budget" data-testid="budget-panel" data-phase={phase}>
@@ -118,7 +119,16 @@ export function BudgetPanel() {
           data-method={result.method}
         >
           {settings.objectiveMode === 'paper' ? 'objective' : 'predicted loss'} <strong>{result.objective?.toPrecision(5)}</strong>
-          {averageBits !== null && <> · {averageBits.toFixed(2)} bits/weight</>} ·{' '}
+          {sizes && (
+            <>
+              {' '}
+              · <span data-testid="allocation-ideal-bits" data-bits={sizes.idealBits / totals.params}>{(sizes.idealBits / totals.params).toFixed(2)} bits/weight</span> ·{' '}
+              <span data-testid="allocation-stored-bits" data-bits={sizes.storedBits / totals.params} title="What the downloaded file holds: 2–4-bit weights as INT4, 5–8-bit as INT8 (scales not counted)">
+                {(sizes.storedBits / totals.params).toFixed(2)} stored ({formatSizeBits(sizes.storedBits)})
+              </span>
+            </>
+          )}{' '}
+          ·{' '}
           <span data-testid="allocation-certificate" data-by={result.certificate?.by ?? undefined}>
             {certificateText(result)}
           </span>
