@@ -93,7 +93,7 @@ interface Row {
 }
 
 /** Kernels that say whether the integer paths run, by count in the optimized encoder + decoder. */
-const KERNELS = ['MatMulNBits', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul', 'QLinearMatMul', 'QLinearConv', 'DequantizeLinear', 'QuantizeLinear', 'Clip', 'Log', 'MatMul', 'FusedMatMul', 'Gemm', 'FusedGemm'];
+const KERNELS = ['MatMulNBits', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul', 'QLinearMatMul', 'QLinearConv', 'ConvInteger', 'DequantizeLinear', 'QuantizeLinear', 'Clip', 'Log', 'MatMul', 'FusedMatMul', 'Gemm', 'FusedGemm'];
 
 function kernelSummary(counts: Record<string, number>): string {
   return KERNELS.map((op) => [op, countOf(counts, op)] as const)

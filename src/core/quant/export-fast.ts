@@ -14,7 +14,8 @@
  *   MatMulIntegerToFloat. The post-softmax log2 quantizer becomes an 8-bit uniform grid on [0, max].
  * - Activation grids below 8 bits: an 8-bit grid over the same clipped range (QuantizeLinear saturates,
  *   so no Clip node); the kernels then see finer codes than the simulation.
- * Anything else (Conv, ConvTranspose, Gemm, widths above 8) is left to the exact writer.
+ * Convs with a long reduction: ConvInteger (export-fast-conv.ts). Anything else (other Convs,
+ * ConvTranspose, Gemm, widths above 8) is left to the exact writer.
  */
 import type { GraphBuilder } from '../onnx/builder.ts';
 import { attrInt, GraphIndex, intAttr, isDefaultDomain } from '../onnx/graph.ts';

@@ -13,9 +13,10 @@
  * Units at full precision are untouched; the whole graph is upgraded to opset 21 first.
  *
  * That is the `exact` profile (the default). The `fast-cpu` profile writes the quantized MatMuls as
- * the integer kernels onnxruntime's CPU / WASM backends run (export-fast.ts): smaller and faster, close
- * to the simulation but not equal to it. The `fast-webgpu` profile is weight-only: MatMul weights as the
- * 4/8-bit MatMulNBits onnxruntime-web's WebGPU backend runs, activations in float (export-webgpu.ts).
+ * the integer kernels onnxruntime's CPU / WASM backends run (export-fast.ts), and the Convs that are
+ * faster so as ConvInteger (export-fast-conv.ts): smaller and faster, close to the simulation but not
+ * equal to it. The `fast-webgpu` profile is weight-only: MatMul weights as the 4/8-bit MatMulNBits
+ * onnxruntime-web's WebGPU backend runs, activations in float (export-webgpu.ts).
  */
 import { GraphBuilder } from '../onnx/builder.ts';
 import { GraphIndex, intAttr } from '../onnx/graph.ts';
@@ -43,6 +44,7 @@ import {
   writeMatMulIntegerToFloat,
   writeMatMulNBits,
 } from './export-fast.ts';
+import { integerConvPays, writeConvInteger } from './export-fast-conv.ts';
 
 import { webGpuWeightKernel, writeWebGpuMatMulNBits } from './export-webgpu.ts';
 import { EXPORT_PROFILE_CHOICES, EXPORT_PROFILES, type ExportProfile } from './profiles.ts';
@@ -151,6 +153,7 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
       quantizedActivations.add(unit.id);
       return true;
     }
+    if (wBits !== null && wBits <= 8 && kernelBits !== null && integerConvPays(unit)) return writeFastConv(node, unit, wBits, kernelBits);
     if (wBits === null || wBits > 8 || !fastWeightKernel(unit) || (aBits !== null && kernelBits === null)) return false;
     const { folded, params } = weightParams(unit, wBits);
     const base = weightBase(unit);
@@ -175,6 +178,17 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
     const { folded, params } = weightParams(unit, wBits);
     const stored = writeWebGpuMatMulNBits(b, node, weightBase(unit), folded.data, folded.dims, params, wBits, quantizer.weightSymmetric);
     countWeight(unit, wBits, stored.storedBytes, stored.scaleBytes);
+    return true;
+  };
+
+  /** fast-cpu Conv: ConvInteger on the uint8 input + float epilogue (export-fast-conv.ts); false keeps the exact writer. */
+  const writeFastConv = (node: NodeProto, unit: QuantUnit, wBits: number, aBits: number): boolean => {
+    const { folded, params } = weightParams(unit, wBits);
+    const p = kernelActivationParams(unitSites(unit, aBits)[0]);
+    const stored = writeConvInteger(b, index, node, weightBase(unit), folded.data, folded.dims, params, p);
+    if (!stored) return false;
+    countWeight(unit, wBits, stored.storedBytes, stored.scaleBytes);
+    quantizedActivations.add(unit.id);
     return true;
   };
 
