@@ -4,6 +4,7 @@
  * budget used against allowed). Solving is the studio's own path: budgetProblem.ts builds the integer
  * program from the results and the budget controls, core/allocate solves it.
  */
+import { allocationSizes } from '../src/core/allocate';
 import { solveExact, solveInstant, type AllocationResult, type MilpEngine } from '../src/core/allocate';
 import type { AnalysisResults } from '../src/core/analysis/analysisResults';
 import { allocationByUnit, type BudgetSettings, type BuiltProblem } from '../src/state/budgetProblem';
@@ -36,6 +37,8 @@ export interface AllocationCertificate {
   bops: BudgetUse | null;
   /** Average weight width Σ p·b / Σ p of the allocation. */
   averageBits: number | null;
+  /** Average bits per weight the exported file stores (INT4 / INT8 containers); `size` counts these when budget.sizeCounting is stored. */
+  storedAverageBits: number | null;
   /** Why no allocation was found, when none was. */
   reason: string | null;
 }
@@ -63,6 +66,7 @@ function budgetUse(used: number | null, allowed: number | null, floor: number | 
 export function certificateOf(built: BuiltProblem, result: AllocationResult): AllocationCertificate {
   const { budgets } = result;
   const params = built.problem.units.reduce((sum, unit) => sum + unit.params, 0);
+  const sizes = result.bits ? allocationSizes(built.problem, result.bits) : null;
   return {
     status: result.status,
     method: result.method,
@@ -72,7 +76,8 @@ export function certificateOf(built: BuiltProblem, result: AllocationResult): Al
     gap: result.gap,
     size: budgetUse(result.sizeBits, budgets.maxSizeBits, budgets.minSizeBits),
     bops: budgetUse(result.bops, budgets.maxBops, budgets.minBops),
-    averageBits: result.sizeBits !== null && params > 0 ? result.sizeBits / params : null,
+    averageBits: sizes && params > 0 ? sizes.idealBits / params : null,
+    storedAverageBits: sizes && params > 0 ? sizes.storedBits / params : null,
     reason: result.infeasibleReason,
   };
 }

@@ -73,6 +73,21 @@ describe('npm run analyze → solve → eval on the demo model', () => {
     expect(file.certificate.size!.used).toBeLessThanOrEqual(file.certificate.size!.allowed);
   });
 
+  it('budgets what the file stores with --size-counting stored: the stored size then meets the budget', async () => {
+    const out = join(dir, 'allocation-stored.json');
+    const run = await runTool('solve.ts', ['--analysis', analysisPath, '--size-bits', '4.5', '--bops-bits', 'off', '--size-counting', 'stored', '--out', out]);
+    expect(run.code, run.stderr).toBe(0);
+    const file = parseAllocationFile(JSON.parse(await readFile(out, 'utf8')));
+    const params = analysis.results.units.reduce((sum, unit) => sum + unit.params, 0);
+    // Containers recomputed here: 2–4 bits in INT4, 5–8 in INT8.
+    const stored = analysis.results.units.reduce((sum, unit) => sum + unit.params * (file.widthByUnit![unit.id]! <= 4 ? 4 : 8), 0);
+    expect(stored).toBeLessThanOrEqual(params * 4.5);
+    expect(run.stdout).toContain(`the file stores ${(stored / params).toFixed(3)} bits per weight (INT4 / INT8)`);
+    const bad = await runTool('solve.ts', ['--analysis', analysisPath, '--size-counting', 'packed']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--size-counting must be ideal or stored, got "packed"');
+  });
+
   it('evaluates FP, uniform and mixed on the held-out scenes and writes the table', async () => {
     const out = join(dir, 'evaluation.json');
     const run = await runTool('eval.ts', ['--model', 'public/models/demo-sam', '--allocation', join(dir, 'allocation.json'), '--held-out', '6', '--out', out, '--min-miou', '0.3']);

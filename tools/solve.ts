@@ -19,7 +19,7 @@ import { InputError, logLine, numberFlag, parseArgs, readAnalysisFile, required,
 
 const usage = `usage: npm run solve -- --analysis RESULTS.json [--size-bits B|off] [--bops-bits B|off] [--objective sensitivity|paper]
        [--exact] [--preset W4A4|W5A5|W6A6 | --candidates 2-8] [--lambda L] [--lambda-scale objective|raw]
-       [--lower-bounds] [--time-limit S] [--out FILE.json] [--quiet]`;
+       [--lower-bounds] [--size-counting ideal|stored] [--time-limit S] [--out FILE.json] [--quiet]`;
 
 function budgetSettingsOf(args: ReturnType<typeof parseArgs>): BudgetSettings {
   const objective = single(args, 'objective') ?? defaultBudgetSettings.objectiveMode;
@@ -37,6 +37,8 @@ function budgetSettingsOf(args: ReturnType<typeof parseArgs>): BudgetSettings {
   if (lambdaScale !== 'objective' && lambdaScale !== 'raw') throw new InputError(`--lambda-scale must be objective or raw, got "${lambdaScale}"`, 2);
   const size = numberFlag(args, 'size-bits', defaultBudgetSettings.sizeAverageBits, { allowOff: true, min: 1 });
   const bops = numberFlag(args, 'bops-bits', defaultBudgetSettings.bopsAverageBits, { allowOff: true, min: 1 });
+  const sizeCounting = single(args, 'size-counting') ?? defaultBudgetSettings.sizeCounting;
+  if (sizeCounting !== 'ideal' && sizeCounting !== 'stored') throw new InputError(`--size-counting must be ideal or stored, got "${sizeCounting}"`, 2);
   return {
     ...defaultBudgetSettings,
     sizeEnabled: size !== null,
@@ -49,6 +51,7 @@ function budgetSettingsOf(args: ReturnType<typeof parseArgs>): BudgetSettings {
     lambda: numberFlag(args, 'lambda', defaultBudgetSettings.lambda, { min: 0 })!,
     lambdaScale,
     lowerBounds: args.flags.has('lower-bounds'),
+    sizeCounting,
   };
 }
 
@@ -61,7 +64,9 @@ function describe(certificate: AllocationCertificate): string[] {
     budget && lines.push(`${name}: ${budget.used.toExponential(4)} of ${budget.allowed.toExponential(4)} ${unit} allowed (${(100 * budget.fraction).toFixed(2)} %)${budget.meets ? '' : ' — OVER BUDGET'}`);
   budgetLine('size', certificate.size, 'bits');
   budgetLine('BOPs', certificate.bops, 'bit operations');
-  if (certificate.averageBits !== null) lines.push(`average weight width ${certificate.averageBits.toFixed(3)} bits`);
+  if (certificate.averageBits !== null) {
+    lines.push(`average weight width ${certificate.averageBits.toFixed(3)} bits; the file stores ${certificate.storedAverageBits!.toFixed(3)} bits per weight (INT4 / INT8)`);
+  }
   return lines;
 }
 
