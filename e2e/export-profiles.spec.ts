@@ -1,7 +1,8 @@
 /**
- * Export profiles as a person uses them: the size budget set on what the file stores, then the same allocation downloaded as `exact` and as `fast (CPU / WASM)`
- * from the Export card, each checked in the page as deployed (masks per prompt against the preview, the
- * encoder timed beside full precision); then both downloaded files run in onnxruntime-node, outside the browser.
+ * Export profiles as a person uses them: the size budget set on what the file stores, then the same allocation
+ * downloaded as `exact`, `fast (CPU / WASM)` and `fast (WebGPU)` from the Export card, each checked in the page as
+ * deployed (masks per prompt against the preview, the encoder timed beside full precision); then every downloaded
+ * file runs in onnxruntime-node, outside the browser.
  */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
@@ -62,7 +63,7 @@ async function nodeMasks(sam: PreparedSam, files: { encoder: Uint8Array; decoder
   }
 }
 
-test('exact and fast (CPU / WASM) downloaded from the Export card, checked as deployed, and run in onnxruntime-node', async ({ page }, testInfo) => {
+test('exact, fast (CPU / WASM) and fast (WebGPU) downloaded from the Export card, checked as deployed, and run in onnxruntime-node', async ({ page }, testInfo) => {
   test.skip(testInfo.project.name !== 'wasm', 'the profiles are written by the same worker code on every backend');
   test.setTimeout(900_000);
   await openStudio(page, 'wasm');
@@ -106,9 +107,18 @@ test('exact and fast (CPU / WASM) downloaded from the Export card, checked as de
   expect(pageRatio).toBeGreaterThan(0);
   await expect(card.getByTestId('export-verification-detail')).toContainText('fast (CPU / WASM)');
 
+  // The WebGPU profile (weights only), downloaded the same way; this page runs it on WASM for the check.
+  const webgpu = await download(page, testInfo, 'fast (WebGPU)', '.fast-webgpu', '3-fast-webgpu.png');
+  await expect(card.getByTestId('deployed-check')).toContainText(/^(Close to|Differs from) the preview: masks vs the preview’s mIoU \d\.\d{3}/);
+
   // The files are what the profiles say: float Q/DQ for exact, onnxruntime's integer kernels for fast.
   const exactOps = opCounts(exact.encoder);
   const fastOps = opCounts(fast.encoder);
+  const webgpuOps = opCounts(webgpu.encoder);
+  expect(webgpuOps.MatMulNBits).toBeGreaterThan(0);
+  expect(webgpuOps.QuantizeLinear ?? 0).toBe(0);
+  expect(webgpuOps.MatMulIntegerToFloat ?? 0).toBe(0);
+  expect(webgpu.encoder.byteLength).toBeLessThan(0.5 * demoModelFile('encoder.onnx').bytes.byteLength);
   expect(exactOps.MatMulNBits ?? 0).toBe(0);
   expect(exactOps.MatMulIntegerToFloat ?? 0).toBe(0);
   expect((fastOps.MatMulNBits ?? 0) + (fastOps.MatMulIntegerToFloat ?? 0)).toBeGreaterThan(0);
@@ -122,14 +132,17 @@ test('exact and fast (CPU / WASM) downloaded from the Export card, checked as de
   const [sample] = buildSampleImages();
   const entry = analysisImageOf({ name: sample.name, pixels: sample.pixels, truth: sample.truth });
   const item = { image: entry.image, prompts: promptsOfImage(entry, { ...defaultAnalysisSettings, imageCount: 1, promptsPerImage: 4 }) };
-  const [exactMasks, fastMasks, fpMasks] = [await nodeMasks(sam, exact, item), await nodeMasks(sam, fast, item), await nodeMasks(sam, files, item)];
+  const [exactMasks, fastMasks, webgpuMasks, fpMasks] = [await nodeMasks(sam, exact, item), await nodeMasks(sam, fast, item), await nodeMasks(sam, webgpu, item), await nodeMasks(sam, files, item)];
   const vs = (a: BinaryMask[], b: BinaryMask[]) => meanIoU(a.map((mask, i) => maskAgreement(mask, b[i]).iou)) ?? 0;
   const fastVsExact = vs(exactMasks, fastMasks);
   console.info(
-    `onnxruntime-node: fast vs exact mIoU ${fastVsExact.toFixed(3)}, vs FP exact ${vs(fpMasks, exactMasks).toFixed(3)} fast ${vs(fpMasks, fastMasks).toFixed(3)}; page (WASM): fast vs preview ${pageMiou.toFixed(3)}, encoder ×${pageRatio.toFixed(2)}; encoder ops fast ${JSON.stringify(fastOps)}`,
+    `onnxruntime-node: fast vs exact mIoU ${fastVsExact.toFixed(3)}, vs FP exact ${vs(fpMasks, exactMasks).toFixed(3)} fast ${vs(fpMasks, fastMasks).toFixed(3)} webgpu ${vs(fpMasks, webgpuMasks).toFixed(3)}; page (WASM): fast vs preview ${pageMiou.toFixed(3)}, encoder ×${pageRatio.toFixed(2)}; encoder ops fast ${JSON.stringify(fastOps)}`,
   );
   expect(fastMasks).toHaveLength(item.prompts.length);
   expect(fastMasks.every((mask) => mask.data.some((v) => v > 0))).toBe(true);
   expect(fastVsExact).toBeGreaterThan(0.5);
   expect(vs(fpMasks, fastMasks)).toBeGreaterThan(0.5);
+  // Weights only, activations in float.
+  expect(webgpuMasks.every((mask) => mask.data.some((v) => v > 0))).toBe(true);
+  expect(vs(fpMasks, webgpuMasks)).toBeGreaterThan(0.5);
 });
