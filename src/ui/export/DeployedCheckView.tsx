@@ -1,5 +1,6 @@
 import { PROMPT_AGREEMENT, type DeployedCheck } from '../../core/evaluate/deployedCheck';
 import { formatMs } from '../format';
+import type { ExportProfile } from '../../core/quant/profiles';
 
 /** Per prompt: one bar, as tall as the file's mask overlaps the preview's; red below PROMPT_AGREEMENT. */
 function PromptBars({ iouByPrompt }: { iouByPrompt: readonly number[] }) {
@@ -23,7 +24,7 @@ function PromptBars({ iouByPrompt }: { iouByPrompt: readonly number[] }) {
  * prompt's mask is from the preview's, quality against full precision (and the true objects) beside the
  * preview's, and the encoder's time beside full precision.
  */
-export function DeployedCheckView({ deployed, backend, headline }: { deployed: DeployedCheck; backend: string; headline: boolean }) {
+export function DeployedCheckView({ deployed, backend, headline, profile }: { deployed: DeployedCheck; backend: string; headline: boolean; profile: ExportProfile }) {
   const prompts = deployed.iouByPrompt.length;
   const close = deployed.below === 0;
   const latency = deployed.latency;
@@ -40,6 +41,11 @@ export function DeployedCheckView({ deployed, backend, headline }: { deployed: D
         {deployed.miouFp.preview.toFixed(3)}
         {truth && `; vs the true objects (${truth.prompts} prompts): file ${truth.file.toFixed(3)}, preview ${truth.preview.toFixed(3)}, full precision ${truth.fp.toFixed(3)}`}.
       </p>
+      {profile === 'fast-webgpu' && !/webgpu/i.test(backend) && (
+        <p className="muted quant-note" data-testid="deployed-backend-note">
+          This page runs on {backend.split(' ')[0]}, not WebGPU: the WebGPU file was checked and timed on it. Choose WebGPU in the backend menu to check it where it is meant to run.
+        </p>
+      )}
       <p className="quant-note" data-testid="deployed-latency">
         {latency
           ? `Encoder ×${latency.ratio.toFixed(2)} the full-precision time on this page’s backend (median ratio of ${latency.rounds} alternating rounds; medians ${formatMs(latency.fileMs)} vs ${formatMs(latency.fpMs)}).`
