@@ -110,6 +110,7 @@ test('exact, fast (CPU / WASM) and fast (WebGPU) downloaded from the Export card
   // The WebGPU profile (weights only), downloaded the same way; this page runs it on WASM for the check.
   const webgpu = await download(page, testInfo, 'fast (WebGPU)', '.fast-webgpu', '3-fast-webgpu.png');
   await expect(card.getByTestId('deployed-check')).toContainText(/^(Close to|Differs from) the preview: masks vs the preview’s mIoU \d\.\d{3}/);
+  await expect(card.getByTestId('deployed-backend-note')).toContainText('This page runs on WASM, not WebGPU');
 
   // The files are what the profiles say: float Q/DQ for exact, onnxruntime's integer kernels for fast.
   const exactOps = opCounts(exact.encoder);

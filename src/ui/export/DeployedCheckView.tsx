@@ -41,7 +41,7 @@ export function DeployedCheckView({ deployed, backend, headline, profile }: { de
         {deployed.miouFp.preview.toFixed(3)}
         {truth && `; vs the true objects (${truth.prompts} prompts): file ${truth.file.toFixed(3)}, preview ${truth.preview.toFixed(3)}, full precision ${truth.fp.toFixed(3)}`}.
       </p>
-      {profile === 'fast-webgpu' && !/webgpu/i.test(backend) && (
+      {profile === 'fast-webgpu' && !backend.startsWith('WebGPU') && (
         <p className="muted quant-note" data-testid="deployed-backend-note">
           This page runs on {backend.split(' ')[0]}, not WebGPU: the WebGPU file was checked and timed on it. Choose WebGPU in the backend menu to check it where it is meant to run.
         </p>
