@@ -106,13 +106,36 @@ export function writeMatMulNBits(
       zeros[col * zpBytes + (blk >> 1)] |= (zero & 0xf) << ((blk & 1) * 4);
     }
   }
+  return setMatMulNBits(b, node, base, { packed, blob, scales, zeros }, { k, n, bits: 4, blockSize, accuracyLevel });
+}
+
+/** The packed codes, per-block scales and zero points of a MatMulNBits weight ([N, blocks, blob] bytes). */
+export interface NBitsWeight {
+  packed: Uint8Array;
+  /** Bytes per block. */
+  blob: number;
+  scales: Float32Array;
+  zeros: Uint8Array;
+}
+
+/** Stores `weight` and turns MatMul `node` (input 0 = x) into com.microsoft MatMulNBits reading it. */
+export function setMatMulNBits(
+  b: GraphBuilder,
+  node: NodeProto,
+  base: string,
+  weight: NBitsWeight,
+  shape: { k: number; n: number; bits: number; blockSize: number; accuracyLevel: number },
+): StoredWeight {
+  const { packed, blob, scales, zeros } = weight;
+  const { k, n, bits, blockSize, accuracyLevel } = shape;
+  const blocks = Math.ceil(k / blockSize);
   b.initializers.push(makeTensor(`${base}_nbits`, DataType.UINT8, [n, blocks, blob], packed));
   b.initializers.push(makeTensor(`${base}_nbits_scales`, DataType.FLOAT, [n * blocks], scales));
-  b.initializers.push(makeTensor(`${base}_nbits_zero_points`, DataType.UINT8, [n * zpBytes], zeros));
+  b.initializers.push(makeTensor(`${base}_nbits_zero_points`, DataType.UINT8, [zeros.length], zeros));
   node.opType = 'MatMulNBits';
   node.domain = MS_DOMAIN;
   node.input = [node.input![0], `${base}_nbits`, `${base}_nbits_scales`, `${base}_nbits_zero_points`];
-  node.attribute = [intAttr('K', k), intAttr('N', n), intAttr('bits', 4), intAttr('block_size', blockSize), intAttr('accuracy_level', accuracyLevel)];
+  node.attribute = [intAttr('K', k), intAttr('N', n), intAttr('bits', bits), intAttr('block_size', blockSize), intAttr('accuracy_level', accuracyLevel)];
   return { storedBytes: packed.length, scaleBytes: scales.length * 4 + zeros.length };
 }
 

@@ -20,10 +20,8 @@
  * Activations are float32: the studio's WebGPU adapters need not offer shader-f16.
  */
 import type { GraphBuilder } from '../onnx/builder.ts';
-import { intAttr } from '../onnx/graph.ts';
 import type { NodeProto } from '../onnx/proto.ts';
-import { DataType, makeTensor } from '../onnx/tensor.ts';
-import { fastWeightKernel, MS_DOMAIN, writeMatMulNBits, type StoredWeight } from './export-fast.ts';
+import { fastWeightKernel, setMatMulNBits, writeMatMulNBits, type StoredWeight } from './export-fast.ts';
 import { quantizeCode, type UniformParams } from './quantizers.ts';
 import type { QuantUnit } from './units.ts';
 
@@ -80,12 +78,5 @@ export function writeWebGpuMatMulNBits(
     scales.fill(p.scale, col * blocks, (col + 1) * blocks);
     zeros.fill(zero, col * blocks, (col + 1) * blocks);
   }
-  b.initializers.push(makeTensor(`${base}_nbits`, DataType.UINT8, [n, blocks, blockSize], packed));
-  b.initializers.push(makeTensor(`${base}_nbits_scales`, DataType.FLOAT, [n * blocks], scales));
-  b.initializers.push(makeTensor(`${base}_nbits_zero_points`, DataType.UINT8, [n * blocks], zeros));
-  node.opType = 'MatMulNBits';
-  node.domain = MS_DOMAIN;
-  node.input = [node.input![0], `${base}_nbits`, `${base}_nbits_scales`, `${base}_nbits_zero_points`];
-  node.attribute = [intAttr('K', k), intAttr('N', n), intAttr('bits', 8), intAttr('block_size', blockSize), intAttr('accuracy_level', 0)];
-  return { storedBytes: packed.length, scaleBytes: scales.length * 4 + zeros.length };
+  return setMatMulNBits(b, node, base, { packed, blob: blockSize, scales, zeros }, { k, n, bits: 8, blockSize, accuracyLevel: 0 });
 }
