@@ -80,6 +80,8 @@ test('exact, fast (CPU / WASM) and fast (WebGPU) downloaded from the Export card
   expect(asAllocated.stored).toBeGreaterThan(4);
   await budget.getByLabel('Size counts').selectOption('stored');
   await expect.poll(storedBits).toBeLessThanOrEqual(4 + 1e-9);
+  // The day's Budget step names what the budget counts.
+  await expect(page.locator('[data-testid="day-step"][data-step="budget"]').getByTestId('day-step-state')).toHaveText(/^\d\.\d\d bits stored · (optimal|feasible|refining…)$/);
   await expect(budget.getByTestId('solve-badge')).toHaveAttribute('data-tone', /^(ok|warn)$/);
   await budget.scrollIntoViewIfNeeded();
   await page.screenshot({ path: testInfo.outputPath('0-stored-budget.png') });

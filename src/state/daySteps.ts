@@ -78,7 +78,9 @@ function budgetStep(state: StudioState): Step {
   if (!allocation) return { tone: 'attention', state: state.allocationMessage ? 'no allocation fits' : 'set a budget' };
   // Per weight of the analysed units, as the budget panel prints it.
   const params = state.analysisResults.units.reduce((sum, unit) => sum + unit.params, 0);
-  const bits = params > 0 ? `${(allocation.sizeBits / params).toFixed(2)} bits` : 'allocated';
+  // The size the budget counted: Σ p·b, or the file's containers when the budget is on what the file stores.
+  const stored = allocation.problem.sizeCounting === 'stored' ? ' stored' : '';
+  const bits = params > 0 ? `${(allocation.sizeBits / params).toFixed(2)} bits${stored}` : 'allocated';
   return { tone: 'done', state: `${bits} · ${allocation.final ? allocation.status : 'refining…'}` };
 }
 
