@@ -18,13 +18,13 @@ import type { EvaluationPlan } from '../core/evaluate/evaluationPlans';
 import { MaskPreviewer, type MaskPreviewResult } from '../core/evaluate/maskPreview';
 import { allocationWidths, buildRoundedSamParametric, QuantizedSam, type SamParametric, type SamRunner } from '../core/evaluate/quantizedSam';
 import type { WeightRounding } from '../core/analysis/settings';
-import { exportQuantizedSam, type ExportedPart } from '../core/evaluate/samExport';
-import { verifySamExport, type SamVerification } from '../core/evaluate/verifySamExport';
-import { checkDeployed, type DeployedCheck } from '../core/evaluate/deployedCheck';
+import type { ExportedPart } from '../core/evaluate/samExport';
+import type { SamVerification } from '../core/evaluate/verifySamExport';
+import type { DeployedCheck } from '../core/evaluate/deployedCheck';
+import { checkedExport, CHECKED_EXPORT_STAGES } from '../core/evaluate/checkedExport';
 import type { ExportProfile } from '../core/quant/profiles';
-import { encodeModelBytes } from '../core/onnx/proto';
 import type { RgbaImage } from '../core/image/rgbaImage';
-import { REFERENCE_SESSION_OPTIONS, type OrtModule, type SessionOptions } from '../core/onnx/ort';
+import type { OrtModule, SessionOptions } from '../core/onnx/ort';
 import { CancelledError, type Progress } from '../core/progress';
 import type { Allocation } from '../core/quant/config';
 import { PARAMETRIC_SESSION_OPTIONS } from '../core/quant/parametric';
@@ -103,9 +103,6 @@ export interface QuantExportResult {
   backend: string;
   elapsedMs: number;
 }
-
-/** Above this the export is not timed in the tab: the FP encoder would be held a second time beside the file. */
-const LATENCY_MAX_ENCODER_BYTES = 160 * 1024 * 1024;
 
 let ort: typeof OrtWeb | null = null;
 let backend: BackendChoice | null = null;
@@ -345,19 +342,13 @@ const api = {
     const model = requireSam();
     const { ort: runtimeOrt, options, description } = runtime();
     const { job } = request;
-    // Polled between every stage (and before each queued run), so a cancel ends the export within one stage.
-    const total = 5;
-    const check = (label: string, done: number) => {
+    // Polled between every stage and run, so a cancel ends the export within one stage.
+    const step = async (label: string, done: number) => {
+      await yieldToEventLoop();
       if (cancelledJobs.has(job)) throw new CancelledError('Export cancelled.');
-      onProgress({ done, total, label, etaMs: null });
+      onProgress({ done, total: CHECKED_EXPORT_STAGES, label, etaMs: null });
     };
     try {
-      await yieldToEventLoop();
-      check('Writing the quantized encoder and decoder', 0);
-      const exported = exportQuantizedSam(model, parametric, request.allocation, fpFileBytes, { profile: request.profile });
-      const files = { encoder: exported.encoder.bytes, decoder: exported.decoder.bytes };
-      await yieldToEventLoop();
-      check('Opening the simulation for the check', 1);
       const item = evaluationItems([request.check], request.promptsPerImage, request.gridSize)[0];
       // A few clicks check little: fill up with grid points to the analysis' prompts per image.
       const missing = request.promptsPerImage - item.prompts.length;
@@ -365,36 +356,22 @@ const api = {
         const { width, height } = request.check.image;
         item.prompts.push(...calibrationPrompts({ width, height }, missing, request.gridSize));
       }
-      const reference = await serially(() => QuantizedSam.create(runtimeOrt, model, parametric, { ...REFERENCE_SESSION_OPTIONS, ...options }), job);
-      let verification: SamVerification;
-      let deployed: DeployedCheck;
-      try {
-        await yieldToEventLoop();
-        check(`Running the exported files on ${item.prompts.length} prompts`, 2);
-        verification = await serially(() => verifySamExport(reference, files, request.allocation, item, options), job);
-        await yieldToEventLoop();
-        const timed = fpFileBytes.encoder <= LATENCY_MAX_ENCODER_BYTES;
-        check(timed ? 'As deployed: masks, then the encoder timed beside full precision' : 'As deployed: masks', 3);
-        deployed = await serially(
-          () =>
-            checkDeployed(reference, files, request.allocation, item, {
-              sessionOptions: options,
-              fpEncoder: timed ? encodeModelBytes(model.encoder) : undefined,
-              between: async () => {
-                await yieldToEventLoop();
-                if (cancelledJobs.has(job)) throw new CancelledError('Export cancelled.');
-              },
-            }),
-          job,
-        );
-      } finally {
-        await serially(() => reference.release());
-      }
-      await yieldToEventLoop();
-      check('Done', 4);
-      onProgress({ done: total, total, label: 'Done', etaMs: 0 });
-      const result: QuantExportResult = { ...exported, verification, deployed, backend: description, elapsedMs: performance.now() - started };
-      return Comlink.transfer(result, [exported.encoder.bytes.buffer as ArrayBuffer, exported.decoder.bytes.buffer as ArrayBuffer]);
+      const checked = await checkedExport({
+        ort: runtimeOrt,
+        sam: model,
+        parametric,
+        allocation: request.allocation,
+        fpFileBytes,
+        profile: request.profile,
+        item,
+        sessionOptions: options,
+        queue: <T>(work: () => Promise<T>, cleanup?: boolean) => serially(work, cleanup ? undefined : job),
+        step,
+      });
+      onProgress({ done: CHECKED_EXPORT_STAGES, total: CHECKED_EXPORT_STAGES, label: 'Done', etaMs: 0 });
+      const { encoder, decoder, verification, deployed } = checked;
+      const result: QuantExportResult = { encoder, decoder, verification, deployed, backend: description, elapsedMs: performance.now() - started };
+      return Comlink.transfer(result, [encoder.bytes.buffer as ArrayBuffer, decoder.bytes.buffer as ArrayBuffer]);
     } finally {
       cancelledJobs.delete(job);
     }

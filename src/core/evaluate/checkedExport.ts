@@ -1,0 +1,70 @@
+/**
+ * The studio's export as one sequence: write the files in the chosen profile, check them bit for bit
+ * against the simulation under the reference options (verifySamExport.ts), then as deployed under the
+ * runtime's own options (deployedCheck.ts). The caller owns scheduling: `queue` runs each session step
+ * (a worker serializes onnxruntime-web runs), `step` reports progress and throws to cancel.
+ */
+import type { PreparedSam } from '../analysis/analysisModel';
+import { encodeModelBytes } from '../onnx/proto';
+import { REFERENCE_SESSION_OPTIONS, type OrtModule, type SessionOptions } from '../onnx/ort';
+import type { Allocation } from '../quant/config';
+import type { ExportProfile } from '../quant/profiles';
+import { checkDeployed, type DeployedCheck } from './deployedCheck';
+import type { EvaluationItem } from './evaluationItems';
+import { QuantizedSam, type SamParametric } from './quantizedSam';
+import { exportQuantizedSam, type ExportedSam } from './samExport';
+import { verifySamExport, type SamVerification } from './verifySamExport';
+
+/** Above this the encoder is not timed: the FP encoder would be held a second time beside the file. */
+export const LATENCY_MAX_ENCODER_BYTES = 160 * 1024 * 1024;
+
+/** Stages `step` is called with (done out of CHECKED_EXPORT_STAGES). */
+export const CHECKED_EXPORT_STAGES = 5;
+
+export interface CheckedExportArgs {
+  ort: OrtModule;
+  sam: PreparedSam;
+  parametric: SamParametric;
+  allocation: Allocation;
+  fpFileBytes: { encoder: number; decoder: number };
+  profile: ExportProfile;
+  /** Image and prompts the files are checked on. */
+  item: EvaluationItem;
+  /** The runtime's options (execution provider): the deployed check runs under these alone. */
+  sessionOptions: SessionOptions;
+  /** Runs one session step; `cleanup` steps (releasing sessions) must run even after a cancel. */
+  queue: <T>(work: () => Promise<T>, cleanup?: boolean) => Promise<T>;
+  /** Progress at each stage; throws to cancel. Awaited, so the caller may yield first. */
+  step: (label: string, done: number) => Promise<void>;
+}
+
+export interface CheckedExport extends ExportedSam {
+  verification: SamVerification;
+  deployed: DeployedCheck;
+}
+
+export async function checkedExport(args: CheckedExportArgs): Promise<CheckedExport> {
+  const { ort, sam, parametric, allocation, item, sessionOptions, queue, step } = args;
+  await step('Writing the quantized encoder and decoder', 0);
+  const exported = exportQuantizedSam(sam, parametric, allocation, args.fpFileBytes, { profile: args.profile });
+  const files = { encoder: exported.encoder.bytes, decoder: exported.decoder.bytes };
+  await step('Opening the simulation for the check', 1);
+  const reference = await queue(() => QuantizedSam.create(ort, sam, parametric, { ...REFERENCE_SESSION_OPTIONS, ...sessionOptions }));
+  try {
+    await step(`Running the exported files on ${item.prompts.length} prompts`, 2);
+    const verification = await queue(() => verifySamExport(reference, files, allocation, item, sessionOptions));
+    const timed = args.fpFileBytes.encoder <= LATENCY_MAX_ENCODER_BYTES;
+    await step(timed ? 'As deployed: masks, then the encoder timed beside full precision' : 'As deployed: masks', 3);
+    const deployed = await queue(() =>
+      checkDeployed(reference, files, allocation, item, {
+        sessionOptions,
+        fpEncoder: timed ? encodeModelBytes(sam.encoder) : undefined,
+        between: () => step('As deployed: masks, then the encoder timed beside full precision', 3),
+      }),
+    );
+    await step('Done', 4);
+    return { ...exported, verification, deployed };
+  } finally {
+    await queue(() => reference.release(), true);
+  }
+}
