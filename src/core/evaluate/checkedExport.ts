@@ -11,7 +11,7 @@ import type { Allocation } from '../quant/config';
 import type { ExportProfile } from '../quant/profiles';
 import { checkDeployed, type DeployedCheck } from './deployedCheck';
 import type { EvaluationItem } from './evaluationItems';
-import { QuantizedSam, type SamParametric } from './quantizedSam';
+import { QuantizedSam, type SamParametric, type SamRunner } from './quantizedSam';
 import { exportQuantizedSam, type ExportedSam } from './samExport';
 import { verifySamExport, type SamVerification } from './verifySamExport';
 
@@ -32,6 +32,11 @@ export interface CheckedExportArgs {
   item: EvaluationItem;
   /** The runtime's options (execution provider): the deployed check runs under these alone. */
   sessionOptions: SessionOptions;
+  /**
+   * What the page's preview runs for this profile (profiledSam.ts), unqueued: the deployed files are
+   * compared with it, and with the exact simulation. Default: the simulation (the exact profile's preview).
+   */
+  preview?: SamRunner;
   /** Runs one session step; `cleanup` steps (releasing sessions) must run even after a cancel. */
   queue: <T>(work: () => Promise<T>, cleanup?: boolean) => Promise<T>;
   /** Progress at each stage; throws to cancel. Awaited, so the caller may yield first. */
@@ -56,8 +61,9 @@ export async function checkedExport(args: CheckedExportArgs): Promise<CheckedExp
     const timed = args.fpFileBytes.encoder <= LATENCY_MAX_ENCODER_BYTES;
     await step(timed ? 'As deployed: masks, then the encoder timed beside full precision' : 'As deployed: masks', 3);
     const deployed = await queue(() =>
-      checkDeployed(reference, files, allocation, item, {
+      checkDeployed(args.preview ?? reference, files, allocation, item, {
         sessionOptions,
+        simulation: reference,
         fpEncoder: timed ? encodeModelBytes(sam.encoder) : undefined,
         between: () => step('As deployed: masks, then the encoder timed beside full precision', 3),
       }),

@@ -2,7 +2,8 @@
  * What a downloaded file does where it is deployed: the exported encoder and decoder run under the
  * runtime's own session options (graph optimizations on, the page's execution provider) — not the
  * reference options the bit-exact check uses — and each prompt's mask is compared with the mask the
- * preview (the simulation) shows for it. Then the encoder's latency beside full precision, runs
+ * preview shows for it (the simulation for `exact`, the profile's own files for a fast profile:
+ * profiledSam.ts) and, when given, with the exact simulation's. Then the encoder's latency beside full precision, runs
  * alternating so machine noise hits both alike. Every profile is checked so; `exact` additionally
  * passes verifySamExport.ts.
  */
@@ -42,6 +43,8 @@ export interface DeployedCheck {
   miouTruth: { file: number; preview: number; fp: number; prompts: number } | null;
   /** Encoder time beside full precision under the same options; null when not measured. */
   latency: EncoderLatency | null;
+  /** The file against the exact simulation (the quantization the analysis measured), when the preview is not it. */
+  vsSimulation: { miou: number; below: number; worst: number } | null;
 }
 
 export interface DeployedCheckOptions {
@@ -55,6 +58,8 @@ export interface DeployedCheckOptions {
   timeBudgetMs?: number;
   /** Awaited between runs: throws to cancel. */
   between?: () => Promise<void>;
+  /** The exact simulation, compared with too when the preview runs a fast profile's files. */
+  simulation?: SamRunner;
 }
 
 function only(feeds: OrtFeeds, session: OrtSession): OrtFeeds {
@@ -110,31 +115,43 @@ export async function encoderLatency(
   return { fpMs: median(fpMs), fileMs: median(fileMs), ratio: median(fileMs.map((ms, i) => ms / fpMs[i])), rounds: fpMs.length };
 }
 
+/** Per-prompt IoU of `masks` with `reference`, summed up. */
+function agreementWith(reference: readonly BinaryMask[], masks: readonly BinaryMask[]) {
+  const iouByPrompt = masks.map((mask, b) => maskAgreement(reference[b], mask).iou);
+  return {
+    iouByPrompt,
+    miou: meanIoU(iouByPrompt) ?? 1,
+    below: iouByPrompt.filter((iou) => iou < PROMPT_AGREEMENT).length,
+    worst: iouByPrompt.length > 0 ? Math.min(...iouByPrompt) : 1,
+  };
+}
+
 /**
  * Runs `exported` under `options.sessionOptions` on the sample, compares each prompt's mask with the
- * simulation's for `allocation`, then (with `fpEncoder`) times the encoder beside full precision.
+ * preview's (`preview`: what the page shows for `allocation`), then (with `fpEncoder`) times the encoder beside full precision.
  * One session pair lives at a time, so the check needs little more memory than the export itself.
  */
 export async function checkDeployed(
-  simulation: SamRunner,
+  previewRunner: SamRunner,
   exported: { encoder: Uint8Array; decoder: Uint8Array },
   allocation: Allocation,
   sample: { image: RgbaImage; prompts: readonly CalibrationPrompt[]; truth?: readonly (BinaryMask | null)[] },
   options: DeployedCheckOptions = {},
 ): Promise<DeployedCheck> {
-  const { ort, sam } = simulation;
+  const { ort, sam } = previewRunner;
   const sessionOptions = options.sessionOptions ?? {};
   const imageFeeds = toOrtFeeds(ort, sam.adapter.encoderFeeds(sample.image));
   const prompts = promptFeeds(ort, sam, { image: sample.image, prompts: [...sample.prompts] });
   const names = [...sam.adapter.embeddingNames];
 
-  const simulated = async (at: Allocation | null) => {
-    const masks = masksOf(simulation, await simulation.decode(await simulation.embed(imageFeeds, at), prompts, at), sample.prompts, sample.image);
+  const shown = async (runner: SamRunner, at: Allocation | null) => {
+    const masks = masksOf(runner, await runner.decode(await runner.embed(imageFeeds, at), prompts, at), sample.prompts, sample.image);
     await options.between?.();
     return masks;
   };
-  const fp = await simulated(null);
-  const preview = await simulated(allocation);
+  const fp = await shown(previewRunner, null);
+  const preview = await shown(previewRunner, allocation);
+  const simulated = options.simulation && options.simulation !== previewRunner ? await shown(options.simulation, allocation) : null;
 
   const encoder = await ort.InferenceSession.create(exported.encoder, sessionOptions);
   let latency: EncoderLatency | null = null;
@@ -145,7 +162,7 @@ export async function checkDeployed(
     await options.between?.();
     const decoder = await ort.InferenceSession.create(exported.decoder, sessionOptions);
     try {
-      deployed = masksOf(simulation, await runPromptRuns(ort, decoder, prompts, embeddings), sample.prompts, sample.image);
+      deployed = masksOf(previewRunner, await runPromptRuns(ort, decoder, prompts, embeddings), sample.prompts, sample.image);
     } finally {
       await decoder.release();
     }
@@ -160,7 +177,8 @@ export async function checkDeployed(
   } finally {
     await encoder.release();
   }
-  const iouByPrompt = deployed.map((mask, b) => maskAgreement(preview[b], mask).iou);
+  const vsPreview = agreementWith(preview, deployed);
+  const vsSimulation = simulated ? agreementWith(simulated, deployed) : null;
   const vsFp = (masks: BinaryMask[]) => meanIoU(masks.map((mask, b) => maskAgreement(fp[b], mask).iou)) ?? 1;
   const truth = sample.prompts.map((_, b) => sample.truth?.[b] ?? null);
   const known = truth.filter((mask) => mask !== null).length;
@@ -168,10 +186,8 @@ export async function checkDeployed(
   return {
     miouFp: { file: vsFp(deployed), preview: vsFp(preview) },
     miouTruth: known > 0 ? { file: vsTruth(deployed), preview: vsTruth(preview), fp: vsTruth(fp), prompts: known } : null,
-    iouByPrompt,
-    miou: meanIoU(iouByPrompt) ?? 1,
-    below: iouByPrompt.filter((iou) => iou < PROMPT_AGREEMENT).length,
-    worst: iouByPrompt.length > 0 ? Math.min(...iouByPrompt) : 1,
+    ...vsPreview,
     latency,
+    vsSimulation: vsSimulation && { miou: vsSimulation.miou, below: vsSimulation.below, worst: vsSimulation.worst },
   };
 }
