@@ -96,6 +96,7 @@ function evaluateStep(state: StudioState): Step {
   const evaluation = state.evaluation;
   if (!evaluation || evaluation.modelHash !== state.modelHash) return { tone: 'todo', state: 'click the image · Evaluate' };
   if (evaluation.allocationKey !== allocationKeyOf(allocation.widthByUnit)) return { tone: 'attention', state: 'budget changed: evaluate again' };
+  if (evaluation.profile !== state.exportProfile) return { tone: 'attention', state: 'profile changed: evaluate again' };
   const mixed = evaluation.plans.find((plan) => plan.id === 'mixed');
   return { tone: 'done', state: mixed ? `mIoU vs FP ${mixed.miouFp.toFixed(3)}` : 'evaluated' };
 }

@@ -11,6 +11,7 @@ import type { EvaluationProgress, EvaluationResult } from '../core/evaluate/eval
 import { evaluationPlans, type EvaluationPlan, type UniformFit } from '../core/evaluate/evaluationPlans';
 import { isCancelledError } from '../core/progress';
 import type { Allocation } from '../core/quant/config';
+import type { ExportProfile } from '../core/quant/profiles';
 import type { HeldOutScores } from '../core/study/heldOutScores';
 import { selectAllocation } from './budgetSlice';
 import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, evaluationSources, preparedQuantWorker, startQuantJob, type PreparedWorker, type QuantJob } from './quantConnection';
@@ -40,6 +41,8 @@ export interface EvaluationOutcome extends EvaluationResult {
   /** Why there is no uniform row, when there is none. */
   uniformMissing: string | null;
   backend: string;
+  /** The export profile the quantized rows ran as (their files; exact: the simulation). */
+  profile: ExportProfile;
 }
 
 export interface EvaluateSlice {
@@ -90,14 +93,14 @@ function heldOutResult(scores: HeldOutScores): EvaluationResult {
     onProgress: (progress: EvaluationProgress) => void,
   ): Promise<{ result: EvaluationResult; heldOut: HeldOutScores | null }> {
     if (state.evaluationTarget === 'heldOut') {
-      const heldOut = await quant.api.evaluateHeldOut({ job, minObjects: state.heldOutObjects, plans }, Comlink.proxy(onProgress));
+      const heldOut = await quant.api.evaluateHeldOut({ job, minObjects: state.heldOutObjects, plans, profile: state.exportProfile }, Comlink.proxy(onProgress));
       return { result: heldOutResult(heldOut), heldOut };
     }
     const settings = state.analysisResults!.settings;
     const sources = evaluationSources(state, settings.imageCount);
     const result = await quant.api.evaluate(
       Comlink.transfer(
-        { job, sources, promptsPerImage: settings.promptsPerImage, gridSize: settings.gridSize, plans },
+        { job, sources, promptsPerImage: settings.promptsPerImage, gridSize: settings.gridSize, plans, profile: state.exportProfile },
         sources.map((source) => source.image.data.buffer as ArrayBuffer),
       ),
       Comlink.proxy(onProgress),
@@ -174,6 +177,7 @@ function heldOutResult(scores: HeldOutScores): EvaluationResult {
             uniform,
             uniformMissing,
             backend: quant.backend,
+            profile: state.exportProfile,
           },
         });
       } catch (error) {

@@ -96,7 +96,8 @@ export interface ExportQuality {
 export function exportQuality(exported: ExportOutcome | null, evaluation: EvaluationOutcome | null): ExportQuality | null {
   if (!exported || !evaluation || evaluation.modelHash !== exported.modelHash || evaluation.runKey !== exported.runKey) return null;
   // The evaluation's "mixed" row is the allocation it was started for (evaluation.allocationKey).
-  const plan = evaluation.allocationKey === exported.allocationKey ? evaluation.plans.find((row) => row.id === 'mixed') : undefined;
+  // …and ran as the exported profile: a simulation's scores say little about a fast file, and the reverse.
+  const plan = evaluation.allocationKey === exported.allocationKey && evaluation.profile === exported.profile ? evaluation.plans.find((row) => row.id === 'mixed') : undefined;
   if (!plan) return null;
   const fp = evaluation.plans.find((row) => row.id === 'fp');
   const fpMiouTruth = fp?.miouTruth ?? null;

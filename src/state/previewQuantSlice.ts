@@ -1,11 +1,12 @@
 /**
  * The mixed-precision preview of the selected image: FP and quantized masks side by side for its prompts,
- * under the current allocation (budgetSlice selectAllocation). Follows the allocation, the selected image
- * and its prompts, debounced so a slider drag asks once it pauses; only the newest request may land.
+ * under the current allocation (budgetSlice selectAllocation), as the chosen export profile's file runs it
+ * (the simulation for `exact`). Follows the allocation, the profile, the selected image and its prompts, debounced so a slider drag asks once it pauses; only the newest request may land.
  */
 import * as Comlink from 'comlink';
 import type { StateCreator } from 'zustand';
 import type { MaskPreviewResult } from '../core/evaluate/maskPreview';
+import { exportProfileInfo, type ExportProfile } from '../core/quant/profiles';
 import { selectAllocation } from './budgetSlice';
 import { allocationKeyOf } from './evaluateSlice';
 import { preparedQuantWorker } from './quantConnection';
@@ -25,6 +26,8 @@ export interface QuantPreviewResult extends MaskPreviewResult {
   allocationKey: string;
   /** The allocation was final (exact answer) when previewed. */
   allocationFinal: boolean;
+  /** The export profile the quantized mask ran as. */
+  profile: ExportProfile;
 }
 
 export interface QuantPreview {
@@ -77,7 +80,8 @@ export const createPreviewQuantSlice: StateCreator<StudioState, [], [], PreviewQ
     if (!image) return off('Select an image.');
     if (prompts.points.length === 0 && !prompts.box) return off('Click on the image (or drag a box) to compare FP and mixed-precision masks.');
     const key = allocationKeyOf(allocation.widthByUnit);
-    const request = JSON.stringify([imageId, prompts, key, modelHash, runKey]);
+    const profile = state.exportProfile;
+    const request = JSON.stringify([imageId, prompts, key, modelHash, runKey, profile]);
     const current = get().quantPreview;
     if (request === lastRequest && (current.status === 'ready' || current.status === 'running')) {
       // Same masks; only the allocation's finality may have changed.
@@ -92,11 +96,11 @@ export const createPreviewQuantSlice: StateCreator<StudioState, [], [], PreviewQ
         if (mine === sequence) patch({ message: progress.label });
       });
       if (mine !== sequence) return;
-      patch({ status: 'running', message: null });
+      patch({ status: 'running', message: profile === 'exact' ? null : `Running the ${exportProfileInfo(profile).label} file of this allocation…` });
       const pixels = quant.needsImage(image.id) ? bitmapPixels(image.bitmap) : null;
       const result = await quant.api.preview(
         Comlink.transfer(
-          { imageId: image.id, image: pixels, prompts, allocation: allocation.widthByUnit, truth: image.truth },
+          { imageId: image.id, image: pixels, prompts, allocation: allocation.widthByUnit, truth: image.truth, profile },
           pixels ? [pixels.data.buffer as ArrayBuffer] : [],
         ),
       );
@@ -105,7 +109,7 @@ export const createPreviewQuantSlice: StateCreator<StudioState, [], [], PreviewQ
         quantPreview: {
           status: 'ready',
           message: null,
-          result: { ...result, imageId: image.id, modelHash, runKey, allocationKey: key, allocationFinal: allocation.final },
+          result: { ...result, imageId: image.id, modelHash, runKey, allocationKey: key, allocationFinal: allocation.final, profile },
           count: s.quantPreview.count + 1,
         },
       }));
@@ -130,6 +134,7 @@ export const createPreviewQuantSlice: StateCreator<StudioState, [], [], PreviewQ
       state.analysisResults !== previous.analysisResults ||
       state.modelStatus !== previous.modelStatus ||
       state.modelHash !== previous.modelHash ||
+      state.exportProfile !== previous.exportProfile ||
       state.allocationPhase !== previous.allocationPhase
     ) {
       schedule();

@@ -79,6 +79,7 @@ function exportedOf(state: StudioState): ReportExport | null {
       miouFp: deployed.miouFp,
       miouTruth: deployed.miouTruth,
       latency: deployed.latency,
+      vsSimulation: deployed.vsSimulation,
     },
   };
 }

@@ -21,7 +21,8 @@ import type { WeightRounding } from '../core/analysis/settings';
 import type { ExportedPart } from '../core/evaluate/samExport';
 import type { SamVerification } from '../core/evaluate/verifySamExport';
 import type { DeployedCheck } from '../core/evaluate/deployedCheck';
-import { checkedExport, CHECKED_EXPORT_STAGES } from '../core/evaluate/checkedExport';
+import { checkedExport, CHECKED_EXPORT_STAGES, LATENCY_MAX_ENCODER_BYTES } from '../core/evaluate/checkedExport';
+import { ProfiledSam } from '../core/evaluate/profiledSam';
 import type { ExportProfile } from '../core/quant/profiles';
 import type { RgbaImage } from '../core/image/rgbaImage';
 import type { OrtModule, SessionOptions } from '../core/onnx/ort';
@@ -80,6 +81,8 @@ export interface QuantPreviewRequest {
   prompts: Prompts;
   allocation: Allocation;
   truth: TruthObject[] | null;
+  /** The export profile whose file the quantized mask comes from (exact: the simulation). */
+  profile: ExportProfile;
 }
 
 export interface QuantExportRequest {
@@ -111,6 +114,8 @@ let sam: PreparedSam | null = null;
 let samHash: string | null = null;
 let fpFileBytes = { encoder: 0, decoder: 0 };
 let prepared: { key: string; parametric: SamParametric; runner: QuantizedSam; previewer: MaskPreviewer } | null = null;
+/** The prepared simulation run as one fast profile's files (one profile at a time: its files cost memory). */
+let profiled: { profile: ExportProfile; runner: ProfiledSam; previewer: MaskPreviewer } | null = null;
 let preparing: Promise<QuantPrepared> | null = null;
 const images = new Map<string, RgbaImage>();
 /** Jobs (evaluations, exports) the page cancelled, by the job id it gave: each job polls its own. */
@@ -171,10 +176,34 @@ function requirePrepared() {
   return prepared;
 }
 
+async function releaseProfiled(): Promise<void> {
+  const old = profiled;
+  profiled = null;
+  if (old) await serially(() => old.runner.release());
+}
+
 async function releasePrepared(): Promise<void> {
+  await releaseProfiled();
   const old = prepared;
   prepared = null;
   if (old) await serially(() => old.runner.release());
+}
+
+/**
+ * What previews, evaluations and the export's check run for a profile: the simulation for `exact`,
+ * else the profile's own files (profiledSam.ts) under the page's options. `runner` is unqueued.
+ */
+async function runnerOf(profile: ExportProfile): Promise<{ runner: SamRunner; previewer: MaskPreviewer }> {
+  const current = requirePrepared();
+  if (profile === 'exact') return current;
+  if (profiled?.profile !== profile) {
+    await releaseProfiled();
+    // Big encoders keep one allocation's files open; others two (an evaluation's uniform and mixed rows).
+    const keep = fpFileBytes.encoder > LATENCY_MAX_ENCODER_BYTES ? 1 : 2;
+    const runner = new ProfiledSam(current.runner, profile, { sessionOptions: runtime().options, fpFileBytes, keep });
+    profiled = { profile, runner, previewer: new MaskPreviewer(queuedRunner(runner), () => performance.now()) };
+  }
+  return profiled;
 }
 
 async function storedCalibration(runKey: string | null, settings: CalibrationSettings): Promise<CalibrationFacts | null> {
@@ -285,7 +314,7 @@ const api = {
 
   /** FP and quantized masks of the image's prompts, side by side. */
   async preview(request: QuantPreviewRequest): Promise<MaskPreviewResult> {
-    const { previewer } = requirePrepared();
+    const { previewer } = await runnerOf(request.profile);
     if (request.image) images.set(request.imageId, request.image);
     const image = images.get(request.imageId);
     if (!image) throw new Error('The quantization worker has not received this image yet.');
@@ -295,10 +324,10 @@ const api = {
 
   /** mIoU of each plan over the images' prompts; `onProgress` is a Comlink proxy. */
   async evaluate(
-    request: { job: string; sources: EvaluationSource[]; promptsPerImage: number; gridSize: number; plans: EvaluationPlan[] },
+    request: { job: string; sources: EvaluationSource[]; promptsPerImage: number; gridSize: number; plans: EvaluationPlan[]; profile: ExportProfile },
     onProgress: (progress: EvaluationProgress) => void,
   ): Promise<EvaluationResult> {
-    const { runner } = requirePrepared();
+    const { runner } = await runnerOf(request.profile);
     const items = evaluationItems(request.sources, request.promptsPerImage, request.gridSize);
     try {
       return await evaluatePlans(queuedRunner(runner, request.job), items, request.plans, evaluationHooks(request.job, onProgress));
@@ -311,8 +340,11 @@ const api = {
    * mIoU of each plan on the quality study's held-out set (core/study/scenes.ts heldOutSet, generated
    * here), points and boxes scored apart as runQualityStudy scores them; `onProgress` is a Comlink proxy.
    */
-  async evaluateHeldOut(request: { job: string; minObjects: number; plans: EvaluationPlan[] }, onProgress: (progress: EvaluationProgress) => void): Promise<HeldOutScores> {
-    const { runner } = requirePrepared();
+  async evaluateHeldOut(
+    request: { job: string; minObjects: number; plans: EvaluationPlan[]; profile: ExportProfile },
+    onProgress: (progress: EvaluationProgress) => void,
+  ): Promise<HeldOutScores> {
+    const { runner } = await runnerOf(request.profile);
     try {
       onProgress({ done: 0, total: 1, label: `Generating the held-out scenes (${request.minObjects} objects)`, etaMs: null, planId: null, imageIndex: null });
       await yieldToEventLoop();
@@ -363,6 +395,8 @@ const api = {
         allocation: request.allocation,
         fpFileBytes,
         profile: request.profile,
+        // Compared with what the page previews for this profile (its files), and with the exact simulation.
+        preview: request.profile === 'exact' ? undefined : (await runnerOf(request.profile)).runner,
         item,
         sessionOptions: options,
         queue: <T>(work: () => Promise<T>, cleanup?: boolean) => serially(work, cleanup ? undefined : job),
@@ -380,6 +414,7 @@ const api = {
   forgetImage(imageId: string): void {
     images.delete(imageId);
     prepared?.previewer.forget(imageId);
+    profiled?.previewer.forget(imageId);
   },
 };
 

@@ -182,6 +182,7 @@ describe('report.html', () => {
           miouFp: { file: 0.969, preview: 0.86 },
           miouTruth: null,
           latency: { fpMs: 89, fileMs: 86, ratio: 0.935, rounds: 4 },
+          vsSimulation: { miou: 0.4644, below: 2, worst: 0.186 },
         },
       },
     });
@@ -190,7 +191,7 @@ describe('report.html', () => {
     expect(html).toContain('encoder.mixed.onnx 1.950 MB (full precision 8.900 MB)');
     expect(html).toContain('end to end max |Δ| 2.50e-4 of a 55.4 logit range on 4 prompts of Sample 1 (WASM)');
     expect(html).toContain('<dt>Export profile</dt><dd>fast (CPU / WASM)</dd>');
-    expect(html).toContain('masks vs the preview mIoU 0.868 on 4 prompts, 1 below 0.9 (worst 0.61); vs full precision file 0.969, preview 0.86; encoder ×0.94 the full-precision time (median ratio of 4 alternating rounds)');
+    expect(html).toContain('masks vs the preview mIoU 0.868 on 4 prompts, 1 below 0.9 (worst 0.61); vs full precision file 0.969, preview 0.86; the preview ran this file; vs the exact simulation mIoU 0.464, 2 below 0.9; encoder ×0.94 the full-precision time (median ratio of 4 alternating rounds)');
   });
 
   it('counts in words that agree with the number, and says which λ it prints', () => {

@@ -173,7 +173,8 @@ function exportEntries(report: MixQsamReport): [string, string][] {
   const d = exported.deployed;
   const truth = d.miouTruth ? `; vs the true objects file ${num(d.miouTruth.file, 3)}, preview ${num(d.miouTruth.preview, 3)}, full precision ${num(d.miouTruth.fp, 3)}` : '';
   const latency = d.latency ? `; encoder ×${num(d.latency.ratio, 2)} the full-precision time (median ratio of ${d.latency.rounds} alternating rounds)` : '; encoder not timed';
-  const deployed = `masks vs the preview mIoU ${num(d.miou, 3)} on ${countOf(d.iouByPrompt.length, 'prompt')}, ${d.below} below 0.9 (worst ${num(d.worst, 3)}); vs full precision file ${num(d.miouFp.file, 3)}, preview ${num(d.miouFp.preview, 3)}${truth}${latency}`;
+  const simulation = d.vsSimulation ? `; the preview ran this file; vs the exact simulation mIoU ${num(d.vsSimulation.miou, 3)}, ${d.vsSimulation.below} below 0.9` : '';
+  const deployed = `masks vs the preview mIoU ${num(d.miou, 3)} on ${countOf(d.iouByPrompt.length, 'prompt')}, ${d.below} below 0.9 (worst ${num(d.worst, 3)}); vs full precision file ${num(d.miouFp.file, 3)}, preview ${num(d.miouFp.preview, 3)}${truth}${simulation}${latency}`;
   return [
     ['Export profile', escapeHtml(exportProfileInfo(exported.profile).label)],
     ['Exported files', files],

@@ -160,6 +160,8 @@ export interface ReportExport {
     miouFp: { file: number; preview: number };
     miouTruth: { file: number; preview: number; fp: number; prompts: number } | null;
     latency: { fpMs: number; fileMs: number; ratio: number; rounds: number } | null;
+    /** Fast profiles: the preview ran the file; this is the file against the exact simulation. */
+    vsSimulation?: { miou: number; below: number; worst: number } | null;
   };
 }
 

@@ -30,7 +30,7 @@ export function DeployedCheckView({ deployed, backend, headline, profile }: { de
   const latency = deployed.latency;
   const truth = deployed.miouTruth;
   return (
-    <div className="deployed-check" data-testid="deployed-check" data-miou={deployed.miou} data-below={deployed.below} data-miou-fp-file={deployed.miouFp.file} data-miou-fp-preview={deployed.miouFp.preview} data-latency-ratio={latency?.ratio ?? ''}>
+    <div className="deployed-check" data-testid="deployed-check" data-miou={deployed.miou} data-below={deployed.below} data-miou-fp-file={deployed.miouFp.file} data-miou-fp-preview={deployed.miouFp.preview} data-latency-ratio={latency?.ratio ?? ''} data-vs-simulation={deployed.vsSimulation?.miou ?? ''}>
       <p className={headline ? (close ? 'verified' : 'not-verified') : 'quant-note'}>
         {headline ? (close ? 'Close to the preview' : 'Differs from the preview') : 'As deployed'}: masks vs the preview’s mIoU {deployed.miou.toFixed(3)} on {prompts}{' '}
         {prompts === 1 ? 'prompt' : 'prompts'}, {deployed.below} below {PROMPT_AGREEMENT} (worst {deployed.worst.toFixed(3)})
@@ -41,6 +41,12 @@ export function DeployedCheckView({ deployed, backend, headline, profile }: { de
         {deployed.miouFp.preview.toFixed(3)}
         {truth && `; vs the true objects (${truth.prompts} prompts): file ${truth.file.toFixed(3)}, preview ${truth.preview.toFixed(3)}, full precision ${truth.fp.toFixed(3)}`}.
       </p>
+      {deployed.vsSimulation && (
+        <p className="muted quant-note" data-testid="deployed-vs-simulation" data-miou={deployed.vsSimulation.miou}>
+          The preview ran this file. Against the exact simulation (the quantization the analysis measured): mIoU {deployed.vsSimulation.miou.toFixed(3)},{' '}
+          {deployed.vsSimulation.below} of {prompts} below {PROMPT_AGREEMENT} — {profile === 'fast-webgpu' ? 'its activations run in float' : 'its integer kernels read 4-bit activations on 8-bit grids'}.
+        </p>
+      )}
       {profile === 'fast-webgpu' && !backend.startsWith('WebGPU') && (
         <p className="muted quant-note" data-testid="deployed-backend-note">
           This page runs on {backend.split(' ')[0]}, not WebGPU: the WebGPU file was checked and timed on it. Choose WebGPU in the backend menu to check it where it is meant to run.

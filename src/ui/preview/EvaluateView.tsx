@@ -1,6 +1,7 @@
 import { selectAllocation } from '../../state/budgetSlice';
 import { allocationKeyOf, type EvaluationOutcome } from '../../state/evaluateSlice';
 import { useStudio } from '../../state/store';
+import { exportProfileInfo, type ExportProfile } from '../../core/quant/profiles';
 import { countOf, formatMs } from '../format';
 import { NumberField } from '../NumberField';
 import { AnalysedTable, HeldOutTable } from './EvaluateTables';
@@ -8,12 +9,17 @@ import { QuantProgress } from './QuantProgress';
 import './preview.css';
 
 function summary(evaluation: EvaluationOutcome): string {
-  const time = `${formatMs(evaluation.elapsedMs)} · ${evaluation.backend}`;
+  const time = `quantized rows run as ${profileWords(evaluation.profile)} · ${formatMs(evaluation.elapsedMs)} · ${evaluation.backend}`;
   if (evaluation.heldOut) {
     const { objects, seeds } = evaluation.heldOut;
     return `Held-out study set: ${countOf(objects, 'object')} on ${countOf(seeds.length, 'scene')} (seeds ${seeds[0]}–${seeds[seeds.length - 1]}), one point and one box each · ${time}`;
   }
   return `${countOf(evaluation.prompts, 'prompt')} on ${countOf(evaluation.images, 'analysed image')} (${evaluation.promptsWithTruth} with known objects) · ${time}`;
+}
+
+/** "the simulation" for exact, else "the fast (CPU / WASM) file". */
+function profileWords(profile: ExportProfile): string {
+  return profile === 'exact' ? 'the simulation' : `the ${exportProfileInfo(profile).label} file`;
 }
 
 /** Evaluate: mIoU of FP, the uniform baseline at the same budgets and the mixed allocation, as a small table. */
@@ -31,7 +37,9 @@ export function EvaluateView() {
   const start = useStudio((state) => state.startEvaluation);
   const cancel = useStudio((state) => state.cancelEvaluation);
   const busy = status === 'running' || status === 'cancelling';
+  const profile = useStudio((state) => state.exportProfile);
   const stale = evaluation !== null && allocation !== null && evaluation.allocationKey !== allocationKeyOf(allocation.widthByUnit);
+  const otherProfile = evaluation !== null && evaluation.profile !== profile;
   const what = target === 'heldOut' ? `mIoU on ${countOf(heldOutObjects, 'held-out object')} of the quality study, points and boxes apart` : 'mIoU over the analysed images and prompts';
   return (
     <section className="card evaluate-view" aria-label="Evaluation" data-testid="evaluate-view" data-status={status}>
@@ -69,6 +77,11 @@ export function EvaluateView() {
           <p className="muted quant-note">{summary(evaluation)}</p>
           {evaluation.uniformMissing && <p className="muted quant-note">{evaluation.uniformMissing}</p>}
           {stale && <p className="quant-stale">The allocation changed since: Evaluate again to score it.</p>}
+          {otherProfile && (
+            <p className="quant-stale" data-testid="evaluate-other-profile">
+              These rows ran as {profileWords(evaluation.profile)}; the model now runs as {profileWords(profile)}: Evaluate again to score it.
+            </p>
+          )}
         </>
       )}
     </section>

@@ -5,6 +5,8 @@ import { selectSelectedImage } from '../../state/selectors';
 import { useStudio } from '../../state/store';
 import { formatMs } from '../format';
 import { MaskPanel } from './MaskPanel';
+import { ProfilePicker } from '../export/ProfilePicker';
+import { exportProfileInfo } from '../../core/quant/profiles';
 import './preview.css';
 
 const fpFill: Rgba = [30, 144, 255, 120];
@@ -52,17 +54,19 @@ export function QuantPreviewView() {
       data-fp-truth-iou={result?.fp.truth ? result.fp.truth.iou.toFixed(6) : ''}
       data-mixed-truth-iou={result?.quantized.truth ? result.quantized.truth.iou.toFixed(6) : ''}
       data-allocation-key={result?.allocationKey ?? ''}
+      data-profile={result?.profile ?? ''}
     >
       <div className="card-title">
         <h2>Mixed-precision preview</h2>
         {chip && <span className="status">{chip}</span>}
       </div>
+      <ProfilePicker disabled={false} compact />
       {preview.message && <p className={preview.status === 'error' ? 'quant-error' : 'muted quant-message'}>{preview.message}</p>}
       {result && overlays && image && (
         <>
           <div className={`preview-grid${preview.status === 'running' ? ' preview-stale' : ''}`}>
             <MaskPanel bitmap={image.bitmap} overlay={overlays.fp} label="FP32" testId="preview-fp" />
-            <MaskPanel bitmap={image.bitmap} overlay={overlays.mixed} label="Mixed precision" testId="preview-mixed" />
+            <MaskPanel bitmap={image.bitmap} overlay={overlays.mixed} label={result.profile === 'exact' ? 'Mixed precision' : `Mixed · ${exportProfileInfo(result.profile).label} file`} testId="preview-mixed" />
             <MaskPanel bitmap={image.bitmap} overlay={overlays.difference} dim label="Difference" testId="preview-difference" />
             <dl className="preview-numbers">
               <dt>IoU(FP, mixed)</dt>
