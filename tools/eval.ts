@@ -19,7 +19,9 @@ import { resultsFileMismatches } from '../src/core/analysis/resultsFile';
 import { evaluatePlans, type EvaluationProgress } from '../src/core/evaluate/evaluateRun';
 import { evaluationItems } from '../src/core/evaluate/evaluationItems';
 import { evaluationPlans } from '../src/core/evaluate/evaluationPlans';
-import { allocationWidths, buildSamParametric, QuantizedSam } from '../src/core/evaluate/quantizedSam';
+import { allocationWidths, buildSamParametric, QuantizedSam, type SamRunner } from '../src/core/evaluate/quantizedSam';
+import { ProfiledSam } from '../src/core/evaluate/profiledSam';
+import { EXPORT_PROFILE_CHOICES, EXPORT_PROFILES, type ExportProfile } from '../src/core/quant/profiles';
 import type { OrtModule } from '../src/core/onnx/ort';
 import { scoreHeldOut } from '../src/core/study/heldOutScores';
 import { heldOutSet } from '../src/core/study/scenes';
@@ -30,7 +32,10 @@ import { InputError, logLine, numberFlag, parseArgs, readAnalysisFile, readJsonF
 import { formatEvaluationTable, rowsOfHeldOut, rowsOfImages, type EvaluationRow } from './evalTable';
 
 const usage = `usage: npm run eval -- --model DIR --allocation FILE.json (--images a.jpg b.png … | --held-out N)
-       [--analysis RESULTS.json] [--prompts N] [--min-miou X] [--threads N] [--out FILE.json] [--quiet]`;
+       [--analysis RESULTS.json] [--prompts N] [--profile exact|fast-cpu|fast-webgpu] [--min-miou X] [--threads N] [--out FILE.json] [--quiet]
+
+--profile runs the quantized rows as that export profile's files run under onnxruntime-node's default
+options (npm run export writes the same files); exact (the default) runs the simulation, equal to the exact file.`;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), usage, ['quiet', 'help']);
@@ -44,6 +49,8 @@ async function main(): Promise<void> {
   const minMiou = numberFlag(args, 'min-miou', null, { min: 0 });
   const threads = numberFlag(args, 'threads', null, { integer: true, min: 1 });
   const out = single(args, 'out') ?? 'artifacts/analysis/evaluation.json';
+  const profile = (single(args, 'profile') ?? 'exact') as ExportProfile;
+  if (!EXPORT_PROFILES.includes(profile)) throw new InputError(`--profile must be ${EXPORT_PROFILE_CHOICES}, got "${profile}"\n${usage}`, 2);
 
   let allocationFile;
   try {
@@ -85,7 +92,11 @@ async function main(): Promise<void> {
   const widths = [...new Set(plans.flatMap((plan) => allocationWidths(plan.allocation)))];
   log(`building the quantized sessions (widths ${widths.join(', ')})`);
   const ortModule = ort as unknown as OrtModule;
-  const runner = await QuantizedSam.create(ortModule, sam, buildSamParametric(sam, analysis.calibration, widths.length > 0 ? widths : [8]), threads ? { intraOpNumThreads: threads } : {});
+  const sessionOptions = threads ? { intraOpNumThreads: threads } : {};
+  const simulation = await QuantizedSam.create(ortModule, sam, buildSamParametric(sam, analysis.calibration, widths.length > 0 ? widths : [8]), sessionOptions);
+  const fpFileBytes = { encoder: files.encoder.byteLength, decoder: files.decoder.byteLength };
+  const runner: SamRunner = profile === 'exact' ? simulation : new ProfiledSam(simulation, profile, { sessionOptions, fpFileBytes, onWrite: () => log(`writing the ${profile} files of an allocation`) });
+  log(`quantized rows run as ${profile === 'exact' ? 'the simulation (≡ the exact file)' : `the ${profile} files (onnxruntime-node, default options)`}`);
   const onProgress = (progress: EvaluationProgress) => log(`${progress.done}/${progress.total} · ${progress.label}`);
   let rows: EvaluationRow[];
   let details: unknown;
@@ -109,10 +120,11 @@ async function main(): Promise<void> {
       details = { target: 'images', images: sources.map((source) => source.name), prompts: result.prompts, promptsWithTruth: result.promptsWithTruth, elapsedMs: result.elapsedMs };
     }
   } finally {
-    await runner.release();
+    if (runner instanceof ProfiledSam) await runner.release();
+    await simulation.release();
   }
   console.log(formatEvaluationTable(rows));
-  await writeJsonFile(out, { format: 'mix-qsam-evaluation', version: 1, modelHash: hash, runKey: results.runKey, allocation: allocationPath, rows, ...(details as object), uniformMissing });
+  await writeJsonFile(out, { format: 'mix-qsam-evaluation', version: 1, modelHash: hash, runKey: results.runKey, allocation: allocationPath, profile, rows, ...(details as object), uniformMissing });
   console.log(`Evaluation written to ${out}`);
   if (minMiou !== null) {
     const row = rows.find((r) => r.id === 'mixed')!;

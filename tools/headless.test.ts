@@ -109,6 +109,29 @@ describe('npm run analyze → solve → eval on the demo model', () => {
     expect(run.stdout).toContain('at or above the floor 0.3');
   });
 
+  it('evaluates the rows as a fast profile’s files: FP unchanged, the quantized rows those of the files', async () => {
+    const run = async (profile: string) => {
+      const out = join(dir, `evaluation-${profile}.json`);
+      const done = await runTool('eval.ts', ['--model', 'public/models/demo-sam', '--allocation', join(dir, 'allocation.json'), '--held-out', '4', '--profile', profile, '--out', out]);
+      expect(done.code, done.stderr).toBe(0);
+      return { stderr: done.stderr, file: JSON.parse(await readFile(out, 'utf8')) as { profile: string; rows: { id: string; miouFp: number; miouTruth: number }[] } };
+    };
+    const exact = await run('exact');
+    const fast = await run('fast-cpu');
+    expect(exact.file.profile).toBe('exact');
+    expect(fast.file.profile).toBe('fast-cpu');
+    expect(fast.stderr).toContain('[eval] quantized rows run as the fast-cpu files (onnxruntime-node, default options)');
+    // Uniform and mixed: one file pair each (the ProfiledSam keeps both open).
+    expect(fast.stderr.match(/writing the fast-cpu files of an allocation/g)).toHaveLength(2);
+    expect(fast.file.rows[0]).toEqual(exact.file.rows[0]);
+    const mixed = (file: typeof exact.file) => file.rows.find((row) => row.id === 'mixed')!;
+    console.info(`held-out mixed row: simulation ${JSON.stringify(mixed(exact.file))}, fast-cpu files ${JSON.stringify(mixed(fast.file))}`);
+    expect(mixed(fast.file).miouFp).not.toBe(mixed(exact.file).miouFp);
+    const bad = await runTool('eval.ts', ['--model', 'public/models/demo-sam', '--allocation', join(dir, 'allocation.json'), '--held-out', '4', '--profile', 'fastest']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--profile must be exact, fast-cpu or fast-webgpu, got "fastest"');
+  });
+
   it('exports what solve wrote: the decoder units it quantized, as a file smaller than the FP decoder', async () => {
     const solved = parseAllocationFile(JSON.parse(await readFile(join(dir, 'allocation.json'), 'utf8')));
     const quantized = Object.values(solved.widthByUnit!).filter((bits) => bits !== null).length;
