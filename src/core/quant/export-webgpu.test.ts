@@ -76,7 +76,8 @@ describe.each([
     const model = decodeModel(fpBytes);
     const units = discoverUnits(model);
     const config = cycled(units, widths);
-    const options: ExportOptions = { quantizer: { weightSymmetric: symmetric } };
+    // Float weights as they came: the comparison is of the MatMulNBits kernels alone (FP16 storage: halfWeights.test.ts).
+    const options: ExportOptions = { quantizer: { weightSymmetric: symmetric }, floatWeights: 'fp32' };
     const exported = exportQuantizedModel(model, units, config, { ...options, profile: 'fast-webgpu' });
     const written = decodeModel(exported.bytes);
     const counts = countOpTypes(written);
@@ -139,7 +140,7 @@ describe('fast-webgpu stores the simulation’s rounded codes', () => {
     const feeds = imageFeeds(256);
     const reference = await embed(exportQuantizedModel(model, units, config, { profile: 'exact', roundedWeights: rounded }).bytes, feeds, REFERENCE_SESSION_OPTIONS);
     const nearest = await embed(exportQuantizedModel(model, units, config, { profile: 'exact' }).bytes, feeds, REFERENCE_SESSION_OPTIONS);
-    const actual = await embed(exportQuantizedModel(model, units, config, { profile: 'fast-webgpu', roundedWeights: rounded }).bytes, feeds);
+    const actual = await embed(exportQuantizedModel(model, units, config, { profile: 'fast-webgpu', roundedWeights: rounded, floatWeights: 'fp32' }).bytes, feeds);
     const [error, offNearest] = [relativeError(actual, reference), relativeError(nearest, reference)];
     console.info(`fast-webgpu with rounded codes vs exact with them: ${error.toExponential(2)}; nearest rounding is ${offNearest.toExponential(2)} away`);
     expect(offNearest).toBeGreaterThan(1e-4);

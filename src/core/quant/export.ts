@@ -22,6 +22,7 @@ import { GraphBuilder } from '../onnx/builder.ts';
 import { GraphIndex, intAttr } from '../onnx/graph.ts';
 import { upgradeOpset } from '../onnx/opset.ts';
 import { encodeModelBytes, type ModelProto, type NodeProto } from '../onnx/proto.ts';
+import { storeWeightsAsHalf } from '../onnx/halfWeights.ts';
 import { removeDeadNodes, spliceNodes } from '../onnx/rewrite.ts';
 import { DataType, makeTensor } from '../onnx/tensor.ts';
 import { checkConfig, siteParams, sitesOf, type ActivationRanges, type QuantConfig } from './config.ts';
@@ -68,6 +69,12 @@ export interface ExportOptions {
    * MatMulIntegerToFloat like 5–8-bit weights (larger, but faster where int8 GEMM beats MatMulNBits, e.g. x86 AVX2).
    */
   lowBitWeights?: LowBitWeights;
+  /**
+   * Fast profiles: how weights left in float (units kept at full precision) are stored: `fp16` (the
+   * default: half the bytes, cast back to float32 on load, onnx/halfWeights.ts) or `fp32` as they came.
+   * The exact profile always keeps them as they came.
+   */
+  floatWeights?: 'fp16' | 'fp32';
   /**
    * Codes of weights rounded otherwise than to nearest (GPTQ), on the grids this export computes or the
    * simulation's tables hold; the simulation's own rounded weights are used when this is absent.
@@ -278,7 +285,11 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   foldKernelBiases(graph, kernels);
   removeDeadNodes(graph);
   // fast-cpu / fast-webgpu: repeating float constants (TinyViT's attention biases) stored as table + index, losslessly.
-  if (profile === 'fast-cpu' || profile === 'fast-webgpu') tabulateRepeatedConstants(graph);
+  // …and weights left in float (units kept at full precision: SAM's output heads) stored as FP16, cast back on load.
+  if (profile === 'fast-cpu' || profile === 'fast-webgpu') {
+    tabulateRepeatedConstants(graph);
+    if ((options.floatWeights ?? 'fp16') === 'fp16') storeWeightsAsHalf(graph);
+  }
   if (usesContribOps && !(upgraded.opsetImport ?? []).some((o) => o.domain === MS_DOMAIN)) upgraded.opsetImport = [...(upgraded.opsetImport ?? []), { domain: MS_DOMAIN, version: 1 }];
   const bytes = encodeModelBytes(upgraded);
   sizes.fileBytes = bytes.byteLength;

@@ -26,13 +26,13 @@ export const EXPORT_PROFILE_INFO: readonly ExportProfileInfo[] = [
   {
     id: 'fast-cpu',
     label: 'fast (CPU / WASM)',
-    purpose: 'Integer kernels of onnxruntime’s CPU and WASM backends (MatMulNBits, MatMulIntegerToFloat): smaller and faster. 4-bit activations run on 8-bit grids, so the file is not the simulation: with this profile chosen, the preview and Evaluate run the file itself.',
+    purpose: 'Integer kernels of onnxruntime’s CPU and WASM backends (MatMulNBits, MatMulIntegerToFloat), weights kept in float stored as FP16: smaller and faster. 4-bit activations run on 8-bit grids, so the file is not the simulation: with this profile chosen, the preview and Evaluate run the file itself.',
     exact: false,
   },
   {
     id: 'fast-webgpu',
     label: 'fast (WebGPU)',
-    purpose: 'Weights only, as the 4- and 8-bit MatMulNBits onnxruntime-web’s WebGPU backend runs, activations in float: smaller; with this profile chosen, the preview and Evaluate run the file itself.',
+    purpose: 'Weights only, as the 4- and 8-bit MatMulNBits onnxruntime-web’s WebGPU backend runs, activations in float, weights kept in float stored as FP16: smaller; with this profile chosen, the preview and Evaluate run the file itself.',
     exact: false,
   },
 ];
