@@ -6,7 +6,9 @@ import { defaultAnalysisSettings, validateSettings, type AnalysisSettings } from
 import { EtaEstimator, isCancelledError } from '../core/progress';
 import { startAnalysisWorker, type AnalysisClient } from '../workers/analysisClient';
 import { analysisOrder } from './analysisImages';
-import { calibrationImages } from './quantConnection';
+import { calibrationImages, releaseQuantWorker } from './quantConnection';
+import { formatMegabytes } from '../core/displayUnits';
+import { ANALYSE_ALONE_ENCODER_BYTES } from '../core/analysis/analysisCost';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
@@ -60,6 +62,10 @@ export interface AnalysisSlice {
    * stopped, and nothing it still reports lands. The stored probe cache is kept.
    */
   resetAnalysis(): void;
+}
+
+function analysedAloneReason(encoderBytes: number): string {
+  return `Segmenting is paused while the analysis runs: the ${formatMegabytes(encoderBytes)} encoder does not fit in this tab’s memory twice. It resumes when the analysis ends.`;
 }
 
 /** The worker is a handle, not state; it is started on first use and kept for later runs. */
@@ -149,6 +155,13 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
       const used = analysisOrder(state.images).slice(0, settings.imageCount);
       const inputs: AnalysisInputs = { imageIds: used.map((image) => image.id), imageNames: used.map((image) => image.name), settings };
       set({ analysisStatus: 'running', analysisError: null, analysisProgress: null, analysisEtaMs: null });
+      const alone = encoderPart.sizeBytes >= ANALYSE_ALONE_ENCODER_BYTES;
+      if (alone) {
+        state.cancelEvaluation();
+        state.cancelExport();
+        releaseQuantWorker();
+        state.pauseInference(analysedAloneReason(encoderPart.sizeBytes));
+      }
       const mine = ++run;
       const current = () => mine === run;
       // Callbacks come over their own message ports, so one can arrive after the run's answer: then it is dropped.
@@ -190,6 +203,9 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
         set({ analysisStatus: cancelled ? 'cancelled' : 'error', analysisError: cancelled ? null : errorMessage(error), analysisEtaMs: null });
         if (!cancelled) get().pushToast('error', 'The analysis stopped', errorMessage(error));
         releaseWorker();
+      } finally {
+        // Segmenting comes back with the model reloaded (a model swap meanwhile has resumed it already).
+        if (alone) void get().resumeInference();
       }
     },
 

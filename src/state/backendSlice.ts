@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { BackendStatus } from '../workers/inferenceClient';
 import { loadBackendSettings, saveBackendSettings, type BackendSettings } from './backendSettings';
-import { currentInference, restartInference } from './inferenceConnection';
+import { allowInference, currentInference, restartInference, stopInference } from './inferenceConnection';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
@@ -14,6 +14,12 @@ export interface BackendSlice {
   startBackend(): Promise<void>;
   /** Saves the choice, replaces the worker (thread count is fixed per worker) and reloads the model. */
   changeBackend(settings: BackendSettings): Promise<void>;
+  /** Why clicking to segment is paused (a large model's analysis holds the memory), or null. */
+  inferencePause: string | null;
+  /** Ends the inference worker, giving its memory back, until resumeInference. */
+  pauseInference(reason: string): void;
+  /** Starts a fresh inference worker; `reload` sends it the loaded model again and re-encodes the selected image. */
+  resumeInference(options?: { reload?: boolean }): Promise<void>;
 }
 
 export const createBackendSlice: StateCreator<StudioState, [], [], BackendSlice> = (set, get) => {
@@ -39,6 +45,25 @@ export const createBackendSlice: StateCreator<StudioState, [], [], BackendSlice>
     backendSettings: loadBackendSettings(),
     backendStatus: null,
     backendStarting: false,
+    inferencePause: null,
+
+    pauseInference: (reason) => {
+      stopInference(reason);
+      set({ inferencePause: reason });
+    },
+
+    resumeInference: async ({ reload = true } = {}) => {
+      if (get().inferencePause === null) return;
+      allowInference();
+      set({ inferencePause: null });
+      try {
+        await initWorker(get().backendSettings);
+      } catch (error) {
+        get().pushToast('error', 'The inference engine could not start', errorMessage(error));
+        return;
+      }
+      if (reload) await get().reloadModelParts();
+    },
 
     startBackend: async () => {
       try {

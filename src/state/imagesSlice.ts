@@ -72,7 +72,8 @@ export const createImagesSlice: StateCreator<StudioState, [], [], ImagesSlice> =
   function forgetImages(removed: readonly StudioImage[]): void {
     for (const image of removed) {
       encodesInFlight.delete(image.id);
-      void currentInference().api.forgetImage(image.id).catch(() => undefined);
+      // A paused worker holds nothing: the fresh one started on resume never saw these images.
+      if (!get().inferencePause) void currentInference().api.forgetImage(image.id).catch(() => undefined);
     }
     set((state) => {
       const promptsByImage = { ...state.promptsByImage };
@@ -105,7 +106,8 @@ export const createImagesSlice: StateCreator<StudioState, [], [], ImagesSlice> =
 
   async function encode(id: string): Promise<boolean> {
     const image = get().images.find((candidate) => candidate.id === id);
-    if (!image || get().modelStatus !== 'ready') return false;
+    // Paused (a large model's analysis holds the memory): the selected image is encoded again on resume.
+    if (!image || get().modelStatus !== 'ready' || get().inferencePause) return false;
     const generation = embeddingGeneration;
     patchImage(id, { encodeState: 'encoding' });
     try {

@@ -150,6 +150,8 @@ export const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (
     return inWorkerTurn(async () => {
       if (!isLatest()) return null;
       try {
+        // A model dropped while a large analysis paused segmenting: it gets a worker (the swap stops that analysis).
+        if (get().inferencePause) await get().resumeInference({ reload: false });
         await engineStarted();
         const bytes = await source.arrayBuffer();
         const contentHash = await partHash(source, bytes); // before the transfer empties the buffer

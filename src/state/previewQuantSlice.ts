@@ -72,6 +72,7 @@ export const createPreviewQuantSlice: StateCreator<StudioState, [], [], PreviewQ
       patch({ status: 'off', message });
     };
     if (state.modelStatus !== 'ready') return off('Load a model to preview quantized masks.');
+    if (state.inferencePause) return off(state.inferencePause);
     if (!state.analysisResults?.complete) return off(NOT_ANALYSED);
     const { modelHash } = state;
     const { runKey } = state.analysisResults;
@@ -135,6 +136,7 @@ export const createPreviewQuantSlice: StateCreator<StudioState, [], [], PreviewQ
       state.modelStatus !== previous.modelStatus ||
       state.modelHash !== previous.modelHash ||
       state.exportProfile !== previous.exportProfile ||
+      state.inferencePause !== previous.inferencePause ||
       state.allocationPhase !== previous.allocationPhase
     ) {
       schedule();

@@ -54,7 +54,8 @@ export const createPreviewSlice: StateCreator<StudioState, [], [], PreviewSlice>
     const request = ++requestCounter;
     latestRequest.set(imageId, request);
     const prompts = promptsOf(get(), imageId);
-    if (prompts.points.length === 0 && !prompts.box) return;
+    // Paused: the prompts are kept, and the mask comes when segmenting resumes (modelSlice encodeIfReady).
+    if ((prompts.points.length === 0 && !prompts.box) || get().inferencePause) return;
     set({ decoding: true });
     try {
       if (!(await get().ensureEncoded(imageId))) return;

@@ -151,6 +151,20 @@ export function preparedQuantWorker(state: StudioState, onProgress?: (progress: 
 }
 
 /**
+ * Ends the worker and forgets what it held, giving its WASM heap back; the next use starts and prepares a
+ * fresh one. Jobs in flight must be cancelled first (their `cancelled` ends them at once).
+ */
+export function releaseQuantWorker(): void {
+  client?.terminate();
+  client = null;
+  clientKey = null;
+  modelSent = null;
+  preparedKey = null;
+  pending = null;
+  imagesSent.clear();
+}
+
+/**
  * One evaluation or export in the quantization worker. Its id goes with the request, so cancel stops this
  * job only; `cancelled` rejects with CancelledError the moment cancel is called, so the page can end the job
  * at once while the worker stops at its next check.

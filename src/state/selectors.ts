@@ -13,4 +13,4 @@ export const selectSelectedPreview = (state: StudioState): MaskPreview | null =>
   (state.selectedImageId && state.previewByImage[state.selectedImageId]) || null;
 
 /** True when a click can produce a mask. */
-export const selectCanSegment = (state: StudioState): boolean => state.modelStatus === 'ready' && state.selectedImageId !== null;
+export const selectCanSegment = (state: StudioState): boolean => state.modelStatus === 'ready' && state.selectedImageId !== null && state.inferencePause === null;

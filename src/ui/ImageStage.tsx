@@ -17,6 +17,7 @@ export function ImageStage() {
   const addPoint = useStudio((state) => state.addPoint);
   const setBox = useStudio((state) => state.setBox);
   const removeLastPrompt = useStudio((state) => state.removeLastPrompt);
+  const paused = useStudio((state) => state.inferencePause);
   const hintId = useId();
 
   const viewportRef = useRef<HTMLDivElement>(null);
@@ -51,6 +52,7 @@ export function ImageStage() {
       data-mask-area={preview?.area ?? ''}
       data-predicted-iou={preview ? preview.predictedIoU.toFixed(4) : ''}
       data-truth-iou={preview?.truth ? preview.truth.iou.toFixed(4) : ''}
+      data-paused={paused ? 'true' : 'false'}
     >
       {!image && <p className="stage-empty muted">Add an image to start: drop it anywhere on the page.</p>}
       {image && rect && (
@@ -71,8 +73,13 @@ export function ImageStage() {
           <PromptMarkers prompts={prompts} draftBox={draftBox} crosshair={crosshair} width={image.width} height={image.height} scale={rect.scale} />
         </div>
       )}
+      {image && paused && (
+        <p className="stage-paused" role="status" data-testid="stage-paused">
+          {paused}
+        </p>
+      )}
       {image && (
-        <p id={hintId} className={`stage-keys-hint${focused ? ' stage-keys-hint-shown' : ''}`}>
+        <p id={hintId} className={`stage-keys-hint${focused && !paused ? ' stage-keys-hint-shown' : ''}`}>
           Keys: arrows move the crosshair (Shift: faster) · Enter or Space: include · N or Shift+Enter: exclude · Backspace: undo
         </p>
       )}

@@ -36,6 +36,13 @@ export const ANALYSIS_SESSION_FACTOR = 1.5;
 export const CALIBRATION_FORWARDS_PER_IMAGE = 2;
 export const REFERENCE_FORWARDS_PER_IMAGE = 1;
 
+/**
+ * Encoders from this size on (Meta's ViT-B: 359 MB) are analysed alone in the browser: the studio ends its
+ * inference and quantization workers for the run, since each WASM heap keeps the peak of the forwards it ran
+ * (GBs for such an encoder) and the tab would otherwise hold two or three of them beside the analysis' own.
+ */
+export const ANALYSE_ALONE_ENCODER_BYTES = 100 * 1024 * 1024;
+
 /** Above this an estimate counts as long: the studio then offers cheaper settings. */
 export const LONG_ANALYSIS_MS = 10 * 60_000;
 
