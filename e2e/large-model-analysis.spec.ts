@@ -39,6 +39,13 @@ test('a large encoder’s analysis pauses segmenting with the reason, and segmen
   const stage = page.getByTestId('image-stage');
   await expect(stage).toHaveAttribute('data-paused', 'false');
 
+  // Every status the model card shows from here on, as a person watching it would see them.
+  await page.evaluate(() => {
+    const card = document.querySelector('[data-testid="model-card"]')!;
+    const seen: string[] = [card.getAttribute('data-status') ?? ''];
+    (window as unknown as { modelStatuses: string[] }).modelStatuses = seen;
+    new MutationObserver(() => seen.push(card.getAttribute('data-status') ?? '')).observe(card, { attributes: true, attributeFilter: ['data-status'] });
+  });
   await chooseFastAnalysis(page, 1, 2);
   const view = page.getByTestId('analysis-view');
   await view.getByLabel('Units to probe').selectOption('decoder');
@@ -52,12 +59,17 @@ test('a large encoder’s analysis pauses segmenting with the reason, and segmen
   await page.getByTestId('prompt-surface').click({ position: { x: 40, y: 40 } });
   await page.screenshot({ path: testInfo.outputPath('1-paused.png') });
   await expect(view).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  // Downloading at once works while the model goes back into the inference engine: the model stays ready.
+  const exportView = page.getByTestId('export-view');
+  await exportView.getByRole('button', { name: 'Download quantized model' }).click();
+  await expect(exportView).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
 
   // Resumed: the model is loaded into a fresh worker, the image encoded again and its prompts decoded.
   await expect(stage).toHaveAttribute('data-paused', 'false');
   await expect(page.getByTestId('stage-paused')).toHaveCount(0);
   await waitForEncodedImage(page);
   await expect.poll(async () => Number(await stage.getAttribute('data-decode-count')), { timeout: 60_000 }).toBeGreaterThan(decodes);
+  expect(await page.evaluate(() => [...new Set((window as unknown as { modelStatuses: string[] }).modelStatuses)])).toEqual(['ready']);
   await clickImagePixel(page, 200, 60);
   await expect(page.getByTestId('quant-preview')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
   await page.screenshot({ path: testInfo.outputPath('2-resumed.png') });

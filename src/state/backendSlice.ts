@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { BackendStatus } from '../workers/inferenceClient';
 import { loadBackendSettings, saveBackendSettings, type BackendSettings } from './backendSettings';
-import { allowInference, currentInference, restartInference, stopInference } from './inferenceConnection';
+import { allowInference, currentInference, inferenceStopped, restartInference, stopInference } from './inferenceConnection';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
@@ -18,7 +18,10 @@ export interface BackendSlice {
   inferencePause: string | null;
   /** Ends the inference worker, giving its memory back, until resumeInference. */
   pauseInference(reason: string): void;
-  /** Starts a fresh inference worker; `reload` sends it the loaded model again and re-encodes the selected image. */
+  /**
+   * Starts a fresh inference worker; `reload` sends it the loaded model again (the model stays 'ready'
+   * meanwhile: its parts did not change) and then encodes the selected image.
+   */
   resumeInference(options?: { reload?: boolean }): Promise<void>;
 }
 
@@ -53,16 +56,19 @@ export const createBackendSlice: StateCreator<StudioState, [], [], BackendSlice>
     },
 
     resumeInference: async ({ reload = true } = {}) => {
-      if (get().inferencePause === null) return;
+      if (!inferenceStopped()) return;
       allowInference();
-      set({ inferencePause: null });
+      // Segmenting stays paused until the fresh worker holds the model; a model dropped meanwhile replaces it.
+      if (reload) set({ inferencePause: 'Loading the model into the inference engine again…' });
       try {
         await initWorker(get().backendSettings);
+        if (reload) await get().reloadWorkerModel();
       } catch (error) {
         get().pushToast('error', 'The inference engine could not start', errorMessage(error));
-        return;
+      } finally {
+        set({ inferencePause: null });
       }
-      if (reload) await get().reloadModelParts();
+      if (reload) await get().encodeSelected();
     },
 
     startBackend: async () => {

@@ -27,6 +27,11 @@ export function stopInference(reason: string): void {
   client = null;
 }
 
+/** True while stopped (between stopInference and allowInference). */
+export function inferenceStopped(): boolean {
+  return pausedBecause !== null;
+}
+
 /** Allows a worker again (the next use starts a fresh one, to be initialized and given the model). */
 export function allowInference(): void {
   pausedBecause = null;

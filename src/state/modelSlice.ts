@@ -5,7 +5,7 @@ import { parseModelManifest, type ModelManifest } from '../core/sam/modelManifes
 import type { SamModelConfig } from '../core/sam/samAdapter';
 import type { SamFormat } from '../core/sam/types';
 import type { LoadedPart } from '../workers/inferenceClient';
-import { currentInference } from './inferenceConnection';
+import { currentInference, inferenceStopped } from './inferenceConnection';
 import { isModelManifestFile, isOnnxFile } from './imageFiles';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
@@ -42,6 +42,8 @@ export interface ModelSlice {
   restoreModel(saved: { name: string | null; config: SamModelConfig; parts: ReadonlyArray<{ fileName: string; blob: Blob }> }): Promise<void>;
   /** Loads the current parts into a freshly started worker (after a backend change). */
   reloadModelParts(): Promise<void>;
+  /** Sends the loaded parts to a fresh inference worker without changing the model's status (same parts, same model). */
+  reloadWorkerModel(): Promise<void>;
 }
 
 /** Sends one part's bytes to whatever runs the model; the inference worker in the studio. */
@@ -151,7 +153,7 @@ export const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (
       if (!isLatest()) return null;
       try {
         // A model dropped while a large analysis paused segmenting: it gets a worker (the swap stops that analysis).
-        if (get().inferencePause) await get().resumeInference({ reload: false });
+        if (inferenceStopped()) await get().resumeInference({ reload: false });
         await engineStarted();
         const bytes = await source.arrayBuffer();
         const contentHash = await partHash(source, bytes); // before the transfer empties the buffer
@@ -266,6 +268,14 @@ export const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (
         if ((await loadParts(parts, 'empty', isLatest)) === null) return;
         await encodeIfReady(isLatest);
       }),
+
+    reloadWorkerModel: () => {
+      workerTurn = Promise.resolve();
+      return runLoad(true, async (isLatest) => {
+        get().forgetEmbeddings();
+        for (const part of [get().encoderPart, get().decoderPart]) if (part) await loadPart(part.fileName, part.source, isLatest);
+      });
+    },
 
     reloadModelParts: () => {
       // A new worker: a part still on its way to the old one is lost with it, so nothing waits for that.
