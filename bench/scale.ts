@@ -4,8 +4,9 @@
  * 1 and 2 workers (1 onnxruntime thread each), a job per chunk of 8 units; with one job holding every unit, the
  * queue's overhead per probe against a local probe; with a job per unit, what a job costs. Then a projection,
  * from these numbers and stated assumptions, of the paper's T = 64 analysis of SAM ViT-H on N GPU workers.
- * Writes bench/results/scale.md. Not part of CI (about 2 minutes on 2 cores).
+ * Writes bench/results/scale.md. Not part of CI (about 4 minutes on 2 cores; --rounds N for more 1-vs-2 rounds, default 2).
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,23 +55,44 @@ async function queued(workers: number, unitsPerJob: number): Promise<Timed> {
   }
 }
 
+/**
+ * What this machine gives two processes at once: the same CPU-bound loop alone and two at a time. On a shared
+ * or hyper-threaded machine this is below 2, and so is any speed-up of 2 workers.
+ */
+async function parallelCapacity(): Promise<number> {
+  const loop = 'let x = 0; for (let i = 0; i < 2e8; i++) x += Math.sqrt(i); if (x < 0) console.log(x);';
+  const timed = async (count: number) => {
+    const started = performance.now();
+    await Promise.all(Array.from({ length: count }, () => new Promise((resolve, reject) => execFile(process.execPath, ['-e', loop], (error) => (error ? reject(error) : resolve(null))))));
+    return performance.now() - started;
+  };
+  const one = await timed(1);
+  return (2 * one) / (await timed(2));
+}
+
+const capacityBefore = await parallelCapacity();
 const loadBefore = loadavg()[0];
 const local = await timedAnalyze('single process (npm run analyze)', []);
 const probes = local.file.results.probesTotal;
 const unitCount = local.file.results.units.length;
 const oneJob = await queued(1, unitCount);
 const perUnit = await queued(1, 1);
-const oneWorker = await queued(1, 8);
-const twoWorkers = await queued(2, 8);
+// 1 and 2 workers alternate, round after round, so a change in the machine's load hits both alike.
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] ?? 2) || 2;
+const pairs: [Timed, Timed][] = [];
+for (let round = 0; round < rounds; round++) pairs.push([await queued(1, 8), await queued(2, 8)]);
+const ratios = pairs.map(([one, two]) => one.wallMs / two.wallMs).sort((a, b) => a - b);
+const [oneWorker, twoWorkers] = pairs[0];
 await redis.stop();
 const loadAfter = loadavg()[0];
+const capacityAfter = await parallelCapacity();
 
-const runs = [local, oneJob, perUnit, oneWorker, twoWorkers];
+const runs = [local, oneJob, perUnit, ...pairs.flat()];
 const identical = runs.every((run) => JSON.stringify(run.file.results) === JSON.stringify(local.file.results));
 const localProbeMs = local.file.stats!.probingMs / local.file.stats!.probesRun;
 const queueOverheadPerProbeMs = (oneJob.wallMs - local.wallMs) / probes;
 const perJobMs = (perUnit.wallMs - oneWorker.wallMs) / (perUnit.jobs - oneWorker.jobs);
-const speedup = oneWorker.wallMs / twoWorkers.wallMs;
+const speedup = ratios[Math.floor(ratios.length / 2)];
 
 // --- Projection: the paper's setting, SAM ViT-H, T = 64 images, 16 box prompts each, exact σ at 2–6 bits.
 const tinyUnits = (depth: number) => discoverUnits(buildEncoder({ ...TINY_ENCODER, depth }), { graph: 'encoder' }).filter((u) => !u.excludedByDefault).length;
@@ -120,8 +142,9 @@ machine takes cores from the workers); wall time of the coordinator process. Res
 |---|---|---|---|
 ${runs.map((run) => `| ${run.label} | ${run.jobs || '—'} | ${seconds(run.wallMs)} | ${(local.wallMs / run.wallMs).toFixed(2)}× |`).join('\n')}
 
-- 2 workers against 1 (8 units per job): **${speedup.toFixed(2)}×** faster (ideal 2× on 2 cores; the coordinator's calibration, process start
-  and the final results pass do not spread).
+- 2 workers against 1 (8 units per job), median of ${rounds} alternating rounds: **${speedup.toFixed(2)}×** (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}; ideal 2× on 2 free cores; the coordinator's calibration, process start
+  and the final results pass do not spread). What the machine gave two CPU-bound processes at once, the same loop alone and two at a
+  time: ${capacityBefore.toFixed(2)}× before the runs, ${capacityAfter.toFixed(2)}× after (2× = two free cores).
 - Queue overhead per probe (one job holding every unit, against the single process): ${queueOverheadPerProbeMs.toFixed(1)} ms, against
   ${localProbeMs.toFixed(1)} ms per probe measured locally.
 - A job's own cost (a job per unit against 8 units per job, per extra job): ${seconds(perJobMs)} — its sessions, FP references and a

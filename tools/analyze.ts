@@ -10,8 +10,8 @@
  * only what is missing. With --queue redis://HOST:PORT the probes are measured by `npm run analysis-worker`s
  * on that queue instead (tools/queue/coordinator.ts: calibration here, once; what is missing enqueued in
  * chunks of --units-per-job units, each job tried --attempts times) and kept in Redis, so a rerun also
- * measures only what is missing; the results file is the one a single process writes. Without --images, T = 8; without --image-files, the studio's sample scenes are
- * used with their ground-truth boxes as prompts (images without boxes get a k×k point grid). The results file
+ * measures only what is missing; the results file is the one a single process writes. Without --images,
+ * T = 8; without --image-files, the studio's sample scenes are used with their ground-truth boxes as prompts (images without boxes get a k×k point grid). The results file
  * (core/analysis/resultsFile.ts) also holds the calibration and model config: `npm run solve`, `npm run eval`
  * and the studio's import read it.
  */
@@ -41,11 +41,15 @@ const usage = `usage: npm run analyze -- [--images N] [--prompts N] [--grid K] [
        [--queue redis://HOST:PORT [--units-per-job N] [--attempts N]]`;
 
 /**
- * Units per queue job: each job builds its own sessions and FP references (≈ 0.4 s on the demo model against
- * ≈ 0.07 s per probe: bench/results/scale.md), so a job of 8 units spends most of its time measuring while
- * leaving enough jobs for several workers.
+ * Units per queue job: each job builds its own sessions and FP references (≈ 0.7 s on the demo model against
+ * ≈ 25 ms per probe: bench/results/scale.md; a job per unit ran 2.9× slower than 8 units per job), so a job of
+ * 8 units spends most of its time measuring while leaving enough jobs for several workers.
  */
 const DEFAULT_UNITS_PER_JOB = 8;
+const atLeastOne = (value: number, name: string) => {
+  if (value < 1) throw new Error(`--${name} must be at least 1, got ${value}`);
+  return value;
+};
 const optionalPath = (path: string | undefined) => (path === undefined ? undefined : resolve(path));
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -178,8 +182,8 @@ async function main(): Promise<void> {
       images: imageFiles ? { files: imageFiles.map((file) => resolve(file)) } : { samples: settings.imageCount },
       ort: ort as unknown as OrtModule,
       sessionOptions,
-      unitsPerJob: integer(args.get('units-per-job'), 'units-per-job', DEFAULT_UNITS_PER_JOB),
-      attempts: integer(args.get('attempts'), 'attempts', 3),
+      unitsPerJob: atLeastOne(integer(args.get('units-per-job'), 'units-per-job', DEFAULT_UNITS_PER_JOB), 'units-per-job'),
+      attempts: atLeastOne(integer(args.get('attempts'), 'attempts', 3), 'attempts'),
       onProgress,
       log: (line) => quiet || process.stderr.write(`${tty ? '\r\x1b[K' : ''}[analyze] ${line}\n`),
     });
