@@ -42,7 +42,7 @@ const usage = `usage: npm run analyze -- [--images N] [--prompts N] [--grid K] [
 
 /**
  * Units per queue job: each job builds its own sessions and FP references (≈ 0.7 s on the demo model against
- * ≈ 25 ms per probe: bench/results/scale.md; a job per unit ran 2.9× slower than 8 units per job), so a job of
+ * ≈ 25 ms per probe: bench/results/scale.md; a job per unit ran 2.5× slower than 8 units per job), so a job of
  * 8 units spends most of its time measuring while leaving enough jobs for several workers.
  */
 const DEFAULT_UNITS_PER_JOB = 8;

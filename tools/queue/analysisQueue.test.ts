@@ -167,7 +167,7 @@ describe('npm run analyze -- --queue with npm run analysis-worker', () => {
 
   it('a worker killed mid-run loses no probe and none is measured twice', async () => {
     const out = join(dir, 'decoder-fast.json');
-    const [victim, survivor] = [worker('victim', 3), worker('survivor', 3)];
+    const [victim, survivor] = [worker('victim', 5), worker('survivor', 5)];
     await Promise.all([victim.waitFor(/waiting for jobs/), survivor.waitFor(/waiting for jobs/)]);
     const run = coordinator(decoderFast, out, ['--units-per-job', '8', '--attempts', '2']);
     // Killed as it starts its second job, so a job is in flight with the first one's probes stored.
