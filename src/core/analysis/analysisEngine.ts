@@ -100,6 +100,16 @@ function lowResShape(dims: readonly number[]) {
   return maskLogitsShape(dims.length === 5 ? [dims[0] * dims[1], dims[2], dims[3], dims[4]] : dims);
 }
 
+/**
+ * The sessions' options of an analysis (and of its calibration, wherever it runs): the quantization engine's,
+ * FP settings bit-exact to the original graph and no weight pre-packing; no per-session memory arena, so the
+ * many sessions of an analysis give memory back after each run instead of each keeping its own peak (ViT-B:
+ * ~3 GB of activations per session). `extra` (threads, providers) goes on top.
+ */
+export function analysisSessionOptions(extra?: SessionOptions): SessionOptions {
+  return { ...PARAMETRIC_SESSION_OPTIONS, enableCpuMemArena: false, ...extra };
+}
+
 /** Measures what is missing for this model, these images and settings; returns all results. */
 export async function runAnalysis(
   files: SamModelFiles,
@@ -110,10 +120,7 @@ export async function runAnalysis(
   const now = options.now ?? (() => Date.now());
   const started = now();
   const { ort, store } = options;
-  // The quantization engine's options: FP settings bit-exact to the original graph, no weight pre-packing;
-  // no per-session memory arena, so the many sessions of an analysis give memory back after each run
-  // instead of each keeping its own peak (ViT-B: ~3 GB of activations per session).
-  const sessionOptions: SessionOptions = { ...PARAMETRIC_SESSION_OPTIONS, enableCpuMemArena: false, ...options.sessionOptions };
+  const sessionOptions = analysisSessionOptions(options.sessionOptions);
   const progress = (p: Omit<AnalysisProgress, 'etaMs'> & { etaMs?: number | null }) => options.onProgress?.({ etaMs: null, ...p });
   const checkCancelled = () => {
     if (options.isCancelled?.()) throw new CancelledError('Analysis cancelled; what was measured is kept.');
