@@ -7,13 +7,17 @@
  *                      [--out artifacts/analysis/results.json] [--cache artifacts/analysis/cache.jsonl] [--top 10]
  *
  * With --cache, measured probes are journalled to the file and a rerun (or an interrupted run) measures
- * only what is missing. Without --images, T = 8; without --image-files, the studio's sample scenes are
- * used with their ground-truth boxes as prompts (images without boxes get a k×k point grid). The results file
+ * only what is missing. With --queue redis://HOST:PORT the probes are measured by `npm run analysis-worker`s
+ * on that queue instead (tools/queue/coordinator.ts: calibration here, once; what is missing enqueued in
+ * chunks of --units-per-job units, each job tried --attempts times) and kept in Redis, so a rerun also
+ * measures only what is missing; the results file is the one a single process writes. Without --images,
+ * T = 8; without --image-files, the studio's sample scenes are used with their ground-truth boxes as prompts (images without boxes get a k×k point grid). The results file
  * (core/analysis/resultsFile.ts) also holds the calibration and model config: `npm run solve`, `npm run eval`
  * and the studio's import read it.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { runAnalysis, type AnalysisProgress } from '../src/core/analysis/analysisEngine';
 import { rankByImportance, type AnalysisResults, type UnitAnalysis } from '../src/core/analysis/analysisResults';
@@ -25,11 +29,28 @@ import { defaultAnalysisSettings, defaultFastBits, validateSettings, type Analys
 import type { OrtModule } from '../src/core/onnx/ort';
 import { durationInWords } from '../src/core/progress';
 import { explainError } from '../src/core/userErrors';
-import { imageFromFile, journalStore, loadModelFiles, sampleScenes } from './analyzeInputs';
+import { planAnalysis } from '../src/core/analysis/analysisPlan';
+import { demoModelDir, imageFromFile, journalStore, loadModelFiles, sampleScenes } from './analyzeInputs';
+import { connectRedis } from './queue/analysisJobs';
+import { distributeAnalysis } from './queue/coordinator';
+import { RedisAnalysisStore } from './queue/redisAnalysisStore';
 
 const usage = `usage: npm run analyze -- [--images N] [--prompts N] [--grid K] [--mode exact|fast] [--bits 2,3,4,5,6]
        [--fast-bits 3,5] [--scope all|decoder] [--model DIR | --encoder E.onnx --decoder D.onnx] [--image-files a.jpg,b.png]
-       [--out FILE.json] [--cache FILE.jsonl] [--top N] [--threads N] [--quiet]`;
+       [--out FILE.json] [--cache FILE.jsonl] [--top N] [--threads N] [--quiet]
+       [--queue redis://HOST:PORT [--units-per-job N] [--attempts N]]`;
+
+/**
+ * Units per queue job: each job builds its own sessions and FP references (≈ 0.7 s on the demo model against
+ * ≈ 25 ms per probe: bench/results/scale.md; a job per unit ran 2.5× slower than 8 units per job), so a job of
+ * 8 units spends most of its time measuring while leaving enough jobs for several workers.
+ */
+const DEFAULT_UNITS_PER_JOB = 8;
+const atLeastOne = (value: number, name: string) => {
+  if (value < 1) throw new Error(`--${name} must be at least 1, got ${value}`);
+  return value;
+};
+const optionalPath = (path: string | undefined) => (path === undefined ? undefined : resolve(path));
 
 function parseArgs(argv: string[]): Map<string, string> {
   const args = new Map<string, string>();
@@ -141,17 +162,39 @@ async function main(): Promise<void> {
   const imageFiles = args.get('image-files')?.split(',').filter(Boolean);
   const images = imageFiles ? await Promise.all(imageFiles.map(imageFromFile)) : sampleScenes(settings.imageCount);
   const cachePath = args.get('cache');
-  const store: AnalysisStore = cachePath ? await journalStore(cachePath) : new MemoryAnalysisStore();
+  const queueUrl = args.get('queue');
+  if (cachePath && queueUrl) throw new Error('Give --cache or --queue, not both: with --queue, measured probes are kept in Redis.');
+  const redis = queueUrl ? await connectRedis(queueUrl) : null;
+  const store: AnalysisStore = redis ? new RedisAnalysisStore(redis) : cachePath ? await journalStore(cachePath) : new MemoryAnalysisStore();
   const threads = args.get('threads');
+  const sessionOptions = threads ? { intraOpNumThreads: integer(threads, 'threads', 0) } : undefined;
   const quiet = args.has('quiet');
 
   const tty = process.stderr.isTTY === true;
   const onProgress = quiet ? undefined : tty ? ttyProgress() : plainProgress((line) => process.stderr.write(`${line}\n`));
+  if (redis) {
+    // Paths as the workers will read them: absolute, the same on every machine.
+    const model = { dir: resolve(args.get('model') ?? fileURLToPath(demoModelDir)), encoder: optionalPath(args.get('encoder')), decoder: optionalPath(args.get('decoder')) };
+    const distributed = await distributeAnalysis({
+      redis,
+      plan: await planAnalysis(files, images, settings),
+      model,
+      images: imageFiles ? { files: imageFiles.map((file) => resolve(file)) } : { samples: settings.imageCount },
+      ort: ort as unknown as OrtModule,
+      sessionOptions,
+      unitsPerJob: atLeastOne(integer(args.get('units-per-job'), 'units-per-job', DEFAULT_UNITS_PER_JOB), 'units-per-job'),
+      attempts: atLeastOne(integer(args.get('attempts'), 'attempts', 3), 'attempts'),
+      onProgress,
+      log: (line) => quiet || process.stderr.write(`${tty ? '\r\x1b[K' : ''}[analyze] ${line}\n`),
+    });
+    if (!quiet && tty) process.stderr.write('\r\x1b[K');
+    console.log(`Queue: ${distributed.jobs} jobs, ${distributed.probesQueued} probes measured by the workers${distributed.calibrated ? ', calibrated here' : ''}; ${(distributed.elapsedMs / 1000).toFixed(1)} s.`);
+  }
   const { results, stats } = await runAnalysis(files, images, settings, {
     ort: ort as unknown as OrtModule,
     store,
-    sessionOptions: threads ? { intraOpNumThreads: integer(threads, 'threads', 0) } : undefined,
-    onProgress,
+    sessionOptions,
+    onProgress: redis ? undefined : onProgress,
   });
   if (!quiet && tty) process.stderr.write('\r\x1b[K');
 
@@ -166,6 +209,7 @@ async function main(): Promise<void> {
   const calibration = ((await store.load(results.runKey)).get(calibrationEntryKey) ?? null) as CalibrationFacts | null;
   await writeFile(out, resultsFileText(resultsFileOf(results, stats, calibration, files.config)));
   console.log(`Results written to ${out}`);
+  await redis?.quit();
 }
 
 main().catch((error: unknown) => {

@@ -12,16 +12,17 @@ import { estimateEtaMs, CancelledError, type Progress } from '../progress';
 import type { QuantConfig } from '../quant/config';
 import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS } from '../quant/parametric';
 import type { QuantUnit } from '../quant/units';
-import { analysisRunKey, calibrationEntryKey, modelHash, probeEntryKey, promptsOfImage } from './analysisKeys';
-import { calibrate, imageFeeds, parametricOptionsOf, prepareSam, promptFeeds, type CalibrationFacts, type CalibrationItem, type SamModelFiles } from './analysisModel';
+import { calibrationEntryKey, probeEntryKey } from './analysisKeys';
+import { imageFeeds, parametricOptionsOf, promptFeeds, type CalibrationFacts, type SamModelFiles } from './analysisModel';
+import { calibratePlan, planAnalysis } from './analysisPlan';
 import { buildResults, type AnalysisResults } from './analysisResults';
 import type { AnalysisStore, StoredValue } from './analysisStore';
 import { singleMaskPrompts } from './calibrationFeeds';
 import type { PromptSource } from './calibrationPrompts';
 import { klDivergence, maskLogitsShape, outputDistribution, selectMasks } from './distribution';
-import { ablationProbe, createProbeTable, quantProbe, setProbe } from './metrics';
+import { ablationProbe, createProbeTable, setProbe } from './metrics';
 import { DecoderProbeRunner, EncoderProbeRunner, type DecoderOutputs } from './probeSessions';
-import { measuredBits, perWidthCalibrationBits, probesGraph, usesLog2PostSoftmax, validateSettings, type AnalysisSettings } from './settings';
+import type { AnalysisSettings } from './settings';
 
 export interface AnalysisImage extends Omit<PromptSource, 'width' | 'height'> {
   name: string;
@@ -99,6 +100,16 @@ function lowResShape(dims: readonly number[]) {
   return maskLogitsShape(dims.length === 5 ? [dims[0] * dims[1], dims[2], dims[3], dims[4]] : dims);
 }
 
+/**
+ * The sessions' options of an analysis (and of its calibration, wherever it runs): the quantization engine's,
+ * FP settings bit-exact to the original graph and no weight pre-packing; no per-session memory arena, so the
+ * many sessions of an analysis give memory back after each run instead of each keeping its own peak (ViT-B:
+ * ~3 GB of activations per session). `extra` (threads, providers) goes on top.
+ */
+export function analysisSessionOptions(extra?: SessionOptions): SessionOptions {
+  return { ...PARAMETRIC_SESSION_OPTIONS, enableCpuMemArena: false, ...extra };
+}
+
 /** Measures what is missing for this model, these images and settings; returns all results. */
 export async function runAnalysis(
   files: SamModelFiles,
@@ -108,34 +119,19 @@ export async function runAnalysis(
 ): Promise<{ results: AnalysisResults; stats: AnalysisRunStats }> {
   const now = options.now ?? (() => Date.now());
   const started = now();
-  const settings = validateSettings(requestedSettings);
   const { ort, store } = options;
-  // The quantization engine's options: FP settings bit-exact to the original graph, no weight pre-packing;
-  // no per-session memory arena, so the many sessions of an analysis give memory back after each run
-  // instead of each keeping its own peak (ViT-B: ~3 GB of activations per session).
-  const sessionOptions: SessionOptions = { ...PARAMETRIC_SESSION_OPTIONS, enableCpuMemArena: false, ...options.sessionOptions };
+  const sessionOptions = analysisSessionOptions(options.sessionOptions);
   const progress = (p: Omit<AnalysisProgress, 'etaMs'> & { etaMs?: number | null }) => options.onProgress?.({ etaMs: null, ...p });
   const checkCancelled = () => {
     if (options.isCancelled?.()) throw new CancelledError('Analysis cancelled; what was measured is kept.');
   };
-  if (images.length === 0) throw new Error('Add at least one image to analyse.');
-  const used = images.slice(0, settings.imageCount);
   progress({ phase: 'preparing', done: 0, total: 0, label: 'Reading the model', imageIndex: null, unitId: null });
 
-  const sam = prepareSam(files);
-  const items: CalibrationItem[] = used.map((entry) => ({
-    image: entry.image,
-    prompts: promptsOfImage(entry, settings),
-  }));
-  const modelKey = await modelHash(files.encoder, files.decoder);
-  const runKey = await analysisRunKey(modelKey, used, settings);
+  const plan = await planAnalysis(files, images, requestedSettings);
+  const { settings, used, items, sam, modelKey, runKey, inScope, widths, probes } = plan;
   const stored = await store.load(runKey);
-
-  const inScope = sam.probedUnits.filter((unit) => probesGraph(settings, unit.graph));
   const units = options.unitFilter ? inScope.filter(options.unitFilter) : inScope;
   if (units.length === 0) throw new Error('No unit is left to probe: the unit filter rejected them all.');
-  const widths = measuredBits(settings);
-  const probes = [ablationProbe, ...widths.map(quantProbe)];
   const table = createProbeTable(units.map((u) => u.id), used.length, probes);
   let probesReused = 0;
   units.forEach((unit, i) =>
@@ -170,16 +166,9 @@ export async function runAnalysis(
   }
 
   if (!facts) {
-    facts = await calibrate({
+    facts = await calibratePlan(plan, {
       ort,
-      sam,
-      items,
       sessionOptions,
-      perWidth:
-        settings.perWidthRanges || settings.perWidthLog2Tau
-          ? { bits: perWidthCalibrationBits(settings), ranges: !!settings.perWidthRanges, log2Tau: !!settings.perWidthLog2Tau }
-          : undefined,
-      log2PostSoftmax: usesLog2PostSoftmax(settings),
       beforeImage: async (t: number) => {
         checkCancelled();
         progress({ phase: 'calibrating', done: t, total: items.length, label: `Calibrating on image ${t + 1}/${items.length}`, imageIndex: t, unitId: null });

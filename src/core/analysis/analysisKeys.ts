@@ -39,9 +39,17 @@ export async function sha256Text(text: string): Promise<string> {
   return sha256Hex(Uint8Array.from(utf8));
 }
 
+// Model bytes are never changed in place, and hashing a ViT-H encoder costs seconds: each array is hashed once.
+const hashOfBytes = new WeakMap<Uint8Array, Promise<string>>();
+function bytesHash(bytes: Uint8Array): Promise<string> {
+  let hash = hashOfBytes.get(bytes);
+  if (!hash) hashOfBytes.set(bytes, (hash = sha256Hex(bytes)));
+  return hash;
+}
+
 /** Hash of an encoder + decoder pair. */
 export async function modelHash(encoder: Uint8Array, decoder: Uint8Array): Promise<string> {
-  return sha256Text(`${await sha256Hex(encoder)}:${await sha256Hex(decoder)}`);
+  return sha256Text(`${await bytesHash(encoder)}:${await bytesHash(decoder)}`);
 }
 
 /** Hash of an image's pixels and size. */
