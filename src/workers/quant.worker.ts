@@ -7,7 +7,6 @@
  */
 import * as Comlink from 'comlink';
 import type * as OrtWeb from 'onnxruntime-web';
-import type { AnalysisImage } from '../core/analysis/analysisEngine';
 import { modelHash } from '../core/analysis/analysisKeys';
 import { calibrate, prepareSam, type CalibrationFacts, type PreparedSam } from '../core/analysis/analysisModel';
 import { calibrationPrompts } from '../core/analysis/calibrationPrompts';
@@ -17,10 +16,6 @@ import { evaluationItems, type EvaluationSource } from '../core/evaluate/evaluat
 import type { EvaluationPlan } from '../core/evaluate/evaluationPlans';
 import { MaskPreviewer, type MaskPreviewResult } from '../core/evaluate/maskPreview';
 import { allocationWidths, buildRoundedSamParametric, QuantizedSam, type SamParametric, type SamRunner } from '../core/evaluate/quantizedSam';
-import type { WeightRounding } from '../core/analysis/settings';
-import type { ExportedPart } from '../core/evaluate/samExport';
-import type { SamVerification } from '../core/evaluate/verifySamExport';
-import type { DeployedCheck } from '../core/evaluate/deployedCheck';
 import { checkedExport, CHECKED_EXPORT_STAGES, LATENCY_MAX_ENCODER_BYTES } from '../core/evaluate/checkedExport';
 import { ProfiledSam } from '../core/evaluate/profiledSam';
 import type { ExportProfile } from '../core/quant/profiles';
@@ -30,82 +25,13 @@ import { CancelledError, type Progress } from '../core/progress';
 import type { Allocation } from '../core/quant/config';
 import { PARAMETRIC_SESSION_OPTIONS } from '../core/quant/parametric';
 import { chooseBackend, describeBackendChoice, type BackendChoice, type BackendRequest } from '../core/sam/backendChoice';
-import type { TruthObject } from '../core/sam/promptedObject';
-import type { SamModelConfig } from '../core/sam/samAdapter';
-import type { Prompts } from '../core/sam/types';
 import { scoreHeldOut, type HeldOutScores } from '../core/study/heldOutScores';
 import { heldOutSet } from '../core/study/scenes';
 import { withExplainedErrors } from '../core/userErrors';
 import { IdbAnalysisStore } from './analysisIdbStore';
 import { gpuAdapterFacts, yieldToEventLoop } from './workerRuntime';
 
-export interface QuantBackend {
-  choice: BackendChoice;
-  description: string;
-}
-
-export interface QuantModelRequest {
-  encoder: ArrayBuffer;
-  decoder: ArrayBuffer;
-  config: SamModelConfig;
-}
-
-export interface QuantPrepareRequest {
-  /** The model the analysis measured (its results' modelHash): it must be the model this worker holds. */
-  modelHash: string;
-  /** The analysis run whose stored calibration (ranges, log2 τ) is reused; null calibrates afresh. */
-  runKey: string | null;
-  /** Calibration images, used when nothing is stored. */
-  images: AnalysisImage[];
-  promptsPerImage: number;
-  gridSize: number;
-  /** The analysis' calibration choices (per width, post-softmax quantizer), honoured when calibrating afresh. */
-  calibration: CalibrationSettings;
-  /** Widths the sessions must be able to select (candidates, uniform baselines, the allocation's). */
-  weightBits: number[];
-  /** How weights are rounded (GPTQ first measures Hessians on `images` and rounds every width). */
-  weightRounding: WeightRounding;
-}
-
-export interface QuantPrepared {
-  /** Where the activation ranges came from. */
-  calibration: 'analysis' | 'calibrated';
-  weightBits: number[];
-  elapsedMs: number;
-}
-
-export interface QuantPreviewRequest {
-  imageId: string;
-  /** Pixels, sent once per image (the worker keeps them). */
-  image: RgbaImage | null;
-  prompts: Prompts;
-  allocation: Allocation;
-  truth: TruthObject[] | null;
-  /** The export profile whose file the quantized mask comes from (exact: the simulation). */
-  profile: ExportProfile;
-}
-
-export interface QuantExportRequest {
-  /** The page's id of this export, for cancel. */
-  job: string;
-  allocation: Allocation;
-  /** Image and prompts the exported files are checked on. */
-  check: EvaluationSource;
-  promptsPerImage: number;
-  gridSize: number;
-  profile: ExportProfile;
-}
-
-export interface QuantExportResult {
-  encoder: ExportedPart;
-  decoder: ExportedPart;
-  /** Under the reference options: equal to the simulation for `exact`, how far the kernels moved it otherwise. */
-  verification: SamVerification;
-  /** Under the page's own session options, as the file is deployed. */
-  deployed: DeployedCheck;
-  backend: string;
-  elapsedMs: number;
-}
+import type { QuantBackend, QuantExportRequest, QuantExportResult, QuantModelRequest, QuantPrepared, QuantPrepareRequest, QuantPreviewRequest } from './quantMessages';
 
 let ort: typeof OrtWeb | null = null;
 let backend: BackendChoice | null = null;

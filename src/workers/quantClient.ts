@@ -2,7 +2,7 @@ import type * as Comlink from 'comlink';
 import { startWorker } from './workerStart';
 import type { QuantWorkerApi } from './quant.worker';
 
-export type { QuantBackend, QuantExportRequest, QuantExportResult, QuantModelRequest, QuantPrepared, QuantPrepareRequest, QuantPreviewRequest } from './quant.worker';
+export type { QuantBackend, QuantExportRequest, QuantExportResult, QuantModelRequest, QuantPrepared, QuantPrepareRequest, QuantPreviewRequest } from './quantMessages';
 
 /** A running quantization worker: `api` (Comlink, every method async); `terminate` when replacing it. */
 export interface QuantClient {
