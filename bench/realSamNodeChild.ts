@@ -16,7 +16,8 @@ import type { AnalysisResults } from '../src/core/analysis/analysisResults';
 import { MemoryAnalysisStore, type StoredValue } from '../src/core/analysis/analysisStore';
 import { calibrationPrompts } from '../src/core/analysis/calibrationPrompts';
 import { defaultAnalysisSettings, defaultFastBits, validateSettings } from '../src/core/analysis/settings';
-import { buildSamParametric, QuantizedSam } from '../src/core/evaluate/quantizedSam';
+import { buildSamParametric, graphsOfScope, QuantizedSam } from '../src/core/evaluate/quantizedSam';
+import { checksOneEncoderAtATime } from '../src/core/evaluate/checkedExport';
 import { exportQuantizedSam } from '../src/core/evaluate/samExport';
 import { verifySamExport } from '../src/core/evaluate/verifySamExport';
 import { REFERENCE_SESSION_OPTIONS, toOrtFeeds, type OrtFeeds, type OrtModule, type SessionOptions } from '../src/core/onnx/ort';
@@ -285,7 +286,7 @@ async function pipeline(job: NodeJob, stages: Stages, sessionOptions: SessionOpt
       if (!facts) throw new Error('the analysis left no calibration in its store');
       // As the studio's quantization worker prepares: its own PreparedSam, every width 2..8, preview sessions.
       const sam = prepareSam(modelFiles);
-      const parametric = buildSamParametric(sam, facts, DEFAULT_WEIGHT_BITS);
+      const parametric = buildSamParametric(sam, facts, DEFAULT_WEIGHT_BITS, { graphs: graphsOfScope(job.scope) });
       const runner = await QuantizedSam.create(ort, sam, parametric, sessionOptions);
       return { sam, parametric, runner };
     },
@@ -298,10 +299,16 @@ async function pipeline(job: NodeJob, stages: Stages, sessionOptions: SessionOpt
   );
   stages.begin('exportCheck');
   try {
+    // As the studio's check of a large encoder (checkedExport.ts): one encoder session at a time.
+    const oneEncoder = checksOneEncoderAtATime(modelFiles.encoder.byteLength);
+    if (oneEncoder) await prepared.runner.suspend();
     const reference = await QuantizedSam.create(ort, prepared.sam, prepared.parametric, { ...REFERENCE_SESSION_OPTIONS, ...sessionOptions });
     const entry = images[0];
     const item = { image: entry.image, prompts: calibrationPrompts({ ...entry, width: entry.image.width, height: entry.image.height }, job.prompts, job.gridSize) };
-    const check = await verifySamExport(reference, { encoder: exported.encoder.bytes, decoder: exported.decoder.bytes }, solved.allocation, item, sessionOptions);
+    const check = await verifySamExport(reference, { encoder: exported.encoder.bytes, decoder: exported.decoder.bytes }, solved.allocation, item, sessionOptions, {
+      encoderUnchanged: exported.encoder.unchanged,
+      suspendSimulation: oneEncoder,
+    });
     await reference.release();
     const { maxAbsError, range, relativeError } = check.endToEnd;
     const detail = `${entry.name}, ${check.prompts} prompts: mask logits max |Δ| ${maxAbsError.toExponential(1)} of range ${range.toFixed(1)} (${relativeError.toExponential(1)}); embeddings |Δ| ${check.encoder.maxAbsError.toExponential(1)}`;

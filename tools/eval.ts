@@ -19,7 +19,7 @@ import { resultsFileMismatches } from '../src/core/analysis/resultsFile';
 import { evaluatePlans, type EvaluationProgress } from '../src/core/evaluate/evaluateRun';
 import { evaluationItems } from '../src/core/evaluate/evaluationItems';
 import { evaluationPlans } from '../src/core/evaluate/evaluationPlans';
-import { allocationWidths, buildSamParametric, QuantizedSam, type SamRunner } from '../src/core/evaluate/quantizedSam';
+import { allocationWidths, buildSamParametric, graphsOfScope, QuantizedSam, type SamRunner } from '../src/core/evaluate/quantizedSam';
 import { ProfiledSam } from '../src/core/evaluate/profiledSam';
 import { EXPORT_PROFILE_CHOICES, EXPORT_PROFILES, type ExportProfile } from '../src/core/quant/profiles';
 import type { OrtModule } from '../src/core/onnx/ort';
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   log(`building the quantized sessions (widths ${widths.join(', ')})`);
   const ortModule = ort as unknown as OrtModule;
   const sessionOptions = threads ? { intraOpNumThreads: threads } : {};
-  const simulation = await QuantizedSam.create(ortModule, sam, buildSamParametric(sam, analysis.calibration, widths.length > 0 ? widths : [8]), sessionOptions);
+  const simulation = await QuantizedSam.create(ortModule, sam, buildSamParametric(sam, analysis.calibration, widths.length > 0 ? widths : [8], { graphs: graphsOfScope(results.settings.scope) }), sessionOptions);
   const fpFileBytes = { encoder: files.encoder.byteLength, decoder: files.decoder.byteLength };
   const runner: SamRunner = profile === 'exact' ? simulation : new ProfiledSam(simulation, profile, { sessionOptions, fpFileBytes, onWrite: () => log(`writing the ${profile} files of an allocation`) });
   log(`quantized rows run as ${profile === 'exact' ? 'the simulation (≡ the exact file)' : `the ${profile} files (onnxruntime-node, default options)`}`);

@@ -126,6 +126,7 @@ export function preparedQuantWorker(state: StudioState, onProgress?: (progress: 
             // Every width a candidate list, lock or uniform baseline can ask for (2..8): one build serves all.
             weightBits: [...DEFAULT_WEIGHT_BITS],
             weightRounding,
+            scope: results.settings.scope ?? 'all',
           },
           images.map((entry) => entry.image.data.buffer as ArrayBuffer),
         ),

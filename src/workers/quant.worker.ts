@@ -15,8 +15,8 @@ import { evaluatePlans, type EvaluationProgress, type EvaluationResult } from '.
 import { evaluationItems, type EvaluationSource } from '../core/evaluate/evaluationItems';
 import type { EvaluationPlan } from '../core/evaluate/evaluationPlans';
 import { MaskPreviewer, type MaskPreviewResult } from '../core/evaluate/maskPreview';
-import { allocationWidths, buildRoundedSamParametric, QuantizedSam, type SamParametric, type SamRunner } from '../core/evaluate/quantizedSam';
-import { checkedExport, CHECKED_EXPORT_STAGES, LATENCY_MAX_ENCODER_BYTES } from '../core/evaluate/checkedExport';
+import { allocationWidths, buildRoundedSamParametric, graphsOfScope, QuantizedSam, type SamParametric, type SamRunner } from '../core/evaluate/quantizedSam';
+import { checkedExport, checksOneEncoderAtATime, CHECKED_EXPORT_STAGES } from '../core/evaluate/checkedExport';
 import { ProfiledSam } from '../core/evaluate/profiledSam';
 import type { ExportProfile } from '../core/quant/profiles';
 import type { RgbaImage } from '../core/image/rgbaImage';
@@ -125,7 +125,7 @@ async function runnerOf(profile: ExportProfile): Promise<{ runner: SamRunner; pr
   if (profiled?.profile !== profile) {
     await releaseProfiled();
     // Big encoders keep one allocation's files open; others two (an evaluation's uniform and mixed rows).
-    const keep = fpFileBytes.encoder > LATENCY_MAX_ENCODER_BYTES ? 1 : 2;
+    const keep = checksOneEncoderAtATime(fpFileBytes.encoder) ? 1 : 2;
     const runner = new ProfiledSam(current.runner, profile, { sessionOptions: runtime().options, fpFileBytes, keep });
     profiled = { profile, runner, previewer: new MaskPreviewer(queuedRunner(runner), () => performance.now()) };
   }
@@ -174,7 +174,7 @@ const api = {
    * same key returns at once). Calibrates on `images` when the analysis stored no calibration.
    */
   prepare(request: QuantPrepareRequest, onProgress?: (progress: Progress) => void): Promise<QuantPrepared> {
-    const key = JSON.stringify([request.modelHash, request.runKey, request.weightBits, request.weightRounding]);
+    const key = JSON.stringify([request.modelHash, request.runKey, request.weightBits, request.weightRounding, request.scope]);
     if (prepared?.key === key) return Promise.resolve({ calibration: 'analysis', weightBits: prepared.parametric.weightBits, elapsedMs: 0 });
     const work = (async (): Promise<QuantPrepared> => {
       await preparing?.catch(() => undefined);
@@ -218,6 +218,7 @@ const api = {
           rounding: request.weightRounding,
           items,
           sessionOptions,
+          graphs: graphsOfScope(request.scope),
           beforeStep: async (label) => {
             onProgress?.({ done: step++, total: steps.length + 1, label, etaMs: null });
             await yieldToEventLoop();
@@ -313,6 +314,13 @@ const api = {
       if (missing > 0) {
         const { width, height } = request.check.image;
         item.prompts.push(...calibrationPrompts({ width, height }, missing, request.gridSize));
+      }
+      if (checksOneEncoderAtATime(fpFileBytes.encoder)) {
+        // The preview's sessions go while the check runs (it opens its own); the next preview opens them again.
+        await serially(async () => {
+          await profiled?.runner.suspend();
+          await prepared?.runner.suspend();
+        });
       }
       const checked = await checkedExport({
         ort: runtimeOrt,

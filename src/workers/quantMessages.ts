@@ -2,7 +2,7 @@
  * What the page and the quantization worker (quant.worker.ts) send each other: requests and answers of its API.
  */
 import type { AnalysisImage } from '../core/analysis/analysisEngine';
-import type { WeightRounding } from '../core/analysis/settings';
+import type { AnalysisScope, WeightRounding } from '../core/analysis/settings';
 import type { CalibrationSettings } from '../core/evaluate/calibrationOptions';
 import type { DeployedCheck } from '../core/evaluate/deployedCheck';
 import type { EvaluationSource } from '../core/evaluate/evaluationItems';
@@ -42,6 +42,8 @@ export interface QuantPrepareRequest {
   weightBits: number[];
   /** How weights are rounded (GPTQ first measures Hessians on `images` and rounds every width). */
   weightRounding: WeightRounding;
+  /** The analysis' scope: a decoder-only analysis keeps the encoder as the original model (no parametric encoder). */
+  scope: AnalysisScope;
 }
 
 export interface QuantPrepared {

@@ -4,6 +4,7 @@
  * runtime's own options (deployedCheck.ts). The caller owns scheduling: `queue` runs each session step
  * (a worker serializes onnxruntime-web runs), `step` reports progress and throws to cancel.
  */
+import { ANALYSE_ALONE_ENCODER_BYTES } from '../analysis/analysisCost';
 import type { PreparedSam } from '../analysis/analysisModel';
 import { encodeModelBytes } from '../onnx/proto';
 import { REFERENCE_SESSION_OPTIONS, type OrtModule, type SessionOptions } from '../onnx/ort';
@@ -15,8 +16,14 @@ import { QuantizedSam, type SamParametric, type SamRunner } from './quantizedSam
 import { exportQuantizedSam, type ExportedSam } from './samExport';
 import { verifySamExport, type SamVerification } from './verifySamExport';
 
-/** Above this the encoder is not timed: the FP encoder would be held a second time beside the file. */
-export const LATENCY_MAX_ENCODER_BYTES = 160 * 1024 * 1024;
+/**
+ * True when the encoder fits the WASM heap once: the check then holds one encoder session at a time (the
+ * caller suspends its own sessions first), an encoder that ships unchanged is not run a second time, and
+ * the encoder is not timed (that needs the FP encoder open beside the file).
+ */
+export function checksOneEncoderAtATime(fpEncoderBytes: number): boolean {
+  return fpEncoderBytes >= ANALYSE_ALONE_ENCODER_BYTES;
+}
 
 /** Stages `step` is called with (done out of CHECKED_EXPORT_STAGES). */
 export const CHECKED_EXPORT_STAGES = 5;
@@ -53,12 +60,15 @@ export async function checkedExport(args: CheckedExportArgs): Promise<CheckedExp
   await step('Writing the quantized encoder and decoder', 0);
   const exported = exportQuantizedSam(sam, parametric, allocation, args.fpFileBytes, { profile: args.profile });
   const files = { encoder: exported.encoder.bytes, decoder: exported.decoder.bytes };
+  const oneEncoder = checksOneEncoderAtATime(args.fpFileBytes.encoder);
   await step('Opening the simulation for the check', 1);
   const reference = await queue(() => QuantizedSam.create(ort, sam, parametric, { ...REFERENCE_SESSION_OPTIONS, ...sessionOptions }));
   try {
     await step(`Running the exported files on ${item.prompts.length} prompts`, 2);
-    const verification = await queue(() => verifySamExport(reference, files, allocation, item, sessionOptions));
-    const timed = args.fpFileBytes.encoder <= LATENCY_MAX_ENCODER_BYTES;
+    const verification = await queue(() =>
+      verifySamExport(reference, files, allocation, item, sessionOptions, { encoderUnchanged: exported.encoder.unchanged, suspendSimulation: oneEncoder }),
+    );
+    const timed = !oneEncoder;
     await step(timed ? 'As deployed: masks, then the encoder timed beside full precision' : 'As deployed: masks', 3);
     const deployed = await queue(() =>
       checkDeployed(args.preview ?? reference, files, allocation, item, {
@@ -66,6 +76,7 @@ export async function checkedExport(args: CheckedExportArgs): Promise<CheckedExp
         simulation: reference,
         fpEncoder: timed ? encodeModelBytes(sam.encoder) : undefined,
         between: () => step('As deployed: masks, then the encoder timed beside full precision', 3),
+        suspendRunners: oneEncoder,
       }),
     );
     await step('Done', 4);

@@ -60,6 +60,11 @@ export interface DeployedCheckOptions {
   between?: () => Promise<void>;
   /** The exact simulation, compared with too when the preview runs a fast profile's files. */
   simulation?: SamRunner;
+  /**
+   * Suspend each runner's sessions once its masks are in, before the files are opened, so one encoder
+   * session lives at a time (large encoders: core/analysis/analysisCost.ts ANALYSE_ALONE_ENCODER_BYTES).
+   */
+  suspendRunners?: boolean;
 }
 
 function only(feeds: OrtFeeds, session: OrtSession): OrtFeeds {
@@ -151,7 +156,10 @@ export async function checkDeployed(
   };
   const fp = await shown(previewRunner, null);
   const preview = await shown(previewRunner, allocation);
-  const simulated = options.simulation && options.simulation !== previewRunner ? await shown(options.simulation, allocation) : null;
+  if (options.suspendRunners) await previewRunner.suspend?.();
+  const simulation = options.simulation && options.simulation !== previewRunner ? options.simulation : null;
+  const simulated = simulation ? await shown(simulation, allocation) : null;
+  if (options.suspendRunners) await simulation?.suspend?.();
 
   const encoder = await ort.InferenceSession.create(exported.encoder, sessionOptions);
   let latency: EncoderLatency | null = null;

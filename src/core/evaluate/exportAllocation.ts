@@ -145,5 +145,8 @@ export function simulationOfSettings(calibrated: CalibratedSam, settings: UnitSe
   }
   const widths = allocationWidths(allocation);
   if (widths.length === 0) return { reason: 'every unit is at full precision' };
-  return { parametric: buildSamParametric(calibrated.sam, calibrated.facts, widths, calibrated.roundedWeights), allocation };
+  // A graph none of whose units is quantized ships, and is checked, as the original model.
+  const units = new Map(calibrated.sam.probedUnits.map((unit) => [unit.id, unit.graph]));
+  const graphs = [...new Set(Object.entries(allocation).flatMap(([id, bits]) => (bits === null ? [] : [units.get(id)!])))];
+  return { parametric: buildSamParametric(calibrated.sam, calibrated.facts, widths, { roundedWeights: calibrated.roundedWeights, graphs }), allocation };
 }

@@ -121,9 +121,19 @@ export class ProfiledSam implements SamRunner {
     return runPromptRuns(this.ort, decoder, prompts, embeddings);
   }
 
+  /** Closes the files' sessions and suspends the simulation's; the next run writes and opens them again. */
+  async suspend(): Promise<void> {
+    await this.closeFiles();
+    await this.simulation.suspend?.();
+  }
+
   /** Closes every file session (the simulation belongs to the caller). */
   async release(): Promise<void> {
     this.released = true;
+    await this.closeFiles();
+  }
+
+  private async closeFiles(): Promise<void> {
     const open = [...this.files.values()];
     this.files.clear();
     for (const entry of open) await entry.then(closeSessions, () => undefined);

@@ -13,7 +13,7 @@ import { allocationToConfig, type Allocation, type QuantConfig } from '../quant/
 import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS, type ParametricModel } from '../quant/parametric';
 import type { GraphKind, QuantUnit } from '../quant/units';
 import type { RoundedWeights } from '../quant/rounded-weights';
-import type { WeightRounding } from '../analysis/settings';
+import type { AnalysisScope, WeightRounding } from '../analysis/settings';
 import { samGptq } from '../analysis/samGptq';
 
 /** The parametric graphs of both SAM parts (null: the part has no quantizable unit and runs as is). */
@@ -38,15 +38,32 @@ export function allocationWidths(allocation: Allocation | null): number[] {
   return [...widths].sort((a, b) => a - b);
 }
 
-/** Builds both parametric graphs able to select every width in `weightBits` (weights rounded to nearest unless `roundedWeights` has codes). */
-export function buildSamParametric(sam: PreparedSam, facts: CalibrationFacts, weightBits: readonly number[], roundedWeights?: RoundedWeights): SamParametric {
+export interface SamParametricOptions {
+  /** Codes of rounded weights (GPTQ); default: weights rounded to nearest. */
+  roundedWeights?: RoundedWeights;
+  /**
+   * The graphs that get a parametric graph (default both). A graph left out runs, and ships, as the
+   * original model: a decoder-only analysis keeps the encoder at full precision, so building its
+   * parametric encoder (every width's weight table) would only cost memory — at ViT-B scale more than a tab has.
+   */
+  graphs?: readonly GraphKind[];
+}
+
+/** The graphs an analysis of this scope quantizes. */
+export function graphsOfScope(scope: AnalysisScope | undefined): GraphKind[] {
+  return (scope ?? 'all') === 'all' ? ['encoder', 'decoder'] : ['decoder'];
+}
+
+/** Builds the parametric graphs able to select every width in `weightBits`. */
+export function buildSamParametric(sam: PreparedSam, facts: CalibrationFacts, weightBits: readonly number[], parametricOptions: SamParametricOptions = {}): SamParametric {
   const widths = [...new Set(weightBits)].sort((a, b) => a - b);
   if (widths.length === 0) throw new Error('At least one candidate width is needed to quantize.');
   // Per-width ranges and τ when the analysis calibrated per width, and its post-softmax quantizer.
-  const options = { ...parametricOptionsOf(facts, widths), roundedWeights };
+  const options = { ...parametricOptionsOf(facts, widths), roundedWeights: parametricOptions.roundedWeights };
+  const graphs = parametricOptions.graphs ?? ['encoder', 'decoder'];
   const build = (model: ModelProto, graph: GraphKind) => {
     const units = unitsOfGraph(sam, graph);
-    return units.length > 0 ? buildParametricModel(model, units, options) : null;
+    return units.length > 0 && graphs.includes(graph) ? buildParametricModel(model, units, options) : null;
   };
   return { encoder: build(sam.encoder, 'encoder'), decoder: build(sam.decoder, 'decoder'), weightBits: widths, facts };
 }
@@ -64,12 +81,16 @@ export async function buildRoundedSamParametric(args: {
   items: readonly CalibrationItem[];
   sessionOptions?: SessionOptions;
   beforeStep?: (label: string) => Promise<void> | void;
+  /** The graphs quantized (default both): SamParametricOptions.graphs. */
+  graphs?: readonly GraphKind[];
 }): Promise<SamParametric> {
   const widths = [...new Set(args.weightBits)].sort((a, b) => a - b);
-  if (args.rounding === 'nearest') return buildSamParametric(args.sam, args.facts, widths);
+  const graphs = args.graphs;
+  if (args.rounding === 'nearest') return buildSamParametric(args.sam, args.facts, widths, { graphs });
   if (args.items.length === 0) throw new Error('GPTQ rounding needs the calibration images: add at least one image.');
-  const gptq = await samGptq({ ort: args.ort, sam: args.sam, items: args.items, units: args.sam.probedUnits, widths, sessionOptions: args.sessionOptions, beforeStep: args.beforeStep });
-  return buildSamParametric(args.sam, args.facts, widths, gptq.weights);
+  const units = args.sam.probedUnits.filter((unit) => (graphs ?? ['encoder', 'decoder']).includes(unit.graph));
+  const gptq = await samGptq({ ort: args.ort, sam: args.sam, items: args.items, units, widths, sessionOptions: args.sessionOptions, beforeStep: args.beforeStep });
+  return buildSamParametric(args.sam, args.facts, widths, { roundedWeights: gptq.weights, graphs });
 }
 
 /** True when the parametric graphs can run every width of the allocation. */
@@ -93,17 +114,27 @@ export interface SamRunner {
   readonly parametric: SamParametric;
   embed(imageFeeds: OrtFeeds, allocation: Allocation | null): Promise<OrtFeeds>;
   decode(embeddings: OrtFeeds, prompts: PromptRuns<OrtFeeds>, allocation: Allocation | null): Promise<OrtFeeds>;
+  /**
+   * Releases the sessions it holds until its next run, which opens them again (same bytes, same options,
+   * so the same outputs). Lets a worker hold one large encoder session at a time.
+   */
+  suspend?(): Promise<void>;
 }
 
 /** The sessions of a SamParametric: `embed` and `decode` take an allocation (null: full precision). */
 export class QuantizedSam implements SamRunner {
+  private sessions: Promise<{ encoder: OrtSession; decoder: OrtSession }> | null;
+  private released = false;
+
   private constructor(
     readonly ort: OrtModule,
     readonly sam: PreparedSam,
     readonly parametric: SamParametric,
-    private readonly encoder: OrtSession,
-    private readonly decoder: OrtSession,
-  ) {}
+    private readonly options: SessionOptions,
+    sessions: { encoder: OrtSession; decoder: OrtSession },
+  ) {
+    this.sessions = Promise.resolve(sessions);
+  }
 
   /**
    * Opens both sessions. Default options are PARAMETRIC_SESSION_OPTIONS (fast, FP bit-exact to the
@@ -111,15 +142,35 @@ export class QuantizedSam implements SamRunner {
    */
   static async create(ort: OrtModule, sam: PreparedSam, parametric: SamParametric, sessionOptions: SessionOptions = {}): Promise<QuantizedSam> {
     const options = { ...PARAMETRIC_SESSION_OPTIONS, ...sessionOptions };
+    return new QuantizedSam(ort, sam, parametric, options, await QuantizedSam.open(ort, sam, parametric, options));
+  }
+
+  private static async open(ort: OrtModule, sam: PreparedSam, parametric: SamParametric, options: SessionOptions) {
     const open = (part: ParametricModel | null, model: ModelProto) => ort.InferenceSession.create(part ? part.bytes : encodeModelBytes(model), options);
     const encoder = await open(parametric.encoder, sam.encoder);
     try {
-      const decoder = await open(parametric.decoder, sam.decoder);
-      return new QuantizedSam(ort, sam, parametric, encoder, decoder);
+      return { encoder, decoder: await open(parametric.decoder, sam.decoder) };
     } catch (error) {
       await encoder.release();
       throw error;
     }
+  }
+
+  /** The open sessions, opened again after a suspend. */
+  private opened(): Promise<{ encoder: OrtSession; decoder: OrtSession }> {
+    if (this.released) throw new Error('The quantized sessions were released.');
+    this.sessions ??= QuantizedSam.open(this.ort, this.sam, this.parametric, this.options);
+    const sessions = this.sessions;
+    // A failed open is tried again on the next run rather than remembered.
+    sessions.catch(() => {
+      if (this.sessions === sessions) this.sessions = null;
+    });
+    return sessions;
+  }
+
+  /** True while the sessions are open (not suspended or released). */
+  get holdsSessions(): boolean {
+    return this.sessions !== null;
   }
 
   /** The configuration feeds of one graph (every gate input is fed, full precision included). */
@@ -135,17 +186,29 @@ export class QuantizedSam implements SamRunner {
   /** The encoder outputs the decoder reads (image embeddings), with the allocation's encoder units quantized. */
   async embed(imageFeeds: OrtFeeds, allocation: Allocation | null): Promise<OrtFeeds> {
     const names = [...this.sam.adapter.embeddingNames];
-    const results = await this.encoder.run(only({ ...imageFeeds, ...this.configFeeds('encoder', allocation) }, this.encoder), names);
+    const { encoder } = await this.opened();
+    const results = await encoder.run(only({ ...imageFeeds, ...this.configFeeds('encoder', allocation) }, encoder), names);
     return Object.fromEntries(names.map((name) => [name, results[name]]));
   }
 
   /** Every decoder output for these prompts (joined over the runs a fixed-batch decoder needs), with the allocation's decoder units quantized. */
   async decode(embeddings: OrtFeeds, prompts: PromptRuns<OrtFeeds>, allocation: Allocation | null): Promise<OrtFeeds> {
-    return runPromptRuns(this.ort, this.decoder, prompts, { ...embeddings, ...this.configFeeds('decoder', allocation) });
+    const { decoder } = await this.opened();
+    return runPromptRuns(this.ort, decoder, prompts, { ...embeddings, ...this.configFeeds('decoder', allocation) });
+  }
+
+  async suspend(): Promise<void> {
+    const sessions = this.sessions;
+    this.sessions = null;
+    const open = await sessions?.catch(() => null);
+    if (open) {
+      await open.encoder.release();
+      await open.decoder.release();
+    }
   }
 
   async release(): Promise<void> {
-    await this.encoder.release();
-    await this.decoder.release();
+    this.released = true;
+    await this.suspend();
   }
 }

@@ -19,6 +19,8 @@ export interface ExportedPart {
   fpFileBytes: number;
   quantizedWeights: string[];
   quantizedActivations: string[];
+  /** True when the part had nothing to quantize and ships as the original model's bytes. */
+  unchanged: boolean;
 }
 
 export interface ExportedSam {
@@ -44,13 +46,13 @@ export function exportQuantizedSam(
       // Nothing to quantize in this part: it ships as it came.
       const bytes = encodeModelBytes(model);
       const sizes = { fileBytes: bytes.byteLength, idealWeightBytes: 0, storedWeightBytes: 0, scaleBytes: 0, fp32WeightBytes: 0 };
-      return { graph, bytes, sizes, fpFileBytes: fpFileBytes[graph], quantizedWeights: [], quantizedActivations: [] };
+      return { graph, bytes, sizes, fpFileBytes: fpFileBytes[graph], quantizedWeights: [], quantizedActivations: [], unchanged: true };
     }
     const config = graphConfig(sam, graph, allocation);
     // The ranges and τ the simulation used for this allocation (per width when calibrated per width).
     const { ranges, log2Tau } = resolveWidthCalibration(config, units, parametric.facts, parametric.facts);
     const result = exportQuantizedModel(model, units, config, { simulation, ranges, log2Tau, profile: options.profile, lowBitWeights: options.lowBitWeights });
-    return { graph, ...result, fpFileBytes: fpFileBytes[graph] };
+    return { graph, ...result, fpFileBytes: fpFileBytes[graph], unchanged: false };
   };
   return { encoder: part('encoder'), decoder: part('decoder') };
 }

@@ -5,6 +5,8 @@
  * output, end to end, because that is how the files are deployed).
  * The simulation must run under the same session options as the exported files (REFERENCE_SESSION_OPTIONS
  * plus the execution provider), else onnxruntime fuses the two graphs differently (onnx/ort.ts).
+ * An encoder that ships unchanged is the simulation's own encoder (same bytes, same options) and is not
+ * opened a second time: a ViT-B encoder does not fit twice in a browser's WASM heap.
  */
 import { promptFeeds } from '../analysis/analysisModel';
 import type { CalibrationPrompt } from '../analysis/calibrationPrompts';
@@ -27,6 +29,18 @@ export interface SamVerification {
   /** The decoder output compared as mask logits. */
   maskOutput: string;
   prompts: number;
+  /**
+   * True when the encoder file is the original model's bytes (nothing in it quantized) and was not run
+   * again: its outputs are those of the simulation's own session of the same bytes under the same options.
+   */
+  encoderShared: boolean;
+}
+
+export interface VerifyMemoryOptions {
+  /** The encoder file ships unchanged (samExport.ts ExportedPart.unchanged). */
+  encoderUnchanged?: boolean;
+  /** Suspend the simulation's sessions once its outputs are in, before the files are opened (large encoders). */
+  suspendSimulation?: boolean;
 }
 
 /** max |a − b| and the range of the expected values (NaN anywhere counts as an infinite error). */
@@ -59,6 +73,7 @@ export async function verifySamExport(
   allocation: Allocation,
   sample: { image: RgbaImage; prompts: readonly CalibrationPrompt[] },
   sessionOptions: SessionOptions = {},
+  memory: VerifyMemoryOptions = {},
 ): Promise<SamVerification> {
   const { ort, sam } = simulation;
   const options = { ...REFERENCE_SESSION_OPTIONS, ...sessionOptions };
@@ -68,12 +83,15 @@ export async function verifySamExport(
 
   const simulatedEmbeddings = await simulation.embed(imageFeeds, allocation);
   const simulatedMasks = await simulation.decode(simulatedEmbeddings, prompts, allocation);
+  if (memory.suspendSimulation) await simulation.suspend?.();
 
-  const encoder = await ort.InferenceSession.create(exported.encoder, options);
+  // The simulation's encoder session is the original graph itself when it has nothing to quantize.
+  const encoderShared = memory.encoderUnchanged === true && simulation.parametric.encoder === null;
+  const encoder = encoderShared ? null : await ort.InferenceSession.create(exported.encoder, options);
   try {
     const decoder = await ort.InferenceSession.create(exported.decoder, options);
     try {
-      const encoded = await encoder.run(only(imageFeeds, encoder), names);
+      const encoded = encoder ? await encoder.run(only(imageFeeds, encoder), names) : simulatedEmbeddings;
       const exportedEmbeddings = Object.fromEntries(names.map((name) => [name, encoded[name]]));
       const decoderAlone = await runPromptRuns(ort, decoder, prompts, simulatedEmbeddings);
       const endToEnd = await runPromptRuns(ort, decoder, prompts, exportedEmbeddings);
@@ -91,11 +109,12 @@ export async function verifySamExport(
         maxAbsErrorAllOutputs: Math.max(...allOutputs.map((c) => c.maxAbsError)),
         maskOutput,
         prompts: sample.prompts.length,
+        encoderShared,
       };
     } finally {
       await decoder.release();
     }
   } finally {
-    await encoder.release();
+    await encoder?.release();
   }
 }

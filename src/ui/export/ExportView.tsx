@@ -122,7 +122,11 @@ export function ExportView() {
             {exact
               ? `${verified ? 'The files equal the simulation' : 'The files differ from the simulation'}: mask logits (range ${verification.endToEnd.range.toFixed(2)}) on ${exported.checkImage}`
               : `Under the reference session options the mask logits are max |Δ| ${formatDelta(verification.endToEnd.maxAbsError)} from the simulation's (range ${verification.endToEnd.range.toFixed(2)}) on ${exported.checkImage}`}
-            ; encoder embeddings max |Δ| = {formatDelta(verification.encoder.maxAbsError)} · {exportProfileInfo(exported.profile).label} · weights rounded{' '}
+            ;{' '}
+            {verification.encoderShared
+              ? 'the encoder ships unchanged (the original file: nothing in it quantized)'
+              : `encoder embeddings max |Δ| = ${formatDelta(verification.encoder.maxAbsError)}`}{' '}
+            · {exportProfileInfo(exported.profile).label} · weights rounded{' '}
             {exported.weightRounding === 'gptq' ? 'by GPTQ' : 'to nearest'} · {exported.backend} · {formatMs(exported.elapsedMs)}
           </p>
           <table className="quant-table" data-testid="export-sizes">
