@@ -24,7 +24,20 @@ function PromptBars({ iouByPrompt }: { iouByPrompt: readonly number[] }) {
  * prompt's mask is from the preview's, quality against full precision (and the true objects) beside the
  * preview's, and the encoder's time beside full precision.
  */
-export function DeployedCheckView({ deployed, backend, headline, profile }: { deployed: DeployedCheck; backend: string; headline: boolean; profile: ExportProfile }) {
+export function DeployedCheckView({
+  deployed,
+  backend,
+  headline,
+  profile,
+  checkImage,
+}: {
+  deployed: DeployedCheck;
+  backend: string;
+  headline: boolean;
+  profile: ExportProfile;
+  /** The one image the files were checked on (Evaluate's figures cover every evaluated image). */
+  checkImage: string;
+}) {
   const prompts = deployed.iouByPrompt.length;
   const close = deployed.below === 0;
   const latency = deployed.latency;
@@ -33,11 +46,12 @@ export function DeployedCheckView({ deployed, backend, headline, profile }: { de
     <div className="deployed-check" data-testid="deployed-check" data-miou={deployed.miou} data-below={deployed.below} data-miou-fp-file={deployed.miouFp.file} data-miou-fp-preview={deployed.miouFp.preview} data-latency-ratio={latency?.ratio ?? ''} data-vs-simulation={deployed.vsSimulation?.miou ?? ''}>
       <p className={headline ? (close ? 'verified' : 'not-verified') : 'quant-note'}>
         {headline ? (close ? 'Close to the preview' : 'Differs from the preview') : 'As deployed'}: masks vs the preview’s mIoU {deployed.miou.toFixed(3)} on {prompts}{' '}
-        {prompts === 1 ? 'prompt' : 'prompts'}, {deployed.below} below {PROMPT_AGREEMENT} (worst {deployed.worst.toFixed(3)})
+        {prompts === 1 ? 'prompt' : 'prompts'} of {checkImage}, {deployed.below} below {PROMPT_AGREEMENT} (worst {deployed.worst.toFixed(3)})
       </p>
       <PromptBars iouByPrompt={deployed.iouByPrompt} />
       <p className="muted quant-note">
-        Run as deployed: {backend}, onnxruntime’s default session options. vs full precision: file {deployed.miouFp.file.toFixed(3)}, preview{' '}
+        Run as deployed: {backend}, onnxruntime’s default session options; one image, so these figures are not Evaluate’s (every evaluated image). vs full
+        precision: file {deployed.miouFp.file.toFixed(3)}, preview{' '}
         {deployed.miouFp.preview.toFixed(3)}
         {truth && `; vs the true objects (${truth.prompts} prompts): file ${truth.file.toFixed(3)}, preview ${truth.preview.toFixed(3)}, full precision ${truth.fp.toFixed(3)}`}.
       </p>

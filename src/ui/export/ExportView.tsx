@@ -117,7 +117,7 @@ export function ExportView() {
               {verified ? 'Verified' : 'Differs from the preview'}: max |Δ| = {formatDelta(verification.endToEnd.maxAbsError)} on {verification.prompts} {verification.prompts === 1 ? 'prompt' : 'prompts'}
             </p>
           )}
-          <DeployedCheckView deployed={exported.deployed} backend={exported.backend} headline={!exact} profile={exported.profile} />
+          <DeployedCheckView deployed={exported.deployed} backend={exported.backend} headline={!exact} profile={exported.profile} checkImage={exported.checkImage} />
           <p className="muted quant-note" data-testid="export-verification-detail">
             {exact
               ? `${verified ? 'The files equal the simulation' : 'The files differ from the simulation'}: mask logits (range ${verification.endToEnd.range.toFixed(2)}) on ${exported.checkImage}`
