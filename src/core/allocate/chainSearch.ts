@@ -1,20 +1,25 @@
 /**
  * An exact solver made for the chain (ENVIRONMENT.md, "Integer programming"): a breadth-first branch and bound
- * along the units, one layer of partial allocations ("labels": cost, size and BOPs so far, last option) per
- * unit, in the manner of label-setting algorithms for resource-constrained shortest paths.
+ * over partial allocations of a growing segment of consecutive units ("labels": cost, size and BOPs so far and
+ * the options at both ends of the segment), in the manner of label-setting algorithms for resource-constrained
+ * shortest paths. Each step adds the unit just left or just right of the segment, in an order fixed per pass.
  *
- * A label at unit i with option k is dropped when
- * - it cannot meet a budget whatever the later units choose (the narrowest and widest completions);
- * - a Lagrangian bound on its best completion is no better than the incumbent: for multipliers (μs, μo) with
- *   the side each sign selects, cost + μs·size + μo·bops + back_μ[k] − μs·Bs − μo·Bo ≤ the cost of every
- *   completion meeting the budgets, where back_μ[k] is the priced minimum of the rest of the chain after
- *   option k (a backward Viterbi pass). A grid of multipliers around the Lagrangian optimum is precomputed,
- *   so a label that spent more than its share of one budget meets a bound with that budget priced higher;
- * - another label at the same option is no worse in cost, size and BOPs (dominance; with floors, only where
- *   the floor cannot tell them apart).
- * Every allocation better than the incumbent survives to the last layer, so the cheapest complete label (or
- * the incumbent) is optimal; the certified bound is the smaller of its cost and the lowest bound of any label
- * dropped by bound, which is within the optimality tolerance of it.
+ * A label is dropped when
+ * - it cannot meet a budget whatever the units outside the segment choose (their narrowest and widest widths);
+ * - a Lagrangian bound on its best completion is no better than the cutoff: for multipliers (μs, μo) with the
+ *   side each sign selects, cost + μs·size + μo·bops + front_μ[left] + back_μ[right] − μs·Bs − μo·Bo is at most
+ *   the cost of every completion meeting the budgets, where front_μ / back_μ are the priced minima of the
+ *   units before / after the segment given its end options (Viterbi passes). A grid of multipliers around
+ *   the Lagrangian optimum is precomputed, so a label that spent more than its share of one budget meets a
+ *   bound with that budget priced higher;
+ * - another label with the same end options is no worse in cost, size and BOPs (dominance; with floors, only a
+ *   label that meets the floors whatever comes next may drop others).
+ * Every allocation cheaper than the cutoff survives to the end, so the cheapest complete label is optimal if
+ * there is one; otherwise every allocation costs at least the cutoff.
+ *
+ * The bound is loose until the segment covers the units where the Lagrangian optimum is fractional (where its
+ * optimal solutions disagree), so the segment grows from whichever end proves cheaper; a third order, from
+ * those units outwards, is optional (it measured no better on bench/allocate.ts's problems).
  */
 import type { ChainProblem } from './chain';
 import { evaluateChoice, meetsBudgets } from './chain';
@@ -26,8 +31,23 @@ import { nowMs } from './clock';
 export interface ChainSearchOptions {
   /** Give up (return `proven: false`) after this many milliseconds. Default 10 000. */
   timeLimitMs?: number;
-  /** Give up when a layer would hold more labels than this (memory). Default 400 000. */
+  /** Give up on an order when one of its layers would hold more labels than this (memory). Default 400 000. */
   maxLayerLabels?: number;
+  /** Orders the passes may use (each pass in the one that was cheapest so far); default forward and backward. */
+  orders?: readonly SearchOrder[];
+}
+
+/** How the segment grows: from the first unit, from the last, or outwards from the fractional units. */
+export type SearchOrder = 'forward' | 'backward' | 'fractional first';
+
+/** What the search takes from the Lagrangian optimum. */
+export interface LagrangianStart {
+  priceSize: number;
+  priceBops: number;
+  /** The certified lower bound there. */
+  bound: number;
+  /** The priced chain's optimal solutions there (option per unit): where they differ the relaxation is fractional. */
+  seeds?: readonly ArrayLike<number>[];
 }
 
 export interface ChainSearchResult {
@@ -38,16 +58,21 @@ export interface ChainSearchResult {
   cost: number;
   /** Certified lower bound on the cost of every allocation meeting the budgets (+Infinity: none does). */
   bound: number;
-  /** Labels created (after feasibility and bound tests) over all layers. */
+  /** Labels kept (after the feasibility, bound and dominance tests) over all layers of all passes. */
   labels: number;
   /** The largest layer. */
   widestLayer: number;
-  /** Passes of the deepening cutoff. */
+  /** Passes of the deepening cutoff (each order run counts). */
   passes: number;
+  /** The order of the pass that settled it. */
+  order: SearchOrder;
   /** Why it stopped early, when it did. */
   stopped: 'time limit' | 'label limit' | null;
   ms: number;
 }
+
+/** Growth of the cutoff's distance from the bound per pass: small, so the last pass overshoots the optimum little. */
+const DEEPENING_RATIO = 1.5;
 
 /** Multipliers for the bound: both budgets' prices and the constant −μs·Bs − μo·Bo they bring. */
 interface PriceSet {
@@ -56,6 +81,8 @@ interface PriceSet {
   constant: Float64Array;
   /** back[m · optionCount + k]: priced minimum of the units after option k's unit, given option k, at price m. */
   back: Float64Array;
+  /** front[m · optionCount + k]: the same for the units before it. */
+  front: Float64Array;
 }
 
 /** Scalings of the Lagrangian optimum's multipliers that make up the grid (1 first: it prunes the most). */
@@ -103,6 +130,7 @@ function buildPrices(chain: ChainProblem, priceSize: number, priceBops: number, 
     bops: new Float64Array(count),
     constant: new Float64Array(count),
     back: new Float64Array(count * optionCount),
+    front: new Float64Array(count * optionCount),
   };
   const { limits } = chain;
   for (let m = 0; m < count; m++) {
@@ -112,8 +140,8 @@ function buildPrices(chain: ChainProblem, priceSize: number, priceBops: number, 
     const sizeSide = s > 0 ? limits.sizeHigh : s < 0 ? limits.sizeLow : 0;
     const bopsSide = o > 0 ? limits.bopsHigh : o < 0 ? limits.bopsLow : 0;
     set.constant[m] = -s * sizeSide - o * bopsSide;
-    const back = workspace.backwardMinima(s, o);
-    set.back.set(back, m * optionCount);
+    set.back.set(workspace.backwardMinima(s, o), m * optionCount);
+    set.front.set(workspace.forwardMinima(s, o), m * optionCount);
   }
   return set;
 }
@@ -123,7 +151,8 @@ class Layer {
   cost: Float64Array;
   size: Float64Array;
   bops: Float64Array;
-  option: Int32Array;
+  left: Int32Array;
+  right: Int32Array;
   parent: Int32Array;
   length = 0;
 
@@ -131,54 +160,72 @@ class Layer {
     this.cost = new Float64Array(capacity);
     this.size = new Float64Array(capacity);
     this.bops = new Float64Array(capacity);
-    this.option = new Int32Array(capacity);
+    this.left = new Int32Array(capacity);
+    this.right = new Int32Array(capacity);
     this.parent = new Int32Array(capacity);
   }
 
-  push(cost: number, size: number, bops: number, option: number, parent: number): void {
+  push(cost: number, size: number, bops: number, left: number, right: number, parent: number): void {
     if (this.length === this.cost.length) this.grow();
     const n = this.length++;
     this.cost[n] = cost;
     this.size[n] = size;
     this.bops[n] = bops;
-    this.option[n] = option;
+    this.left[n] = left;
+    this.right[n] = right;
     this.parent[n] = parent;
+  }
+
+  /** Moves label `from` to slot `to` (to ≤ from). */
+  move(from: number, to: number): void {
+    this.cost[to] = this.cost[from];
+    this.size[to] = this.size[from];
+    this.bops[to] = this.bops[from];
+    this.left[to] = this.left[from];
+    this.right[to] = this.right[from];
+    this.parent[to] = this.parent[from];
   }
 
   private grow(): void {
     const capacity = this.cost.length * 2 + 16;
-    const copy = <T extends Float64Array | Int32Array>(from: T, to: T): T => {
+    const f = (from: Float64Array) => {
+      const to = new Float64Array(capacity);
       to.set(from);
       return to;
     };
-    this.cost = copy(this.cost, new Float64Array(capacity));
-    this.size = copy(this.size, new Float64Array(capacity));
-    this.bops = copy(this.bops, new Float64Array(capacity));
-    this.option = copy(this.option, new Int32Array(capacity));
-    this.parent = copy(this.parent, new Int32Array(capacity));
+    const n = (from: Int32Array) => {
+      const to = new Int32Array(capacity);
+      to.set(from);
+      return to;
+    };
+    this.cost = f(this.cost);
+    this.size = f(this.size);
+    this.bops = f(this.bops);
+    this.left = n(this.left);
+    this.right = n(this.right);
+    this.parent = n(this.parent);
   }
 }
 
 /**
- * Runs the search from an incumbent (a feasible allocation and its cost, or null), the Lagrangian optimum's
- * multipliers and its bound. Exact when `proven` is true.
+ * Runs the search from an incumbent (a feasible allocation and its cost, or null) and the Lagrangian optimum.
+ * Exact when `proven` is true.
  *
  * The number of labels grows steeply with the cutoff, so the search deepens it: passes with the cutoff at
- * bound + d, d growing geometrically from a small part of the gap, up to the incumbent's cost. A pass that
+ * bound + d, d growing by DEEPENING_RATIO from a small part of the gap, up to the incumbent's cost. A pass that
  * ends with a complete label has found the optimum (everything it dropped is no cheaper than its cutoff); a
  * pass that ends empty proves every allocation costs at least its cutoff, which becomes the bound.
  */
 export function searchChain(
   chain: ChainProblem,
   incumbent: { choice: Int32Array; cost: number } | null,
-  prices: { priceSize: number; priceBops: number; bound: number },
+  start: LagrangianStart,
   options: ChainSearchOptions = {},
   workspace = new ViterbiWorkspace(chain),
 ): ChainSearchResult {
   const started = nowMs();
   const timeLimitMs = options.timeLimitMs ?? 10_000;
   const maxLayerLabels = options.maxLayerLabels ?? 400_000;
-  const { limits, unitCount } = chain;
   const spread = costSpread(chain) || 1;
 
   let bestCost = incumbent ? incumbent.cost : Infinity;
@@ -186,20 +233,22 @@ export function searchChain(
   // The incumbent's cutoff: a label is dropped when its bound ≥ cost − slack, so the bound stays within tolerance.
   const slack = Number.isFinite(bestCost) ? 0.5 * (OPTIMALITY_TOLERANCE * Math.abs(bestCost) + 1e-12 * spread) : 0;
   const finalCutoff = bestCost - slack;
-  let provenBound = Number.isFinite(prices.bound) ? prices.bound : -Infinity;
+  let provenBound = Number.isFinite(start.bound) ? start.bound : -Infinity;
 
-  const set = buildPrices(chain, prices.priceSize, prices.priceBops, workspace);
-  // Rounding in the bound: the multiplier terms are large against the costs; a margin keeps the bound safe.
+  const set = buildPrices(chain, start.priceSize, start.priceBops, workspace);
   let magnitude = 0;
   for (let m = 0; m < set.size.length; m++) {
-    magnitude = Math.max(magnitude, Math.abs(set.constant[m]) + Math.abs(set.size[m] * limits.sizeHigh) + Math.abs(set.bops[m] * limits.bopsHigh));
+    magnitude = Math.max(magnitude, Math.abs(set.constant[m]) + Math.abs(set.size[m] * chain.limits.sizeHigh) + Math.abs(set.bops[m] * chain.limits.bopsHigh));
   }
-  const margin = 1e-13 * (magnitude + spread) * Math.max(1, Math.sqrt(unitCount));
-  const rest = restUse(chain);
+  // Rounding in the bound: the multiplier terms are large against the costs; a margin keeps the bound safe.
+  const margin = 1e-13 * (magnitude + spread) * Math.max(1, Math.sqrt(chain.unitCount));
+  const outside = outsideUse(chain);
+  const ways = unitOrders(chain, start.seeds ?? [], options.orders ?? ['forward', 'backward']);
 
   let labels = 0;
   let widest = 0;
   let passes = 0;
+  let settledBy: SearchOrder = ways[0].order;
   const finish = (proven: boolean, stopped: ChainSearchResult['stopped']): ChainSearchResult => ({
     proven,
     choice: bestChoice,
@@ -208,56 +257,131 @@ export function searchChain(
     labels,
     widestLayer: widest,
     passes,
+    order: settledBy,
     stopped,
     ms: nowMs() - started,
   });
 
-  // The deepening schedule: bound + d, d from a 32nd of the gap (or a small part of the cost scale), doubling.
-  const base = Number.isFinite(provenBound) ? provenBound : -Infinity;
-  let step = Number.isFinite(bestCost) && Number.isFinite(base) ? (bestCost - base) / 32 : 1e-4 * (Math.abs(base) + 1e-3 * spread);
+  const base = provenBound;
+  let step = Number.isFinite(bestCost) && Number.isFinite(base) ? (bestCost - base) / 48 : 1e-4 * (Math.abs(base) + 1e-3 * spread);
+  let stopped: ChainSearchResult['stopped'] = null;
   for (;;) {
     let cutoff = Number.isFinite(base) ? base + step : finalCutoff;
     const last = !(cutoff < finalCutoff) || !Number.isFinite(cutoff) || step > 1e6 * spread;
     if (last) cutoff = finalCutoff;
-    passes++;
-    const pass = runPass(chain, set, rest, cutoff, margin, {
-      deadline: started + timeLimitMs,
-      maxLayerLabels,
-    });
-    labels += pass.labels;
-    widest = Math.max(widest, pass.widest);
-    if (pass.stopped) return finish(false, pass.stopped);
-    if (pass.choice) {
-      // Re-scored from scratch: accept only what the chain's own sums agree with.
-      const score = evaluateChoice(chain, pass.choice);
-      if (!meetsBudgets(chain, score.size, score.bops)) return finish(false, null);
-      if (score.cost < bestCost) {
-        bestCost = score.cost;
-        bestChoice = pass.choice;
+    // Each pass in the order that was cheapest last time; the others too while within a factor 2 of it (all
+    // prove the same, and which is cheaper shows only by running them).
+    const order = ways.filter((w) => !w.stopped).sort((a, b) => a.lastLabels - b.lastLabels);
+    if (order.length === 0) return finish(false, stopped);
+    let settled = false;
+    for (const way of order) {
+      if (settled && way.lastLabels > 2 * order[0].lastLabels) break;
+      passes++;
+      const pass = runPass(chain, way.units, set, outside, cutoff, margin, { deadline: started + timeLimitMs, maxLayerLabels });
+      labels += pass.labels;
+      widest = Math.max(widest, pass.widest);
+      way.lastLabels = pass.labels;
+      if (pass.stopped) {
+        way.stopped = true;
+        stopped = pass.stopped;
+        if (pass.stopped === 'time limit') return finish(false, stopped);
+        continue;
       }
-      provenBound = Math.max(provenBound, Math.min(bestCost, pass.lowestDropped));
-      return finish(true, null);
+      if (settled) continue;
+      settled = true;
+      settledBy = way.order;
+      if (pass.choice) {
+        // Re-scored from scratch: accept only what the chain's own sums agree with.
+        const score = evaluateChoice(chain, pass.choice);
+        if (!meetsBudgets(chain, score.size, score.bops)) return finish(false, null);
+        if (score.cost < bestCost) {
+          bestCost = score.cost;
+          bestChoice = pass.choice;
+        }
+        provenBound = Math.max(provenBound, Math.min(bestCost, pass.lowestDropped));
+        return finish(true, null);
+      }
+      // Nothing below the cutoff: every allocation costs at least what this pass dropped.
+      provenBound = Math.max(provenBound, pass.lowestDropped === Infinity ? cutoff : Math.min(cutoff, pass.lowestDropped));
+      if (last) {
+        if (!bestChoice) provenBound = Infinity;
+        return finish(true, null);
+      }
     }
-    // Nothing below the cutoff: every allocation costs at least what this pass dropped.
-    provenBound = Math.max(provenBound, pass.lowestDropped === Infinity ? cutoff : Math.min(cutoff, pass.lowestDropped));
-    if (last) {
-      if (!bestChoice) provenBound = Infinity;
-      return finish(true, null);
-    }
-    step *= 2;
+    if (!settled) return finish(false, stopped);
+    step *= DEEPENING_RATIO;
   }
 }
 
-/** Resource use of the narrowest and widest completion: restX[i] sums units i..L−1 (a label at unit i needs i + 1). */
-function restUse(chain: ChainProblem): Rest {
+interface Way {
+  order: SearchOrder;
+  /** Units in the order the segment takes them: each next one is just left or just right of the segment. */
+  units: Int32Array;
+  lastLabels: number;
+  stopped: boolean;
+}
+
+function unitOrders(chain: ChainProblem, seeds: readonly ArrayLike<number>[], orders: readonly SearchOrder[]): Way[] {
+  const count = chain.unitCount;
+  const ways: Way[] = [];
+  const way = (order: SearchOrder, units: Int32Array) => ways.push({ order, units, lastLabels: 0, stopped: false });
+  if (orders.includes('forward')) way('forward', Int32Array.from({ length: count }, (_, i) => i));
+  if (orders.includes('backward')) way('backward', Int32Array.from({ length: count }, (_, i) => count - 1 - i));
+  if (orders.includes('fractional first')) {
+    let first = -1;
+    let lastUnit = -1;
+    for (let i = 0; i < count; i++) {
+      for (let n = 1; n < seeds.length; n++) {
+        if (seeds[n][i] !== seeds[0][i]) {
+          if (first < 0) first = i;
+          lastUnit = i;
+          break;
+        }
+      }
+    }
+    // From the first fractional unit rightwards over the last one, then outwards, the nearer chain end first.
+    if (first > 0 && lastUnit < count - 1) {
+      const units: number[] = [];
+      for (let i = first; i <= lastUnit; i++) units.push(i);
+      let left = first - 1;
+      let right = lastUnit + 1;
+      while (left >= 0 || right < count) {
+        if (right < count && (left < 0 || count - right <= left + 1)) units.push(right++);
+        else units.push(left--);
+      }
+      way('fractional first', Int32Array.from(units));
+    }
+  }
+  if (ways.length === 0) way('forward', Int32Array.from({ length: count }, (_, i) => i));
+  return ways;
+}
+
+/** Narrowest and widest use of each budget by the units before i (prefix[i]) and from i on (suffix[i]). */
+interface Outside {
+  prefixMinSize: Float64Array;
+  prefixMaxSize: Float64Array;
+  prefixMinBops: Float64Array;
+  prefixMaxBops: Float64Array;
+  suffixMinSize: Float64Array;
+  suffixMaxSize: Float64Array;
+  suffixMinBops: Float64Array;
+  suffixMaxBops: Float64Array;
+}
+
+function outsideUse(chain: ChainProblem): Outside {
   const { offsets, unitCount } = chain;
-  const rest: Rest = {
-    restMinSize: new Float64Array(unitCount + 1),
-    restMaxSize: new Float64Array(unitCount + 1),
-    restMinBops: new Float64Array(unitCount + 1),
-    restMaxBops: new Float64Array(unitCount + 1),
+  const make = () => new Float64Array(unitCount + 1);
+  const out: Outside = {
+    prefixMinSize: make(),
+    prefixMaxSize: make(),
+    prefixMinBops: make(),
+    prefixMaxBops: make(),
+    suffixMinSize: make(),
+    suffixMaxSize: make(),
+    suffixMinBops: make(),
+    suffixMaxBops: make(),
   };
-  for (let i = unitCount - 1; i >= 0; i--) {
+  const extremes = (i: number) => {
     let minS = Infinity;
     let maxS = -Infinity;
     let minO = Infinity;
@@ -268,12 +392,23 @@ function restUse(chain: ChainProblem): Rest {
       minO = Math.min(minO, chain.bops[k]);
       maxO = Math.max(maxO, chain.bops[k]);
     }
-    rest.restMinSize[i] = rest.restMinSize[i + 1] + minS;
-    rest.restMaxSize[i] = rest.restMaxSize[i + 1] + maxS;
-    rest.restMinBops[i] = rest.restMinBops[i + 1] + minO;
-    rest.restMaxBops[i] = rest.restMaxBops[i + 1] + maxO;
+    return { minS, maxS, minO, maxO };
+  };
+  for (let i = 0; i < unitCount; i++) {
+    const e = extremes(i);
+    out.prefixMinSize[i + 1] = out.prefixMinSize[i] + e.minS;
+    out.prefixMaxSize[i + 1] = out.prefixMaxSize[i] + e.maxS;
+    out.prefixMinBops[i + 1] = out.prefixMinBops[i] + e.minO;
+    out.prefixMaxBops[i + 1] = out.prefixMaxBops[i] + e.maxO;
   }
-  return rest;
+  for (let i = unitCount - 1; i >= 0; i--) {
+    const e = extremes(i);
+    out.suffixMinSize[i] = out.suffixMinSize[i + 1] + e.minS;
+    out.suffixMaxSize[i] = out.suffixMaxSize[i + 1] + e.maxS;
+    out.suffixMinBops[i] = out.suffixMinBops[i + 1] + e.minO;
+    out.suffixMaxBops[i] = out.suffixMaxBops[i + 1] + e.maxO;
+  }
+  return out;
 }
 
 interface PassResult {
@@ -286,11 +421,12 @@ interface PassResult {
   stopped: 'time limit' | 'label limit' | null;
 }
 
-/** One breadth-first pass: every allocation meeting the budgets and cheaper than `cutoff`, the cheapest kept. */
+/** One breadth-first pass over `units` (segment order): every allocation meeting the budgets and cheaper than `cutoff`. */
 function runPass(
   chain: ChainProblem,
+  units: Int32Array,
   set: PriceSet,
-  rest: Rest,
+  outside: Outside,
   cutoff: number,
   margin: number,
   limits: { deadline: number; maxLayerLabels: number },
@@ -299,54 +435,75 @@ function runPass(
   const budget = chain.limits;
   const optionCount = offsets[unitCount];
   const priceCount = set.size.length;
-  const { size: priceSize, bops: priceBops, constant, back } = set;
+  const { size: priceSize, bops: priceBops, constant, back, front } = set;
   let lowestDropped = Infinity;
   let labels = 0;
   let widest = 0;
   const result = (choice: Int32Array | null, stopped: PassResult['stopped']): PassResult => ({ choice, lowestDropped, labels, widest, stopped });
 
-  // Per layer, the labels that survived: their option and their parent in the previous layer.
+  // Per layer, the labels that survived: the option they added and their parent in the previous layer.
   const history: { option: Int32Array; parent: Int32Array }[] = [];
   let previous = new Layer(16);
-  for (let i = 0; i < unitCount; i++) {
+  let low = units[0];
+  let high = units[0];
+  for (let step = 0; step < unitCount; step++) {
     if (nowMs() > limits.deadline) return result(null, 'time limit');
+    const unit = units[step];
+    const toRight = step > 0 && unit === high + 1;
+    if (step > 0) {
+      if (toRight) high = unit;
+      else low = unit;
+    }
     const next = new Layer(Math.max(16, previous.length * 2));
-    const sizeLowRest = budget.sizeLow - rest.restMaxSize[i + 1];
-    const sizeHighRest = budget.sizeHigh - rest.restMinSize[i + 1];
-    const bopsLowRest = budget.bopsLow - rest.restMaxBops[i + 1];
-    const bopsHighRest = budget.bopsHigh - rest.restMinBops[i + 1];
-    const last = i === unitCount - 1;
-    const weight = i > 0 ? pairWeight[i - 1] : 0;
-    for (let k = offsets[i]; k < offsets[i + 1]; k++) {
-      const start = next.length;
+    // The segment is low..high; outside it, units 0..low−1 and high+1..L−1.
+    const restMinSize = outside.prefixMinSize[low] + outside.suffixMinSize[high + 1];
+    const restMaxSize = outside.prefixMaxSize[low] + outside.suffixMaxSize[high + 1];
+    const restMinBops = outside.prefixMinBops[low] + outside.suffixMinBops[high + 1];
+    const restMaxBops = outside.prefixMaxBops[low] + outside.suffixMaxBops[high + 1];
+    const sizeLowRest = budget.sizeLow - restMaxSize;
+    const sizeHighRest = budget.sizeHigh - restMinSize;
+    const bopsLowRest = budget.bopsLow - restMaxBops;
+    const bopsHighRest = budget.bopsHigh - restMinBops;
+    const complete = step === unitCount - 1;
+    const weight = step === 0 ? 0 : toRight ? pairWeight[unit - 1] : pairWeight[unit];
+    for (let k = offsets[unit]; k < offsets[unit + 1]; k++) {
+      const first = next.length;
       const unitCost = chain.cost[k];
       const unitSize = chain.size[k];
       const unitBops = chain.bops[k];
       const w = width[k];
-      const count = i === 0 ? 1 : previous.length;
+      const count = step === 0 ? 1 : previous.length;
       for (let n = 0; n < count; n++) {
         let c: number;
         let s: number;
         let o: number;
-        if (i === 0) {
+        let left: number;
+        let right: number;
+        if (step === 0) {
           c = unitCost;
           s = unitSize;
           o = unitBops;
+          left = k;
+          right = k;
         } else {
-          c = previous.cost[n] + weight * Math.abs(width[previous.option[n]] - w) + unitCost;
+          const neighbour = toRight ? previous.right[n] : previous.left[n];
+          c = previous.cost[n] + weight * Math.abs(width[neighbour] - w) + unitCost;
           s = previous.size[n] + unitSize;
           o = previous.bops[n] + unitBops;
+          left = toRight ? previous.left[n] : k;
+          right = toRight ? k : previous.right[n];
         }
         if (s > sizeHighRest || s < sizeLowRest || o > bopsHighRest || o < bopsLowRest) continue;
         let bound: number;
-        if (last) {
+        if (complete) {
           if (!meetsBudgets(chain, s, o)) continue;
           bound = c;
         } else {
           // The best of the grid's bounds, stopping as soon as one reaches the cutoff.
           bound = -Infinity;
           for (let m = 0; m < priceCount; m++) {
-            const value = c + priceSize[m] * s + priceBops[m] * o + back[m * optionCount + k] + constant[m] - margin;
+            const at = m * optionCount;
+            const value = c + priceSize[m] * s + priceBops[m] * o + front[at + left] + back[at + right] + constant[m] - margin;
             if (value > bound) {
               bound = value;
               if (bound >= cutoff) break;
@@ -357,9 +514,11 @@ function runPass(
           if (bound < lowestDropped) lowestDropped = bound;
           continue;
         }
-        next.push(c, s, o, k, i === 0 ? -1 : n);
+        next.push(c, s, o, left, right, n);
       }
-      pruneDominated(next, start, i, rest, budget);
+      // The far end matters to completions only while it can still grow (not at the chain's first or last unit).
+      const farEndFixed = toRight ? low === 0 : high === unitCount - 1;
+      pruneDominated(next, first, farEndFixed ? null : toRight ? next.left : next.right, restMinSize, restMinBops, budget);
       if (next.length > limits.maxLayerLabels) {
         labels += next.length;
         widest = Math.max(widest, next.length);
@@ -369,82 +528,77 @@ function runPass(
     labels += next.length;
     widest = Math.max(widest, next.length);
     if (next.length === 0) return result(null, null);
-    if (last) {
+    if (complete) {
       let arg = 0;
       for (let n = 1; n < next.length; n++) if (next.cost[n] < next.cost[arg]) arg = n;
-      const choice = new Int32Array(unitCount);
-      choice[unitCount - 1] = next.option[arg];
-      let parent = next.parent[arg];
-      for (let u = unitCount - 2; u >= 0; u--) {
-        choice[u] = history[u].option[parent];
-        parent = history[u].parent[parent];
-      }
       for (let n = 0; n < next.length; n++) if (n !== arg && next.cost[n] < lowestDropped) lowestDropped = next.cost[n];
+      const choice = new Int32Array(unitCount);
+      let at = arg;
+      let layer: { option: Int32Array; parent: Int32Array } = { option: Int32Array.from([toRight ? next.right[arg] : next.left[arg]]), parent: Int32Array.from([next.parent[arg]]) };
+      choice[units[unitCount - 1]] = layer.option[0];
+      at = layer.parent[0];
+      for (let back = unitCount - 2; back >= 0; back--) {
+        layer = history[back];
+        choice[units[back]] = layer.option[at];
+        at = layer.parent[at];
+      }
       return result(choice, null);
     }
-    history.push({ option: next.option.slice(0, next.length), parent: next.parent.slice(0, next.length) });
+    const added = new Int32Array(next.length);
+    for (let n = 0; n < next.length; n++) added[n] = toRight || step === 0 ? next.right[n] : next.left[n];
+    history.push({ option: added, parent: next.parent.slice(0, next.length) });
     previous = next;
   }
   return result(null, null);
 }
 
-interface Rest {
-  restMinSize: Float64Array;
-  restMaxSize: Float64Array;
-  restMinBops: Float64Array;
-  restMaxBops: Float64Array;
-}
-
 /**
- * Removes, among the labels start..end−1 of `layer` (all at one option of unit i), those another label there is
- * no worse than: no dearer, no larger and using no more BOPs. Where a budget has a floor, only a label that
- * meets the floor whatever the later units choose may remove others (smaller is not better below a floor).
- * Labels in cost order, each tested against the ones kept before it: a Fenwick tree over size ranks holds the
- * smallest BOPs of the kept labels up to each size, so every test is O(log n).
+ * Removes, among the labels first..length−1 of `layer` (all with the same new end option), those another label
+ * with the same other end (`group`; null: the other end cannot grow any more, so it does not matter) is no worse than: no dearer, no larger and using no more BOPs. Where a
+ * budget has a floor, only a label that meets the floor whatever the rest choose may drop others (smaller is
+ * not better below a floor). Labels in cost order, each tested against the ones kept before it: a Fenwick
+ * tree over size ranks holds the smallest BOPs of the kept labels up to each size, so every test is O(log n).
  */
-function pruneDominated(layer: Layer, start: number, i: number, rest: Rest, limits: ChainProblem['limits']): void {
-  const count = layer.length - start;
+function pruneDominated(layer: Layer, first: number, group: Int32Array | null, restMinSize: number, restMinBops: number, limits: ChainProblem['limits']): void {
+  const count = layer.length - first;
   if (count < 2) return;
   const { cost, size, bops } = layer;
   const order = new Int32Array(count);
-  for (let n = 0; n < count; n++) order[n] = start + n;
-  order.sort((a, b) => cost[a] - cost[b] || size[a] - size[b] || bops[a] - bops[b]);
+  for (let n = 0; n < count; n++) order[n] = first + n;
+  order.sort((a, b) => (group ? group[a] - group[b] : 0) || cost[a] - cost[b] || size[a] - size[b] || bops[a] - bops[b]);
   // Size ranks (1-based, equal sizes share a rank).
   const bySize = Int32Array.from(order).sort((a, b) => size[a] - size[b]);
   const rank = new Int32Array(count);
   let ranks = 0;
   for (let n = 0; n < count; n++) {
     if (n === 0 || size[bySize[n]] !== size[bySize[n - 1]]) ranks++;
-    rank[bySize[n] - start] = ranks;
+    rank[bySize[n] - first] = ranks;
   }
-  const tree = new Float64Array(ranks + 1).fill(Infinity);
-  // A kept label may dominate only where no floor can tell a smaller value from a larger one.
-  const sizeSafe = limits.sizeLow - rest.restMinSize[i + 1];
-  const bopsSafe = limits.bopsLow - rest.restMinBops[i + 1];
+  const tree = new Float64Array(ranks + 1);
+  const sizeSafe = limits.sizeLow - restMinSize;
+  const bopsSafe = limits.bopsLow - restMinBops;
   const kept = new Int32Array(count);
   let keptCount = 0;
+  let currentGroup = -1;
   for (let n = 0; n < count; n++) {
     const b = order[n];
+    const g = group ? group[b] : 0;
+    if (g !== currentGroup) {
+      currentGroup = g;
+      tree.fill(Infinity);
+    }
     let smallestBops = Infinity;
-    for (let r = rank[b - start]; r > 0; r -= r & -r) if (tree[r] < smallestBops) smallestBops = tree[r];
+    for (let r = rank[b - first]; r > 0; r -= r & -r) if (tree[r] < smallestBops) smallestBops = tree[r];
     if (smallestBops <= bops[b]) continue;
     kept[keptCount++] = b;
     if (size[b] >= sizeSafe && bops[b] >= bopsSafe) {
-      for (let r = rank[b - start]; r <= ranks; r += r & -r) if (bops[b] < tree[r]) tree[r] = bops[b];
+      for (let r = rank[b - first]; r <= ranks; r += r & -r) if (bops[b] < tree[r]) tree[r] = bops[b];
     }
   }
   if (keptCount === count) return;
-  kept.subarray(0, keptCount).sort();
-  // Kept labels moved down in place (kept indices are increasing, so nothing is overwritten before it is read).
-  let to = start;
-  for (let m = 0; m < keptCount; m++) {
-    const a = kept[m];
-    cost[to] = cost[a];
-    size[to] = size[a];
-    bops[to] = bops[a];
-    layer.option[to] = layer.option[a];
-    layer.parent[to] = layer.parent[a];
-    to++;
-  }
+  const survivors = kept.subarray(0, keptCount).sort();
+  // Moved down in place: survivors are increasing, so nothing is overwritten before it is read.
+  let to = first;
+  for (let m = 0; m < keptCount; m++) layer.move(survivors[m], to++);
   layer.length = to;
 }
