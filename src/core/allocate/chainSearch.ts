@@ -533,14 +533,11 @@ function runPass(
       for (let n = 1; n < next.length; n++) if (next.cost[n] < next.cost[arg]) arg = n;
       for (let n = 0; n < next.length; n++) if (n !== arg && next.cost[n] < lowestDropped) lowestDropped = next.cost[n];
       const choice = new Int32Array(unitCount);
-      let at = arg;
-      let layer: { option: Int32Array; parent: Int32Array } = { option: Int32Array.from([toRight ? next.right[arg] : next.left[arg]]), parent: Int32Array.from([next.parent[arg]]) };
-      choice[units[unitCount - 1]] = layer.option[0];
-      at = layer.parent[0];
-      for (let back = unitCount - 2; back >= 0; back--) {
-        layer = history[back];
-        choice[units[back]] = layer.option[at];
-        at = layer.parent[at];
+      choice[units[unitCount - 1]] = unitCount === 1 || toRight ? next.right[arg] : next.left[arg];
+      let at = next.parent[arg];
+      for (let earlier = unitCount - 2; earlier >= 0; earlier--) {
+        choice[units[earlier]] = history[earlier].option[at];
+        at = history[earlier].parent[at];
       }
       return result(choice, null);
     }
