@@ -86,7 +86,7 @@ export async function solveExactChain(
 
   if ((options.chainSearch ?? true) || !engine) {
     const lagrangian = instant.lagrangian;
-    const limitS = engine ? (options.chainSearchLimitS ?? timeLimitS / 2) : timeLimitS;
+    const limitS = options.chainSearchLimitS ?? (engine ? timeLimitS / 2 : timeLimitS);
     const search = searchChain(
       chain,
       instant.choice ? { choice: instant.choice, cost: instant.cost } : null,
