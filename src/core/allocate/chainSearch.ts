@@ -1,25 +1,25 @@
 /**
  * An exact solver made for the chain (ENVIRONMENT.md, "Integer programming"): a breadth-first branch and bound
- * over partial allocations of a growing segment of consecutive units ("labels": cost, size and BOPs so far and
- * the options at both ends of the segment), in the manner of label-setting algorithms for resource-constrained
- * shortest paths. Each step adds the unit just left or just right of the segment, in an order fixed per pass.
+ * over the units in chain order, one layer of partial allocations ("labels": cost, size and BOPs so far, last
+ * option) per unit, in the manner of label-setting algorithms for resource-constrained shortest paths.
  *
- * A label is dropped when
- * - it cannot meet a budget whatever the units outside the segment choose (their narrowest and widest widths);
- * - a Lagrangian bound on its best completion is no better than the cutoff: for multipliers (μs, μo) with the
- *   side each sign selects, cost + μs·size + μo·bops + front_μ[left] + back_μ[right] − μs·Bs − μo·Bo is at most
- *   the cost of every completion meeting the budgets, where front_μ / back_μ are the priced minima of the
- *   units before / after the segment given its end options (Viterbi passes). A grid of multipliers around
- *   the Lagrangian optimum is precomputed, so a label that spent more than its share of one budget meets a
- *   bound with that budget priced higher;
- * - another label with the same end options is no worse in cost, size and BOPs (dominance; with floors, only a
- *   label that meets the floors whatever comes next may drop others).
- * Every allocation cheaper than the cutoff survives to the end, so the cheapest complete label is optimal if
- * there is one; otherwise every allocation costs at least the cutoff.
+ * A label at unit i with option k is dropped when
+ * - it cannot meet a budget whatever the later units choose (their narrowest and widest widths);
+ * - a Lagrangian bound on its best completion is no better than the cutoff: for multipliers (μs, μo) with
+ *   the side each sign selects, cost + μs·size + μo·bops + back_μ[k] − μs·Bs − μo·Bo is at most the cost of
+ *   every completion meeting the budgets, where back_μ[k] is the priced minimum of the rest of the chain
+ *   after option k (a backward Viterbi pass). The Lagrangian optimum's multipliers come first; a grid around
+ *   them follows, so a label that spent more than its share of one budget meets a bound with that budget
+ *   priced higher (on bench/allocate.ts's problems the grid cuts the labels several times over);
+ * - another label at the same option is no worse in cost, size and BOPs (dominance; with floors, only a label
+ *   that meets the floors whatever comes next may drop others).
+ * Labels of one option are made in cost order (a merge of the previous layer's per-option lists, each in cost
+ * order), so dominance is one query on the staircase of the labels kept so far. Every allocation cheaper than
+ * the cutoff survives to the last layer: the cheapest complete label is optimal if there is one; otherwise
+ * every allocation costs at least the cutoff.
  *
- * The bound is loose until the segment covers the units where the Lagrangian optimum is fractional (where its
- * optimal solutions disagree), so the segment grows from whichever end proves cheaper; a third order, from
- * those units outwards, is optional (it measured no better on bench/allocate.ts's problems).
+ * The bound is loose until the search has passed the units where the Lagrangian optimum is fractional, so the
+ * passes run along the chain or against it (on the reversed chain), whichever has proved cheaper.
  */
 import type { ChainProblem } from './chain';
 import { evaluateChoice, meetsBudgets } from './chain';
@@ -33,12 +33,12 @@ export interface ChainSearchOptions {
   timeLimitMs?: number;
   /** Give up on an order when one of its layers would hold more labels than this (memory). Default 400 000. */
   maxLayerLabels?: number;
-  /** Orders the passes may use (each pass in the one that was cheapest so far); default forward and backward. */
+  /** Directions the passes may take (each pass the one that was cheaper so far); default both. */
   orders?: readonly SearchOrder[];
 }
 
-/** How the segment grows: from the first unit, from the last, or outwards from the fractional units. */
-export type SearchOrder = 'forward' | 'backward' | 'fractional first';
+/** Along the chain (from its first unit) or against it (from its last). */
+export type SearchOrder = 'forward' | 'backward';
 
 /** What the search takes from the Lagrangian optimum. */
 export interface LagrangianStart {
@@ -46,8 +46,6 @@ export interface LagrangianStart {
   priceBops: number;
   /** The certified lower bound there. */
   bound: number;
-  /** The priced chain's optimal solutions there (option per unit): where they differ the relaxation is fractional. */
-  seeds?: readonly ArrayLike<number>[];
 }
 
 export interface ChainSearchResult {
@@ -73,139 +71,6 @@ export interface ChainSearchResult {
 
 /** Growth of the cutoff's distance from the bound per pass: small, so the last pass overshoots the optimum little. */
 const DEEPENING_RATIO = 1.5;
-
-/** Multipliers for the bound: both budgets' prices and the constant −μs·Bs − μo·Bo they bring. */
-interface PriceSet {
-  size: Float64Array;
-  bops: Float64Array;
-  constant: Float64Array;
-  /** back[m · optionCount + k]: priced minimum of the units after option k's unit, given option k, at price m. */
-  back: Float64Array;
-  /** front[m · optionCount + k]: the same for the units before it. */
-  front: Float64Array;
-}
-
-/** Scalings of the Lagrangian optimum's multipliers that make up the grid (1 first: it prunes the most). */
-const SCALES = [1, 0, 0.5, 0.8, 0.9, 0.95, 0.98, 1.02, 1.05, 1.1, 1.25, 1.5, 2, 3];
-
-function priceGrid(chain: ChainProblem, priceSize: number, priceBops: number): { size: number[]; bops: number[] } {
-  const spread = costSpread(chain) || 1;
-  const sideValues = (price: number, spreadOf: Float64Array, high: number, low: number) => {
-    if (price !== 0) return SCALES.map((s) => s * price);
-    // The optimum leaves this budget unpriced; a few prices on the sides that exist still help deep labels.
-    const values = [0];
-    let total = 0;
-    for (let i = 0; i < chain.unitCount; i++) {
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let k = chain.offsets[i]; k < chain.offsets[i + 1]; k++) {
-        lo = Math.min(lo, spreadOf[k]);
-        hi = Math.max(hi, spreadOf[k]);
-      }
-      total += hi - lo;
-    }
-    const step = spread / (total || 1) / 16;
-    for (const s of [1, 4, 16]) {
-      if (Number.isFinite(high)) values.push(s * step);
-      if (Number.isFinite(low)) values.push(-s * step);
-    }
-    return values;
-  };
-  return {
-    size: sideValues(priceSize, chain.size, chain.limits.sizeHigh, chain.limits.sizeLow),
-    bops: sideValues(priceBops, chain.bops, chain.limits.bopsHigh, chain.limits.bopsLow),
-  };
-}
-
-function buildPrices(chain: ChainProblem, priceSize: number, priceBops: number, workspace: ViterbiWorkspace): PriceSet {
-  const grid = priceGrid(chain, priceSize, priceBops);
-  const pairs: [number, number][] = [];
-  // The optimum first, then the rest of the grid.
-  pairs.push([priceSize, priceBops]);
-  for (const s of grid.size) for (const o of grid.bops) if (s !== priceSize || o !== priceBops) pairs.push([s, o]);
-  const optionCount = chain.offsets[chain.unitCount];
-  const count = pairs.length;
-  const set: PriceSet = {
-    size: new Float64Array(count),
-    bops: new Float64Array(count),
-    constant: new Float64Array(count),
-    back: new Float64Array(count * optionCount),
-    front: new Float64Array(count * optionCount),
-  };
-  const { limits } = chain;
-  for (let m = 0; m < count; m++) {
-    const [s, o] = pairs[m];
-    set.size[m] = s;
-    set.bops[m] = o;
-    const sizeSide = s > 0 ? limits.sizeHigh : s < 0 ? limits.sizeLow : 0;
-    const bopsSide = o > 0 ? limits.bopsHigh : o < 0 ? limits.bopsLow : 0;
-    set.constant[m] = -s * sizeSide - o * bopsSide;
-    set.back.set(workspace.backwardMinima(s, o), m * optionCount);
-    set.front.set(workspace.forwardMinima(s, o), m * optionCount);
-  }
-  return set;
-}
-
-/** Growable struct-of-arrays for one layer of labels. */
-class Layer {
-  cost: Float64Array;
-  size: Float64Array;
-  bops: Float64Array;
-  left: Int32Array;
-  right: Int32Array;
-  parent: Int32Array;
-  length = 0;
-
-  constructor(capacity: number) {
-    this.cost = new Float64Array(capacity);
-    this.size = new Float64Array(capacity);
-    this.bops = new Float64Array(capacity);
-    this.left = new Int32Array(capacity);
-    this.right = new Int32Array(capacity);
-    this.parent = new Int32Array(capacity);
-  }
-
-  push(cost: number, size: number, bops: number, left: number, right: number, parent: number): void {
-    if (this.length === this.cost.length) this.grow();
-    const n = this.length++;
-    this.cost[n] = cost;
-    this.size[n] = size;
-    this.bops[n] = bops;
-    this.left[n] = left;
-    this.right[n] = right;
-    this.parent[n] = parent;
-  }
-
-  /** Moves label `from` to slot `to` (to ≤ from). */
-  move(from: number, to: number): void {
-    this.cost[to] = this.cost[from];
-    this.size[to] = this.size[from];
-    this.bops[to] = this.bops[from];
-    this.left[to] = this.left[from];
-    this.right[to] = this.right[from];
-    this.parent[to] = this.parent[from];
-  }
-
-  private grow(): void {
-    const capacity = this.cost.length * 2 + 16;
-    const f = (from: Float64Array) => {
-      const to = new Float64Array(capacity);
-      to.set(from);
-      return to;
-    };
-    const n = (from: Int32Array) => {
-      const to = new Int32Array(capacity);
-      to.set(from);
-      return to;
-    };
-    this.cost = f(this.cost);
-    this.size = f(this.size);
-    this.bops = f(this.bops);
-    this.left = n(this.left);
-    this.right = n(this.right);
-    this.parent = n(this.parent);
-  }
-}
 
 /**
  * Runs the search from an incumbent (a feasible allocation and its cost, or null) and the Lagrangian optimum.
@@ -235,15 +100,10 @@ export function searchChain(
   const finalCutoff = bestCost - slack;
   let provenBound = Number.isFinite(start.bound) ? start.bound : -Infinity;
 
-  const set = buildPrices(chain, start.priceSize, start.priceBops, workspace);
-  let magnitude = 0;
-  for (let m = 0; m < set.size.length; m++) {
-    magnitude = Math.max(magnitude, Math.abs(set.constant[m]) + Math.abs(set.size[m] * chain.limits.sizeHigh) + Math.abs(set.bops[m] * chain.limits.bopsHigh));
-  }
-  // Rounding in the bound: the multiplier terms are large against the costs; a margin keeps the bound safe.
-  const margin = 1e-13 * (magnitude + spread) * Math.max(1, Math.sqrt(chain.unitCount));
-  const outside = outsideUse(chain);
-  const ways = unitOrders(chain, start.seeds ?? [], options.orders ?? ['forward', 'backward']);
+  const orders = options.orders ?? ['forward', 'backward'];
+  const ways: Way[] = [];
+  if (orders.includes('forward')) ways.push(prepareWay(chain, start, workspace, 'forward'));
+  if (orders.includes('backward') || ways.length === 0) ways.push(prepareWay(reverseChain(chain), start, null, 'backward'));
 
   let labels = 0;
   let widest = 0;
@@ -269,7 +129,7 @@ export function searchChain(
     let cutoff = Number.isFinite(base) ? base + step : finalCutoff;
     const last = !(cutoff < finalCutoff) || !Number.isFinite(cutoff) || step > 1e6 * spread;
     if (last) cutoff = finalCutoff;
-    // Each pass in the order that was cheapest last time; the others too while within a factor 2 of it (all
+    // Each pass in the direction that was cheaper last time; the other too while within a factor 2 of it (both
     // prove the same, and which is cheaper shows only by running them).
     const order = ways.filter((w) => !w.stopped).sort((a, b) => a.lastLabels - b.lastLabels);
     if (order.length === 0) return finish(false, stopped);
@@ -277,7 +137,7 @@ export function searchChain(
     for (const way of order) {
       if (settled && way.lastLabels > 2 * order[0].lastLabels) break;
       passes++;
-      const pass = runPass(chain, way.units, set, outside, cutoff, margin, { deadline: started + timeLimitMs, maxLayerLabels });
+      const pass = runPass(way, cutoff, { deadline: started + timeLimitMs, maxLayerLabels });
       labels += pass.labels;
       widest = Math.max(widest, pass.widest);
       way.lastLabels = pass.labels;
@@ -291,12 +151,13 @@ export function searchChain(
       settled = true;
       settledBy = way.order;
       if (pass.choice) {
+        const choice = way.order === 'forward' ? pass.choice : unreverseChoice(chain, pass.choice);
         // Re-scored from scratch: accept only what the chain's own sums agree with.
-        const score = evaluateChoice(chain, pass.choice);
+        const score = evaluateChoice(chain, choice);
         if (!meetsBudgets(chain, score.size, score.bops)) return finish(false, null);
         if (score.cost < bestCost) {
           bestCost = score.cost;
-          bestChoice = pass.choice;
+          bestChoice = choice;
         }
         provenBound = Math.max(provenBound, Math.min(bestCost, pass.lowestDropped));
         return finish(true, null);
@@ -313,75 +174,98 @@ export function searchChain(
   }
 }
 
+/** One direction: the chain in that order and what its passes need. */
 interface Way {
   order: SearchOrder;
-  /** Units in the order the segment takes them: each next one is just left or just right of the segment. */
-  units: Int32Array;
+  chain: ChainProblem;
+  /** The bound's parts per multiplier pair m: μs, μo, −μs·Bs − μo·Bo, and back[m·options + k]. */
+  priceSize: Float64Array;
+  priceBops: Float64Array;
+  constant: Float64Array;
+  back: Float64Array;
+  /** Rounding margin taken off every bound. */
+  margin: number;
+  /** Narrowest and widest use of each budget by units i..L−1. */
+  restMinSize: Float64Array;
+  restMaxSize: Float64Array;
+  restMinBops: Float64Array;
+  restMaxBops: Float64Array;
   lastLabels: number;
   stopped: boolean;
 }
 
-function unitOrders(chain: ChainProblem, seeds: readonly ArrayLike<number>[], orders: readonly SearchOrder[]): Way[] {
-  const count = chain.unitCount;
-  const ways: Way[] = [];
-  const way = (order: SearchOrder, units: Int32Array) => ways.push({ order, units, lastLabels: 0, stopped: false });
-  if (orders.includes('forward')) way('forward', Int32Array.from({ length: count }, (_, i) => i));
-  if (orders.includes('backward')) way('backward', Int32Array.from({ length: count }, (_, i) => count - 1 - i));
-  if (orders.includes('fractional first')) {
-    let first = -1;
-    let lastUnit = -1;
-    for (let i = 0; i < count; i++) {
-      for (let n = 1; n < seeds.length; n++) {
-        if (seeds[n][i] !== seeds[0][i]) {
-          if (first < 0) first = i;
-          lastUnit = i;
-          break;
-        }
-      }
-    }
-    // From the first fractional unit rightwards over the last one, then outwards, the nearer chain end first.
-    if (first > 0 && lastUnit < count - 1) {
-      const units: number[] = [];
-      for (let i = first; i <= lastUnit; i++) units.push(i);
-      let left = first - 1;
-      let right = lastUnit + 1;
-      while (left >= 0 || right < count) {
-        if (right < count && (left < 0 || count - right <= left + 1)) units.push(right++);
-        else units.push(left--);
-      }
-      way('fractional first', Int32Array.from(units));
-    }
-  }
-  if (ways.length === 0) way('forward', Int32Array.from({ length: count }, (_, i) => i));
-  return ways;
-}
+/** Scalings of the Lagrangian optimum's multipliers that make up the grid of bounds. */
+const SCALES = [1, 0.9, 1.1, 0.5, 2, 0];
 
-/** Narrowest and widest use of each budget by the units before i (prefix[i]) and from i on (suffix[i]). */
-interface Outside {
-  prefixMinSize: Float64Array;
-  prefixMaxSize: Float64Array;
-  prefixMinBops: Float64Array;
-  prefixMaxBops: Float64Array;
-  suffixMinSize: Float64Array;
-  suffixMaxSize: Float64Array;
-  suffixMinBops: Float64Array;
-  suffixMaxBops: Float64Array;
-}
-
-function outsideUse(chain: ChainProblem): Outside {
-  const { offsets, unitCount } = chain;
-  const make = () => new Float64Array(unitCount + 1);
-  const out: Outside = {
-    prefixMinSize: make(),
-    prefixMaxSize: make(),
-    prefixMinBops: make(),
-    prefixMaxBops: make(),
-    suffixMinSize: make(),
-    suffixMaxSize: make(),
-    suffixMinBops: make(),
-    suffixMaxBops: make(),
+function priceGrid(chain: ChainProblem, priceSize: number, priceBops: number): { size: number[]; bops: number[] } {
+  const spread = costSpread(chain) || 1;
+  const sideValues = (price: number, use: Float64Array, high: number, low: number) => {
+    if (price !== 0) return SCALES.map((s) => s * price);
+    // The optimum leaves this budget unpriced; a few prices on the sides that exist still help deep labels.
+    const values = [0];
+    let total = 0;
+    for (let i = 0; i < chain.unitCount; i++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let k = chain.offsets[i]; k < chain.offsets[i + 1]; k++) {
+        lo = Math.min(lo, use[k]);
+        hi = Math.max(hi, use[k]);
+      }
+      total += hi - lo;
+    }
+    const step = spread / (total || 1) / 16;
+    for (const s of [1, 4, 16]) {
+      if (Number.isFinite(high)) values.push(s * step);
+      if (Number.isFinite(low)) values.push(-s * step);
+    }
+    return values;
   };
-  const extremes = (i: number) => {
+  return {
+    size: sideValues(priceSize, chain.size, chain.limits.sizeHigh, chain.limits.sizeLow),
+    bops: sideValues(priceBops, chain.bops, chain.limits.bopsHigh, chain.limits.bopsLow),
+  };
+}
+
+function prepareWay(chain: ChainProblem, start: LagrangianStart, workspace: ViterbiWorkspace | null, order: SearchOrder): Way {
+  const { limits, offsets, unitCount } = chain;
+  const solver = workspace ?? new ViterbiWorkspace(chain);
+  const grid = priceGrid(chain, start.priceSize, start.priceBops);
+  const pairs: [number, number][] = [[start.priceSize, start.priceBops]];
+  for (const a of grid.size) for (const b of grid.bops) if (a !== start.priceSize || b !== start.priceBops) pairs.push([a, b]);
+  const optionCount = offsets[unitCount];
+  const priceSize = new Float64Array(pairs.length);
+  const priceBops = new Float64Array(pairs.length);
+  const constant = new Float64Array(pairs.length);
+  const back = new Float64Array(pairs.length * optionCount);
+  let magnitude = 0;
+  pairs.forEach(([a, b], m) => {
+    const sizeSide = a > 0 ? limits.sizeHigh : a < 0 ? limits.sizeLow : 0;
+    const bopsSide = b > 0 ? limits.bopsHigh : b < 0 ? limits.bopsLow : 0;
+    priceSize[m] = a;
+    priceBops[m] = b;
+    constant[m] = -a * sizeSide - b * bopsSide;
+    back.set(solver.backwardMinima(a, b), m * optionCount);
+    magnitude = Math.max(magnitude, 2 * Math.abs(constant[m]));
+  });
+  // The multiplier terms are large against the costs: a margin keeps the bound safe from rounding.
+  const margin = 1e-13 * (magnitude + (costSpread(chain) || 1)) * Math.max(1, Math.sqrt(unitCount));
+  const make = () => new Float64Array(unitCount + 1);
+  const way: Way = {
+    order,
+    chain,
+    priceSize,
+    priceBops,
+    constant,
+    back,
+    margin,
+    restMinSize: make(),
+    restMaxSize: make(),
+    restMinBops: make(),
+    restMaxBops: make(),
+    lastLabels: 0,
+    stopped: false,
+  };
+  for (let i = unitCount - 1; i >= 0; i--) {
     let minS = Infinity;
     let maxS = -Infinity;
     let minO = Infinity;
@@ -392,23 +276,119 @@ function outsideUse(chain: ChainProblem): Outside {
       minO = Math.min(minO, chain.bops[k]);
       maxO = Math.max(maxO, chain.bops[k]);
     }
-    return { minS, maxS, minO, maxO };
-  };
-  for (let i = 0; i < unitCount; i++) {
-    const e = extremes(i);
-    out.prefixMinSize[i + 1] = out.prefixMinSize[i] + e.minS;
-    out.prefixMaxSize[i + 1] = out.prefixMaxSize[i] + e.maxS;
-    out.prefixMinBops[i + 1] = out.prefixMinBops[i] + e.minO;
-    out.prefixMaxBops[i + 1] = out.prefixMaxBops[i] + e.maxO;
+    way.restMinSize[i] = way.restMinSize[i + 1] + minS;
+    way.restMaxSize[i] = way.restMaxSize[i + 1] + maxS;
+    way.restMinBops[i] = way.restMinBops[i + 1] + minO;
+    way.restMaxBops[i] = way.restMaxBops[i + 1] + maxO;
   }
-  for (let i = unitCount - 1; i >= 0; i--) {
-    const e = extremes(i);
-    out.suffixMinSize[i] = out.suffixMinSize[i + 1] + e.minS;
-    out.suffixMaxSize[i] = out.suffixMaxSize[i + 1] + e.maxS;
-    out.suffixMinBops[i] = out.suffixMinBops[i + 1] + e.minO;
-    out.suffixMaxBops[i] = out.suffixMaxBops[i + 1] + e.maxO;
+  return way;
+}
+
+/** Growable struct-of-arrays for one layer of labels, grouped by option (bucket), each bucket in cost order. */
+class Layer {
+  cost: Float64Array;
+  size: Float64Array;
+  bops: Float64Array;
+  parent: Int32Array;
+  length = 0;
+  /** Labels of the unit's j-th option are bucketStart[j] .. bucketStart[j+1]−1. */
+  readonly bucketStart: Int32Array;
+
+  constructor(capacity: number, options: number) {
+    this.cost = new Float64Array(capacity);
+    this.size = new Float64Array(capacity);
+    this.bops = new Float64Array(capacity);
+    this.parent = new Int32Array(capacity);
+    this.bucketStart = new Int32Array(options + 1);
   }
-  return out;
+
+  push(cost: number, size: number, bops: number, parent: number): void {
+    if (this.length === this.cost.length) this.grow();
+    const n = this.length++;
+    this.cost[n] = cost;
+    this.size[n] = size;
+    this.bops[n] = bops;
+    this.parent[n] = parent;
+  }
+
+  private grow(): void {
+    const capacity = this.cost.length * 2 + 16;
+    const f = (from: Float64Array) => {
+      const to = new Float64Array(capacity);
+      to.set(from);
+      return to;
+    };
+    const parent = new Int32Array(capacity);
+    parent.set(this.parent);
+    this.cost = f(this.cost);
+    this.size = f(this.size);
+    this.bops = f(this.bops);
+    this.parent = parent;
+  }
+}
+
+/**
+ * The Pareto staircase of the labels kept so far in one bucket, in (size, BOPs): sizes increasing, BOPs
+ * decreasing. A label is dominated when the step at or below its size uses no more BOPs.
+ */
+class Staircase {
+  size: Float64Array;
+  bops: Float64Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.size = new Float64Array(capacity);
+    this.bops = new Float64Array(capacity);
+  }
+
+  /** Index of the last step with size ≤ s, or −1. */
+  private below(s: number): number {
+    let low = 0;
+    let high = this.length - 1;
+    let found = -1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if (this.size[middle] <= s) {
+        found = middle;
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    return found;
+  }
+
+  dominates(s: number, o: number): boolean {
+    const at = this.below(s);
+    return at >= 0 && this.bops[at] <= o;
+  }
+
+  /** Adds a step the staircase does not dominate, dropping the steps it covers. */
+  insert(s: number, o: number): void {
+    if (this.length === this.size.length) {
+      const size = new Float64Array(this.length * 2 + 16);
+      const bops = new Float64Array(this.length * 2 + 16);
+      size.set(this.size);
+      bops.set(this.bops);
+      this.size = size;
+      this.bops = bops;
+    }
+    let at = this.below(s) + 1;
+    // A step of equal size and more BOPs is covered.
+    if (at > 0 && this.size[at - 1] === s) at--;
+    let end = at;
+    while (end < this.length && this.bops[end] >= o) end++;
+    const removed = end - at;
+    if (removed === 0) {
+      this.size.copyWithin(at + 1, at, this.length);
+      this.bops.copyWithin(at + 1, at, this.length);
+      this.length++;
+    } else if (removed > 1) {
+      this.size.copyWithin(at + 1, end, this.length);
+      this.bops.copyWithin(at + 1, end, this.length);
+      this.length -= removed - 1;
+    }
+    this.size[at] = s;
+    this.bops[at] = o;
+  }
 }
 
 interface PassResult {
@@ -421,78 +401,71 @@ interface PassResult {
   stopped: 'time limit' | 'label limit' | null;
 }
 
-/** One breadth-first pass over `units` (segment order): every allocation meeting the budgets and cheaper than `cutoff`. */
-function runPass(
-  chain: ChainProblem,
-  units: Int32Array,
-  set: PriceSet,
-  outside: Outside,
-  cutoff: number,
-  margin: number,
-  limits: { deadline: number; maxLayerLabels: number },
-): PassResult {
+/** One breadth-first pass along `way.chain`: every allocation meeting the budgets and cheaper than `cutoff`. */
+function runPass(way: Way, cutoff: number, limits: { deadline: number; maxLayerLabels: number }): PassResult {
+  const { chain, back, priceSize, priceBops, constant, margin } = way;
   const { offsets, width, pairWeight, unitCount } = chain;
-  const budget = chain.limits;
   const optionCount = offsets[unitCount];
-  const priceCount = set.size.length;
-  const { size: priceSize, bops: priceBops, constant, back, front } = set;
+  const priceCount = priceSize.length;
+  const budget = chain.limits;
   let lowestDropped = Infinity;
   let labels = 0;
   let widest = 0;
   const result = (choice: Int32Array | null, stopped: PassResult['stopped']): PassResult => ({ choice, lowestDropped, labels, widest, stopped });
 
-  // Per layer, the labels that survived: the option they added and their parent in the previous layer.
-  const history: { option: Int32Array; parent: Int32Array }[] = [];
-  let previous = new Layer(16);
-  let low = units[0];
-  let high = units[0];
-  for (let step = 0; step < unitCount; step++) {
+  const history: Layer[] = [];
+  // Before the first unit: one empty label.
+  let previous = new Layer(1, 1);
+  previous.push(0, 0, 0, -1);
+  previous.bucketStart[1] = 1;
+  const staircase = new Staircase(64);
+  let maxOptions = 0;
+  for (let i = 0; i < unitCount; i++) maxOptions = Math.max(maxOptions, offsets[i + 1] - offsets[i]);
+  const cursor = new Int32Array(Math.max(1, maxOptions));
+  const extra = new Float64Array(Math.max(1, maxOptions));
+  for (let i = 0; i < unitCount; i++) {
     if (nowMs() > limits.deadline) return result(null, 'time limit');
-    const unit = units[step];
-    const toRight = step > 0 && unit === high + 1;
-    if (step > 0) {
-      if (toRight) high = unit;
-      else low = unit;
-    }
-    const next = new Layer(Math.max(16, previous.length * 2));
-    // The segment is low..high; outside it, units 0..low−1 and high+1..L−1.
-    const restMinSize = outside.prefixMinSize[low] + outside.suffixMinSize[high + 1];
-    const restMaxSize = outside.prefixMaxSize[low] + outside.suffixMaxSize[high + 1];
-    const restMinBops = outside.prefixMinBops[low] + outside.suffixMinBops[high + 1];
-    const restMaxBops = outside.prefixMaxBops[low] + outside.suffixMaxBops[high + 1];
-    const sizeLowRest = budget.sizeLow - restMaxSize;
-    const sizeHighRest = budget.sizeHigh - restMinSize;
-    const bopsLowRest = budget.bopsLow - restMaxBops;
-    const bopsHighRest = budget.bopsHigh - restMinBops;
-    const complete = step === unitCount - 1;
-    const weight = step === 0 ? 0 : toRight ? pairWeight[unit - 1] : pairWeight[unit];
-    for (let k = offsets[unit]; k < offsets[unit + 1]; k++) {
-      const first = next.length;
+    const options = offsets[i + 1] - offsets[i];
+    const next = new Layer(Math.max(16, previous.length * 2), options);
+    const sizeLowRest = budget.sizeLow - way.restMaxSize[i + 1];
+    const sizeHighRest = budget.sizeHigh - way.restMinSize[i + 1];
+    const bopsLowRest = budget.bopsLow - way.restMaxBops[i + 1];
+    const bopsHighRest = budget.bopsHigh - way.restMinBops[i + 1];
+    // Only a label that meets the floors whatever comes next may dominate others.
+    const sizeSafe = budget.sizeLow - way.restMinSize[i + 1];
+    const bopsSafe = budget.bopsLow - way.restMinBops[i + 1];
+    const complete = i === unitCount - 1;
+    const weight = i > 0 ? pairWeight[i - 1] : 0;
+    const previousOptions = i > 0 ? offsets[i] - offsets[i - 1] : 1;
+    for (let j = 0; j < options; j++) {
+      const k = offsets[i] + j;
+      next.bucketStart[j] = next.length;
+      staircase.length = 0;
       const unitCost = chain.cost[k];
       const unitSize = chain.size[k];
       const unitBops = chain.bops[k];
-      const w = width[k];
-      const count = step === 0 ? 1 : previous.length;
-      for (let n = 0; n < count; n++) {
-        let c: number;
-        let s: number;
-        let o: number;
-        let left: number;
-        let right: number;
-        if (step === 0) {
-          c = unitCost;
-          s = unitSize;
-          o = unitBops;
-          left = k;
-          right = k;
-        } else {
-          const neighbour = toRight ? previous.right[n] : previous.left[n];
-          c = previous.cost[n] + weight * Math.abs(width[neighbour] - w) + unitCost;
-          s = previous.size[n] + unitSize;
-          o = previous.bops[n] + unitBops;
-          left = toRight ? previous.left[n] : k;
-          right = toRight ? k : previous.right[n];
+      // Candidates in cost order: merge the previous layer's buckets (each in cost order, shifted by a constant).
+      for (let p = 0; p < previousOptions; p++) {
+        cursor[p] = previous.bucketStart[p];
+        extra[p] = (i > 0 ? weight * Math.abs(width[offsets[i - 1] + p] - width[k]) : 0) + unitCost;
+      }
+      for (;;) {
+        let pick = -1;
+        let c = Infinity;
+        for (let p = 0; p < previousOptions; p++) {
+          const n = cursor[p];
+          if (n < previous.bucketStart[p + 1]) {
+            const value = previous.cost[n] + extra[p];
+            if (pick < 0 || value < c) {
+              c = value;
+              pick = p;
+            }
+          }
         }
+        if (pick < 0) break;
+        const parent = cursor[pick]++;
+        const s = previous.size[parent] + unitSize;
+        const o = previous.bops[parent] + unitBops;
         if (s > sizeHighRest || s < sizeLowRest || o > bopsHighRest || o < bopsLowRest) continue;
         let bound: number;
         if (complete) {
@@ -501,9 +474,8 @@ function runPass(
         } else {
           // The best of the grid's bounds, stopping as soon as one reaches the cutoff.
           bound = -Infinity;
-          for (let m = 0; m < priceCount; m++) {
-            const at = m * optionCount;
-            const value = c + priceSize[m] * s + priceBops[m] * o + front[at + left] + back[at + right] + constant[m] - margin;
+          for (let m = 0, at = k; m < priceCount; m++, at += optionCount) {
+            const value = c + priceSize[m] * s + priceBops[m] * o + back[at] + constant[m] - margin;
             if (value > bound) {
               bound = value;
               if (bound >= cutoff) break;
@@ -511,20 +483,21 @@ function runPass(
           }
         }
         if (bound >= cutoff) {
+          // Later candidates cost more but may have lower bounds (less budget used): they are still tested.
           if (bound < lowestDropped) lowestDropped = bound;
           continue;
         }
-        next.push(c, s, o, left, right, n);
+        if (staircase.dominates(s, o)) continue;
+        next.push(c, s, o, parent);
+        if (s >= sizeSafe && o >= bopsSafe) staircase.insert(s, o);
       }
-      // The far end matters to completions only while it can still grow (not at the chain's first or last unit).
-      const farEndFixed = toRight ? low === 0 : high === unitCount - 1;
-      pruneDominated(next, first, farEndFixed ? null : toRight ? next.left : next.right, restMinSize, restMinBops, budget);
       if (next.length > limits.maxLayerLabels) {
         labels += next.length;
         widest = Math.max(widest, next.length);
         return result(null, 'label limit');
       }
     }
+    next.bucketStart[options] = next.length;
     labels += next.length;
     widest = Math.max(widest, next.length);
     if (next.length === 0) return result(null, null);
@@ -533,69 +506,76 @@ function runPass(
       for (let n = 1; n < next.length; n++) if (next.cost[n] < next.cost[arg]) arg = n;
       for (let n = 0; n < next.length; n++) if (n !== arg && next.cost[n] < lowestDropped) lowestDropped = next.cost[n];
       const choice = new Int32Array(unitCount);
-      choice[units[unitCount - 1]] = unitCount === 1 || toRight ? next.right[arg] : next.left[arg];
-      let at = next.parent[arg];
-      for (let earlier = unitCount - 2; earlier >= 0; earlier--) {
-        choice[units[earlier]] = history[earlier].option[at];
-        at = history[earlier].parent[at];
+      let layer = next;
+      let at = arg;
+      for (let u = unitCount - 1; u >= 0; u--) {
+        choice[u] = offsets[u] + bucketOf(layer, at);
+        at = layer.parent[at];
+        if (u > 0) layer = history[u - 1];
       }
       return result(choice, null);
     }
-    const added = new Int32Array(next.length);
-    for (let n = 0; n < next.length; n++) added[n] = toRight || step === 0 ? next.right[n] : next.left[n];
-    history.push({ option: added, parent: next.parent.slice(0, next.length) });
+    history.push(next);
     previous = next;
   }
   return result(null, null);
 }
 
-/**
- * Removes, among the labels first..length−1 of `layer` (all with the same new end option), those another label
- * with the same other end (`group`; null: the other end cannot grow any more, so it does not matter) is no worse than: no dearer, no larger and using no more BOPs. Where a
- * budget has a floor, only a label that meets the floor whatever the rest choose may drop others (smaller is
- * not better below a floor). Labels in cost order, each tested against the ones kept before it: a Fenwick
- * tree over size ranks holds the smallest BOPs of the kept labels up to each size, so every test is O(log n).
- */
-function pruneDominated(layer: Layer, first: number, group: Int32Array | null, restMinSize: number, restMinBops: number, limits: ChainProblem['limits']): void {
-  const count = layer.length - first;
-  if (count < 2) return;
-  const { cost, size, bops } = layer;
-  const order = new Int32Array(count);
-  for (let n = 0; n < count; n++) order[n] = first + n;
-  order.sort((a, b) => (group ? group[a] - group[b] : 0) || cost[a] - cost[b] || size[a] - size[b] || bops[a] - bops[b]);
-  // Size ranks (1-based, equal sizes share a rank).
-  const bySize = Int32Array.from(order).sort((a, b) => size[a] - size[b]);
-  const rank = new Int32Array(count);
-  let ranks = 0;
-  for (let n = 0; n < count; n++) {
-    if (n === 0 || size[bySize[n]] !== size[bySize[n - 1]]) ranks++;
-    rank[bySize[n] - first] = ranks;
+/** The bucket (option position within its unit) that label n of `layer` belongs to. */
+function bucketOf(layer: Layer, n: number): number {
+  let j = 0;
+  while (layer.bucketStart[j + 1] <= n) j++;
+  return j;
+}
+
+/** The same chain with its units in reverse order (an allocation of it read backwards is one of the original). */
+export function reverseChain(chain: ChainProblem): ChainProblem {
+  const { unitCount, offsets } = chain;
+  const newOffsets = new Int32Array(unitCount + 1);
+  const map = new Int32Array(offsets[unitCount]);
+  let at = 0;
+  for (let r = 0; r < unitCount; r++) {
+    const i = unitCount - 1 - r;
+    newOffsets[r] = at;
+    for (let k = offsets[i]; k < offsets[i + 1]; k++) map[at++] = k;
   }
-  const tree = new Float64Array(ranks + 1);
-  const sizeSafe = limits.sizeLow - restMinSize;
-  const bopsSafe = limits.bopsLow - restMinBops;
-  const kept = new Int32Array(count);
-  let keptCount = 0;
-  let currentGroup = -1;
-  for (let n = 0; n < count; n++) {
-    const b = order[n];
-    const g = group ? group[b] : 0;
-    if (g !== currentGroup) {
-      currentGroup = g;
-      tree.fill(Infinity);
-    }
-    let smallestBops = Infinity;
-    for (let r = rank[b - first]; r > 0; r -= r & -r) if (tree[r] < smallestBops) smallestBops = tree[r];
-    if (smallestBops <= bops[b]) continue;
-    kept[keptCount++] = b;
-    if (size[b] >= sizeSafe && bops[b] >= bopsSafe) {
-      for (let r = rank[b - first]; r <= ranks; r += r & -r) if (bops[b] < tree[r]) tree[r] = bops[b];
-    }
+  newOffsets[unitCount] = at;
+  const pick = (values: Float64Array) => Float64Array.from(map, (k) => values[k]);
+  return {
+    ...chain,
+    offsets: newOffsets,
+    width: pick(chain.width),
+    cost: pick(chain.cost),
+    size: pick(chain.size),
+    bops: pick(chain.bops),
+    sizeBits: pick(chain.sizeBits),
+    bitOps: pick(chain.bitOps),
+    pairWeight: Float64Array.from(chain.pairWeight).reverse(),
+  };
+}
+
+/** Option indices of an allocation of `chain` in reverseChain(chain). */
+export function reverseChoice(chain: ChainProblem, choice: ArrayLike<number>): Int32Array {
+  const { unitCount, offsets } = chain;
+  const reversed = new Int32Array(unitCount);
+  let at = 0;
+  for (let r = 0; r < unitCount; r++) {
+    const i = unitCount - 1 - r;
+    reversed[r] = at + (choice[i] - offsets[i]);
+    at += offsets[i + 1] - offsets[i];
   }
-  if (keptCount === count) return;
-  const survivors = kept.subarray(0, keptCount).sort();
-  // Moved down in place: survivors are increasing, so nothing is overwritten before it is read.
-  let to = first;
-  for (let m = 0; m < keptCount; m++) layer.move(survivors[m], to++);
-  layer.length = to;
+  return reversed;
+}
+
+/** Option indices in `chain` of an allocation of reverseChain(chain). */
+export function unreverseChoice(chain: ChainProblem, reversed: ArrayLike<number>): Int32Array {
+  const { unitCount, offsets } = chain;
+  const choice = new Int32Array(unitCount);
+  let at = 0;
+  for (let r = 0; r < unitCount; r++) {
+    const i = unitCount - 1 - r;
+    choice[i] = offsets[i] + (reversed[r] - at);
+    at += offsets[i + 1] - offsets[i];
+  }
+  return choice;
 }

@@ -90,7 +90,7 @@ export async function solveExactChain(
     const search = searchChain(
       chain,
       instant.choice ? { choice: instant.choice, cost: instant.cost } : null,
-      { priceSize: lagrangian?.priceSize ?? 0, priceBops: lagrangian?.priceBops ?? 0, bound: instant.bound, seeds: lagrangian?.seeds.map((seed) => seed.choice) },
+      { priceSize: lagrangian?.priceSize ?? 0, priceBops: lagrangian?.priceBops ?? 0, bound: instant.bound },
       { timeLimitMs: Math.max(0, limitS * 1000 - (nowMs() - started)) },
       workspace,
     );
