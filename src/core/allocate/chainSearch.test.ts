@@ -44,6 +44,7 @@ describe('chain branch and bound', () => {
       expect(result.objective as number, `seed ${seed}`).toBeCloseTo(best.objective, 9);
       expect(allocationViolations(problem, result), `seed ${seed}`).toEqual([]);
       expect(result.certificate?.by, `seed ${seed}`).toBe(diagnostics.chainSearch ? CHAIN_SEARCH_NAME : 'Lagrangian bound');
+      if (diagnostics.chainSearch) expect(result.gap, `seed ${seed}`).toBe(0);
       // The bound it certifies is a true bound: no allocation is better.
       expect(result.sense === 'maximize' ? (result.bound as number) >= best.objective - 1e-12 : (result.bound as number) <= best.objective + 1e-12).toBe(true);
     }

@@ -24,7 +24,6 @@
 import type { ChainProblem } from './chain';
 import { evaluateChoice, meetsBudgets } from './chain';
 import { costSpread } from './lagrangian';
-import { OPTIMALITY_TOLERANCE } from './results';
 import { ViterbiWorkspace } from './viterbi';
 import { nowMs } from './clock';
 
@@ -95,9 +94,9 @@ export function searchChain(
 
   let bestCost = incumbent ? incumbent.cost : Infinity;
   let bestChoice: Int32Array | null = incumbent ? Int32Array.from(incumbent.choice) : null;
-  // The incumbent's cutoff: a label is dropped when its bound ≥ cost − slack, so the bound stays within tolerance.
-  const slack = Number.isFinite(bestCost) ? 0.5 * (OPTIMALITY_TOLERANCE * Math.abs(bestCost) + 1e-12 * spread) : 0;
-  const finalCutoff = bestCost - slack;
+  // The incumbent's cutoff: a label is dropped when its bound reaches the incumbent's cost, so a proof leaves
+  // the bound at that cost exactly (gap 0, as the MILP solvers report theirs), not merely within tolerance.
+  const finalCutoff = bestCost;
   let provenBound = Number.isFinite(start.bound) ? start.bound : -Infinity;
 
   const orders = options.orders ?? ['forward', 'backward'];
