@@ -1,10 +1,14 @@
 /**
  * Bit-allocation benchmark: the instant path (Lagrangian bound + Viterbi + repair + local search) and the exact
- * path (flow MILP seeded with the instant answer) with each MILP solver, HiGHS and glpk.js, on synthetic problems
- * with realistic shapes (src/core/allocate/randomInstances.ts: σ(b) ∝ 4^(−b) with per-unit factors, Ω summing to
- * 1, positive Ŝ). Size and BOPs budgets both at the average width b̄ ∈ {4, 5, 6}; candidates around b̄.
- * "race" is what the studio runs (src/workers/exactRace.ts): both solvers at once, each in its own worker, the
- * first proof wins; its time per problem is the faster proof of the two.
+ * path on synthetic problems with realistic shapes (src/core/allocate/randomInstances.ts: σ(b) ∝ 4^(−b) with
+ * per-unit factors, Ω summing to 1, positive Ŝ). Size and BOPs budgets both at the average width b̄ ∈ {4, 5, 6};
+ * candidates around b̄. Exact lines:
+ * - HiGHS, glpk.js: the flow MILP alone (seeded with the instant answer), each solver; "old race": the faster
+ *   proof of the two (what the studio ran before the chain search).
+ * - chain search: the chain's own branch and bound alone (src/core/allocate/chainSearch.ts, no MILP).
+ * - chain → HiGHS: the studio's HiGHS lane, the chain search then HiGHS on the time left if it stops unproven.
+ * - race: what the studio runs now (src/workers/exactRace.ts): that lane against glpk.js's MILP alone, each in
+ *   its own worker, the first proof wins; its time per problem is the faster proof of the two.
  *
  *   npm run bench:allocate                       # L ∈ {50,100,200,400}, K ∈ {3,5,6}, 2 seeds × 2 objectives
  *   npm run bench:allocate -- --units 200,400 --widths 5,6 --seeds 2   # the rows the targets are about
@@ -17,6 +21,7 @@ import { compileChain, evaluateChoice } from '../src/core/allocate/chain';
 import { solveExactChain, type ExactOptions } from '../src/core/allocate/exact';
 import { solveInstantChain } from '../src/core/allocate/instant';
 import { glpkEngine, highsEngine, type GlpkSolver, type MilpEngine, type MilpSolverName } from '../src/core/allocate/milpEngines';
+import { laneOptions } from '../src/workers/exactRace';
 import { randomProblem } from '../src/core/allocate/randomInstances';
 import type { AllocationProblem } from '../src/core/allocate/types';
 
@@ -34,6 +39,8 @@ const instantRepeats = Number(option('repeats', '3'));
 const averages = [4, 5, 6];
 const modes = ['paper', 'sensitivity'] as const;
 const SOLVERS: readonly MilpSolverName[] = ['HiGHS', 'glpk.js'];
+/** Every exact line measured per problem (the races are derived from them). */
+type ExactLine = MilpSolverName | 'chain search' | 'chain → HiGHS';
 
 /** Candidates around b̄: K=3 → b̄−1..b̄+1, K=5 → b̄−2..b̄+2 (the W4A4/W5A5/W6A6 presets), K=6 → b̄−2..b̄+3. */
 function candidatesAround(averageBits: number, count: number): number[] {
@@ -77,10 +84,10 @@ interface Measurement {
   certifiedGap: number;
   /** Instant cost vs the proven optimum (NaN when no solver proved one). */
   trueGap: number;
-  exact: Record<MilpSolverName, ExactMeasurement>;
+  exact: Record<ExactLine, ExactMeasurement>;
 }
 
-async function measureExact(problem: AllocationProblem, engine: MilpEngine, exactOptions: ExactOptions): Promise<ExactMeasurement> {
+async function measureExact(problem: AllocationProblem, engine: MilpEngine | null, exactOptions: ExactOptions): Promise<ExactMeasurement> {
   const chain = compileChain(problem);
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
@@ -111,16 +118,22 @@ async function measure(problem: AllocationProblem, engines: Record<MilpSolverNam
     instantCpuMs = Math.min(instantCpuMs, cpuMs(process.cpuUsage(cpuStarted)));
     instantMs = Math.min(instantMs, performance.now() - started);
   }
-  const exact = {} as Record<MilpSolverName, ExactMeasurement>;
-  for (const solver of SOLVERS) exact[solver] = await measureExact(problem, engines[solver], exactOptions);
+  const exact = {} as Record<ExactLine, ExactMeasurement>;
+  // The MILP alone per solver, the chain search alone, and the studio's HiGHS lane (chain search, then HiGHS):
+  // when the chain search proved the answer, that lane is the chain search, and it is not solved again.
+  for (const solver of SOLVERS) exact[solver] = await measureExact(problem, engines[solver], { ...exactOptions, chainSearch: false });
+  exact['chain search'] = await measureExact(problem, null, exactOptions);
+  exact['chain → HiGHS'] = exact['chain search'].proven
+    ? exact['chain search']
+    : await measureExact(problem, engines.HiGHS, laneOptions('HiGHS', exactOptions));
   const scale = Math.max(Math.abs(instant.cost), 1e-300);
   const optimum = SOLVERS.map((s) => exact[s]).find((e) => e.proven)?.cost ?? NaN;
   return { instantMs, instantCpuMs, certifiedGap: (instant.cost - instant.bound) / scale, trueGap: (instant.cost - optimum) / scale, exact };
 }
 
-/** The race's time on one problem: the faster proof, or the longer run when neither proves (both ran to the end). */
-function raceOf(m: Measurement): ExactMeasurement {
-  const runs = SOLVERS.map((s) => m.exact[s]);
+/** A race's time on one problem: the faster proof, or the longer run when neither proves (both ran to the end). */
+function raceOf(m: Measurement, lanes: readonly ExactLine[]): ExactMeasurement {
+  const runs = lanes.map((s) => m.exact[s]);
   const proofs = runs.filter((r) => r.proven).sort((a, b) => a.ms - b.ms);
   if (proofs.length > 0) return proofs[0];
   return runs.reduce((a, b) => (a.ms > b.ms ? a : b));
@@ -133,7 +146,8 @@ async function main(): Promise<void> {
   };
   // Warm the JIT and both solvers so the first row does not pay for compilation.
   for (let seed = 0; seed < 5; seed++) solveInstantChain(compileChain(problemFor(100, 5, 4, 900 + seed, 'sensitivity')));
-  for (const solver of SOLVERS) await measureExact(problemFor(50, 5, 4, 901, 'paper'), engines[solver], { timeLimitS });
+  for (const solver of SOLVERS) await measureExact(problemFor(50, 5, 4, 901, 'paper'), engines[solver], { timeLimitS, chainSearch: false });
+  await measureExact(problemFor(100, 5, 4, 901, 'paper'), null, { timeLimitS });
 
   if (args.includes('--ablation')) {
     const solver = option('solver', 'HiGHS') as MilpSolverName;
@@ -146,7 +160,7 @@ async function main(): Promise<void> {
       `instant time = fastest of ${instantRepeats} runs; MILP time limit ${timeLimitS} s per solver`,
   );
   console.log('times: wall clock, and [CPU time of this process] — on a shared machine the CPU time is the fair figure');
-  console.log('| L | K | n | instant median | instant p95 | certified gap median / max | gap to optimum median / max | MILP needed | solver | exact median | exact p95 | exact max | proven optimal | optima equal to the other solver |');
+  console.log('| L | K | n | instant median | instant p95 | certified gap median / max | gap to optimum median / max | MILP needed | solver | exact median | exact p95 | exact max | proven optimal | optima equal |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const benchStarted = performance.now();
   const targets: string[] = [];
@@ -165,12 +179,30 @@ async function main(): Promise<void> {
         `${both(rows.map((r) => r.instantMs), rows.map((r) => r.instantCpuMs), 0.5)} | ${both(rows.map((r) => r.instantMs), rows.map((r) => r.instantCpuMs), 0.95)} | ` +
         `${percent(quantile(certified, 0.5))} / ${percent(Math.max(...certified))} | ` +
         `${percent(quantile(trueGaps, 0.5))} / ${percent(Math.max(...trueGaps))} | ${rows.filter((r) => r.exact.HiGHS.milpRan).length}/${rows.length}`;
-      const bothProven = rows.filter((r) => SOLVERS.every((s) => r.exact[s].proven));
-      const equal = bothProven.filter((r) => {
-        const [a, b] = SOLVERS.map((s) => r.exact[s].cost);
-        return Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
-      }).length;
-      const lines: [string, ExactMeasurement[]][] = [...SOLVERS.map((s) => [s, rows.map((r) => r.exact[s])] as [string, ExactMeasurement[]]), ['race', rows.map(raceOf)]];
+      // Optima of two lines on the problems both proved, compared.
+      const agreement = (a: ExactLine, b: ExactLine) => {
+        const both = rows.filter((r) => r.exact[a].proven && r.exact[b].proven);
+        const same = both.filter((r) => {
+          const [x, y] = [r.exact[a].cost, r.exact[b].cost];
+          return Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
+        }).length;
+        return { same, both: both.length };
+      };
+      const milps = agreement('HiGHS', 'glpk.js');
+      const chainVsHighs = agreement('chain search', 'HiGHS');
+      const chainVsGlpk = agreement('chain search', 'glpk.js');
+      const agreementText: Record<string, string> = {
+        HiGHS: `${milps.same}/${milps.both} with glpk.js`,
+        'glpk.js': `${milps.same}/${milps.both} with HiGHS`,
+        'chain search': `${chainVsHighs.same}/${chainVsHighs.both} with HiGHS, ${chainVsGlpk.same}/${chainVsGlpk.both} with glpk.js`,
+      };
+      const lines: [string, ExactMeasurement[]][] = [
+        ...SOLVERS.map((s) => [s, rows.map((r) => r.exact[s])] as [string, ExactMeasurement[]]),
+        ['old race', rows.map((r) => raceOf(r, SOLVERS))],
+        ['chain search', rows.map((r) => r.exact['chain search'])],
+        ['chain → HiGHS', rows.map((r) => r.exact['chain → HiGHS'])],
+        ['race', rows.map((r) => raceOf(r, ['chain → HiGHS', 'glpk.js']))],
+      ];
       for (const [name, runs] of lines) {
         const wall = runs.map((r) => r.ms);
         const cpu = runs.map((r) => r.cpuMs);
@@ -178,7 +210,7 @@ async function main(): Promise<void> {
         console.log(
           `| ${first ? unitCount : ''} | ${first ? widthCount : ''} | ${first ? rows.length : ''} | ${first ? instantCells : ' | | | | '} | ${name} | ` +
             `${both(wall, cpu, 0.5)} | ${both(wall, cpu, 0.95)} | ${both(wall, cpu, 1)} | ${runs.filter((r) => r.proven).length}/${runs.length} | ` +
-            `${name === 'race' ? '' : `${equal}/${bothProven.length} both proven`} |`,
+            `${agreementText[name] ?? ''} |`,
         );
         const verdict = (label: string, wall: number, cpu: number, limit: number) =>
           `${label} ${ms(wall)} ms wall, ${ms(cpu)} ms CPU (target ≤ ${limit} ms): ${wall <= limit ? 'met' : cpu <= limit ? 'met in CPU time only' : 'MISSED'}`;
@@ -194,7 +226,11 @@ async function main(): Promise<void> {
         }
       }
       if ((unitCount === 200 && widthCount === 5) || (unitCount === 400 && widthCount === 6)) {
-        targets.push(`L=${unitCount}, K=${widthCount}: optima of HiGHS and glpk.js equal on ${equal}/${bothProven.length} problems both proved (target all)`);
+        targets.push(`L=${unitCount}, K=${widthCount}: optima of HiGHS and glpk.js equal on ${milps.same}/${milps.both} problems both proved (target all)`);
+        targets.push(
+          `L=${unitCount}, K=${widthCount}: optima of the chain search equal HiGHS's on ${chainVsHighs.same}/${chainVsHighs.both} and glpk.js's on ` +
+            `${chainVsGlpk.same}/${chainVsGlpk.both} problems both proved (target all)`,
+        );
       }
     }
   }
@@ -202,7 +238,8 @@ async function main(): Promise<void> {
   console.log(`total ${((performance.now() - benchStarted) / 1000).toFixed(0)} s`);
   console.log('gap to optimum: the instant answer against the proven optimum; certified gap: against the Lagrangian bound.');
   console.log('MILP needed: problems where the instant answer was not already proven optimal by its bound.');
-  console.log('race: both solvers at once (the studio); per problem the faster proof, or the longer run when neither proved.');
+  console.log('old race: HiGHS and glpk.js (MILP alone) at once, the studio before the chain search; race: chain → HiGHS against glpk.js, the studio now;');
+  console.log('  per problem the faster proof, or the longer run when neither proved. MILP lines: the flow MILP alone (chainSearch: false).');
 }
 
 /** The same instances through the exact path with its seeding switched off piece by piece. */
@@ -217,7 +254,7 @@ async function ablation(engine: MilpEngine): Promise<void> {
     ['plain flow MILP', { intensify: false, fixVariables: false, cutoffRow: false, warmStart: false }],
   ];
   const sizes = unitCounts.filter((l) => l <= 200);
-  console.log(`exact-path ablation (${engine.name}): K=5, b̄ ∈ {${averages}}, ${seeds} seeds × ${modes.length} objectives, time limit ${timeLimitS} s`);
+  console.log(`exact-path ablation (${engine.name}, MILP alone): K=5, b̄ ∈ {${averages}}, ${seeds} seeds × ${modes.length} objectives, time limit ${timeLimitS} s`);
   console.log('times: wall clock [CPU time of this process]');
   console.log('| L | variant | median | p95 | proven optimal |');
   console.log('|---|---|---|---|---|');
@@ -229,7 +266,7 @@ async function ablation(engine: MilpEngine): Promise<void> {
       for (const averageBits of averages) {
         for (let seed = 1; seed <= seeds; seed++) {
           for (const mode of modes) {
-            const m = await measureExact(problemFor(unitCount, 5, averageBits, seed, mode), engine, { ...exactOptions, timeLimitS });
+            const m = await measureExact(problemFor(unitCount, 5, averageBits, seed, mode), engine, { ...exactOptions, chainSearch: false, timeLimitS });
             times.push(m.ms);
             cpuTimes.push(m.cpuMs);
             if (m.proven) proven++;

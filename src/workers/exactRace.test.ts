@@ -4,7 +4,7 @@ import loadHighs from 'highs';
 import { glpkEngine, highsEngine, solveExact, type GlpkSolver, type MilpEngine, type MilpSolverName } from '../core/allocate';
 import { randomProblem } from '../core/allocate/randomInstances';
 import { CancelledError, isCancelledError } from '../core/progress';
-import { raceExact } from './exactRace';
+import { laneOptions, raceExact } from './exactRace';
 
 let engines: Record<MilpSolverName, MilpEngine>;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ describe('exact race (HiGHS and glpk.js on the same problem)', () => {
     for (const [prover, limited] of [['HiGHS', 'glpk.js'], ['glpk.js', 'HiGHS']] as const) {
       const stopped: MilpSolverName[] = [];
       const result = await raceExact(
-        (solver) => solveExact(problem, engines[solver], { timeLimitS: solver === limited ? 0.02 : 60 }),
+        (solver) => solveExact(problem, engines[solver], { chainSearch: false, timeLimitS: solver === limited ? 0.02 : 60 }),
         (solver) => stopped.push(solver),
       );
       expect(result.status).toBe('optimal');
@@ -37,7 +37,7 @@ describe('exact race (HiGHS and glpk.js on the same problem)', () => {
     const answers = new Map<MilpSolverName, Awaited<ReturnType<typeof solveExact>>>();
     const result = await raceExact(
       async (solver) => {
-        const answer = await solveExact(problem, engines[solver], { timeLimitS: 0.02 });
+        const answer = await solveExact(problem, engines[solver], { chainSearch: false, timeLimitS: 0.02 });
         answers.set(solver, answer);
         return answer;
       },
@@ -50,11 +50,24 @@ describe('exact race (HiGHS and glpk.js on the same problem)', () => {
 
   it('answers when one solver fails, and rejects as cancelled when the race was superseded', async () => {
     const failed = await raceExact(
-      (solver) => (solver === 'HiGHS' ? Promise.reject(new Error('The HiGHS runtime could not load.')) : solveExact(problem, engines[solver])),
+      (solver) => (solver === 'HiGHS' ? Promise.reject(new Error('The HiGHS runtime could not load.')) : solveExact(problem, engines[solver], laneOptions(solver))),
       () => {},
     );
     expect(failed.certificate?.by).toBe('glpk.js');
     const superseded = raceExact(() => Promise.reject(new CancelledError()), () => {});
     await expect(superseded).rejects.toSatisfy(isCancelledError);
+  });
+
+  it('with the studio\'s lanes, the chain search in the HiGHS lane proves the optimum the glpk.js lane\'s MILP reaches', async () => {
+    const stopped: MilpSolverName[] = [];
+    const result = await raceExact(
+      (solver) => solveExact(problem, engines[solver], laneOptions(solver)),
+      (solver) => stopped.push(solver),
+    );
+    expect(result.status).toBe('optimal');
+    const independent = await solveExact(problem, engines['glpk.js'], laneOptions('glpk.js'));
+    expect(independent.certificate?.by).toBe('glpk.js');
+    expect(result.objective as number).toBeCloseTo(independent.objective as number, 12);
+    if (result.certificate?.by === 'chain branch and bound') expect(stopped).toEqual(['glpk.js']);
   });
 });

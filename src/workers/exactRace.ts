@@ -1,13 +1,20 @@
 /**
- * The exact solve as a race: HiGHS and glpk.js each solve the same problem in a worker of their own, and the
- * first answer that proves something (optimal, or infeasible) wins; the other solver is stopped. Each is fastest
- * on different problems (bench/allocate.ts), so the race's time is the faster of the two on every problem.
- * When neither proves its answer (both at their time limit), the better allocation, then the smaller gap, wins.
+ * The exact solve as a race: two lanes solve the same problem, each in a worker of its own, and the first answer
+ * that proves something (optimal, or infeasible) wins; the other lane is stopped. The HiGHS lane runs the chain's
+ * own branch and bound first (core/allocate/chainSearch.ts: most problems proven in well under a second) and
+ * HiGHS on the time left if it stops unproven; the glpk.js lane runs the flow MILP alone, an independent solver
+ * (`laneOptions`). When neither proves its answer (both at their time limit), the better allocation, then the
+ * smaller gap, wins.
  */
-import type { AllocationResult, MilpSolverName } from '../core/allocate';
+import type { AllocationResult, ExactOptions, MilpSolverName } from '../core/allocate';
 import { isCancelledError } from '../core/progress';
 
 export const RACING_SOLVERS: readonly MilpSolverName[] = ['HiGHS', 'glpk.js'];
+
+/** The exact options a lane solves with: the chain search first in the HiGHS lane, the MILP alone in glpk.js's. */
+export function laneOptions(solver: MilpSolverName, options: ExactOptions = {}): ExactOptions {
+  return { chainSearch: solver === 'HiGHS', ...options };
+}
 
 const proves = (result: AllocationResult) => result.status === 'optimal' || result.status === 'infeasible';
 

@@ -1,7 +1,8 @@
 /// <reference lib="webworker" />
 /**
  * Runs bit allocation off the main thread (src/core/allocate). Thin on purpose: every formula lives in core.
- * The exact path loads its MILP solver on first use (milpEngines.ts):
+ * The exact path (the chain search first in the HiGHS lane, exactRace.ts) loads its MILP solver on first use
+ * (milpEngines.ts):
  * - HiGHS: its wasm is a bundled asset (cached by the offline service worker like every other built file);
  *   it solves in this worker's thread, blocking it until done, so the client gives each exact solve its own worker.
  * - glpk.js: its browser build runs GLPK in a worker of its own (a Blob-URL worker, allowed by the app's CSP),
@@ -26,6 +27,7 @@ import {
   type ParetoOptions,
   type ParetoPoint,
 } from '../core/allocate';
+import { laneOptions } from './exactRace';
 
 const engines = new Map<MilpSolverName, Promise<MilpEngine>>();
 
@@ -46,7 +48,7 @@ const api = {
     return solveInstant(problem);
   },
   async solveExact(problem: AllocationProblem, solver: MilpSolverName, options: ExactOptions = {}): Promise<AllocationResult> {
-    return solveExact(problem, await loadEngine(solver), options);
+    return solveExact(problem, await loadEngine(solver), laneOptions(solver, options));
   },
   paretoSweep(problem: AllocationProblem, options: ParetoOptions = {}): ParetoPoint[] {
     return paretoSweep(problem, options);

@@ -20,8 +20,10 @@ beforeAll(async () => {
 });
 
 describe.each(['HiGHS', 'glpk.js'] as const)('exact path with %s (flow MILP)', (name) => {
+  // The MILP alone: the chain search (chainSearch.test.ts) would otherwise prove most of these first.
+  const milpOnly = { chainSearch: false } as const;
   it('proves the hand example optimal: (4, 2, 4) with 3.0', async () => {
-    const result = await solveExact(handExample(), engines[name]);
+    const result = await solveExact(handExample(), engines[name], milpOnly);
     expect(result.status).toBe('optimal');
     expect(result.method).toBe('exact');
     expect(result.bits).toEqual([4, 2, 4]);
@@ -37,9 +39,9 @@ describe.each(['HiGHS', 'glpk.js'] as const)('exact path with %s (flow MILP)', (
       const problem = smallProblem(seed, 8);
       const best = bruteForce(problem);
       const chain = compileChain(problem);
-      const { answer, diagnostics } = await solveExactChain(chain, engines[name]);
+      const { answer, diagnostics } = await solveExactChain(chain, engines[name], milpOnly);
       if (diagnostics.milp !== null) milpRuns++;
-      const result = await solveExact(problem, engines[name]);
+      const result = await solveExact(problem, engines[name], milpOnly);
       if (!best) {
         infeasible++;
         expect(answer.status, `seed ${seed}`).toBe('infeasible');
@@ -67,7 +69,7 @@ describe.each(['HiGHS', 'glpk.js'] as const)('exact path with %s (flow MILP)', (
       if (!problem.budgets.lowerBoundFraction) continue;
       windows++;
       const best = bruteForce(problem);
-      const result = await solveExact(problem, engines[name]);
+      const result = await solveExact(problem, engines[name], milpOnly);
       expect(result.status, `seed ${seed}`).toBe(best ? 'optimal' : 'infeasible');
       if (best) expect(result.objective as number).toBeCloseTo(best.objective, 9);
     }
@@ -82,7 +84,7 @@ describe.each(['HiGHS', 'glpk.js'] as const)('exact path with %s (flow MILP)', (
       mode: 'paper',
       budgets: { size: { averageBits: 4.3 }, bops: { averageBits: 4.1 } },
     });
-    const result = await solveExact(problem, engines[name], { timeLimitS: 0.05 });
+    const result = await solveExact(problem, engines[name], { ...milpOnly, timeLimitS: 0.05 });
     expect(result.status).toBe('feasible');
     expect(allocationViolations(problem, result)).toEqual([]);
     expect(result.bound as number).toBeGreaterThan(result.objective as number);
@@ -98,7 +100,7 @@ describe.each(['HiGHS', 'glpk.js'] as const)('exact path with %s (flow MILP)', (
       mode: 'sensitivity',
       budgets: { size: { averageBits: 4 }, bops: { averageBits: 4 }, lowerBoundFraction: 0.95 },
     });
-    const result = await solveExact(problem, engines[name], { timeLimitS: 20 });
+    const result = await solveExact(problem, engines[name], { ...milpOnly, timeLimitS: 20 });
     expect(result.status).toBe('optimal');
     expect(allocationViolations(problem, result)).toEqual([]);
   });
@@ -121,7 +123,7 @@ describe('HiGHS against glpk.js, two independent solvers of one model', () => {
       });
       const chain = compileChain(problem);
       // Without the instant answer's help (no fixing, no cutoff, no start), so the MILP does all the work.
-      const plain = { fixVariables: false, cutoffRow: false, warmStart: false, intensify: false, timeLimitS: 60 };
+      const plain = { fixVariables: false, cutoffRow: false, warmStart: false, intensify: false, chainSearch: false, timeLimitS: 60 };
       const highs = await solveExactChain(chain, engines.HiGHS, plain);
       const reference = await solveExactChain(chain, engines['glpk.js'], plain);
       if (!highs.diagnostics.milp) continue;
@@ -131,6 +133,7 @@ describe('HiGHS against glpk.js, two independent solvers of one model', () => {
       const [a, b] = [evaluateChoice(chain, highs.answer.choice!).cost, evaluateChoice(chain, reference.answer.choice!).cost];
       expect(Math.abs(a - b), `seed ${seed}: HiGHS ${a}, glpk.js ${b}`).toBeLessThanOrEqual(1e-9 * Math.max(Math.abs(a), Math.abs(b)));
       // Both allocations meet the budgets by METHOD.md's own formulas (not the chain's).
+      // The default exact path (the chain search first) reaches the same optimum.
       const result = await solveExact(problem, engines.HiGHS);
       expect(allocationViolations(problem, result), `seed ${seed}`).toEqual([]);
       expect(result.objective as number).toBeCloseTo(scoreAllocation(problem, result.bits!).objective, 12);

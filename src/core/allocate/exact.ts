@@ -1,6 +1,11 @@
 /**
- * The exact path: the flow MILP (milp.ts) solved by HiGHS or glpk.js (milpEngines.ts), seeded with the instant
- * answer. The instant allocation gives an upper bound and the Lagrangian multipliers a lower bound per option
+ * The exact path. First the chain's own branch and bound (chainSearch.ts): from the instant answer, with the
+ * Lagrangian bounds, it proves most problems optimal in well under a second. When it stops unproven (its label
+ * or time limit), the flow MILP (milp.ts) solved by HiGHS or glpk.js (milpEngines.ts) takes over, seeded with
+ * the best allocation known; `chainSearch: false` runs the MILP alone (the independent check in tests and in
+ * the studio's glpk.js lane).
+ *
+ * The MILP is seeded with the instant answer. The instant allocation gives an upper bound and the Lagrangian multipliers a lower bound per option
  * (min-marginals): every option or consecutive pair whose bound exceeds the known allocation's cost cannot be
  * in a better one and is left out of the MILP (Lagrangian variable fixing), and a cutoff row prunes the rest of
  * the search. A wider primal search (`intensify`) first makes that allocation cheaper, so fixing removes more.
@@ -16,7 +21,8 @@ import { buildFlowModel } from './milp';
 import type { MilpEngine, MilpRun } from './milpEngines';
 import { costSpread, dualOffset } from './lagrangian';
 import { ViterbiWorkspace } from './viterbi';
-import { toResult, type InternalAnswer } from './results';
+import { isProvenOptimal, toResult, type InternalAnswer } from './results';
+import { searchChain, type ChainSearchResult } from './chainSearch';
 import { nowMs } from './clock';
 
 export interface ExactOptions {
@@ -30,7 +36,16 @@ export interface ExactOptions {
   intensify?: boolean;
   /** Start the solver from the instant allocation, where it can take one (default true). */
   warmStart?: boolean;
+  /**
+   * Run the chain's branch and bound (chainSearch.ts) before the MILP (default true); the MILP runs only when
+   * it stops unproven. false: the MILP alone.
+   */
+  chainSearch?: boolean;
+  /** The chain search's own limit in seconds (default: half of timeLimitS); the MILP gets the time left. */
+  chainSearchLimitS?: number;
 }
+
+export const CHAIN_SEARCH_NAME = 'chain branch and bound';
 
 /** Diagnostics of one exact solve, for benchmarks. */
 export interface ExactDiagnostics {
@@ -40,9 +55,15 @@ export interface ExactDiagnostics {
   binaries: number;
   /** The instant path's own answer, before the wider search. */
   instant: InstantAnswer;
+  /** What the chain search did, or null when it did not run. */
+  chainSearch: ChainSearchResult | null;
 }
 
-export async function solveExact(problem: AllocationProblem, engine: MilpEngine, options: ExactOptions = {}): Promise<AllocationResult> {
+/**
+ * `engine` null: the chain search alone (no MILP behind it); when it stops unproven the answer is the best
+ * allocation known, 'feasible' with the Lagrangian bound.
+ */
+export async function solveExact(problem: AllocationProblem, engine: MilpEngine | null, options: ExactOptions = {}): Promise<AllocationResult> {
   const started = nowMs();
   const chain = compileChain(problem);
   const { answer } = await solveExactChain(chain, engine, options);
@@ -51,15 +72,49 @@ export async function solveExact(problem: AllocationProblem, engine: MilpEngine,
 
 export async function solveExactChain(
   chain: ChainProblem,
-  engine: MilpEngine,
+  engine: MilpEngine | null,
   options: ExactOptions = {},
 ): Promise<{ answer: InternalAnswer; diagnostics: ExactDiagnostics }> {
+  const started = nowMs();
   const workspace = new ViterbiWorkspace(chain);
   const quick = solveInstantChain(chain, workspace);
-  const diagnostics: ExactDiagnostics = { milp: null, variableUnits: 0, binaries: 0, instant: quick };
+  const diagnostics: ExactDiagnostics = { milp: null, variableUnits: 0, binaries: 0, instant: quick, chainSearch: null };
   if (quick.status === 'infeasible' || quick.status === 'optimal') return { answer: quick, diagnostics };
-  const instant = (options.intensify ?? true) ? intensify(chain, quick, workspace) : quick;
+  let instant = (options.intensify ?? true) ? intensify(chain, quick, workspace) : quick;
   if (instant.status === 'optimal') return { answer: instant, diagnostics };
+  const timeLimitS = options.timeLimitS ?? 10;
+
+  if ((options.chainSearch ?? true) || !engine) {
+    const lagrangian = instant.lagrangian;
+    const limitS = options.chainSearchLimitS ?? (engine ? timeLimitS / 2 : timeLimitS);
+    const search = searchChain(
+      chain,
+      instant.choice ? { choice: instant.choice, cost: instant.cost } : null,
+      { priceSize: lagrangian?.priceSize ?? 0, priceBops: lagrangian?.priceBops ?? 0, bound: instant.bound },
+      { timeLimitMs: Math.max(0, limitS * 1000 - (nowMs() - started)) },
+      workspace,
+    );
+    diagnostics.chainSearch = search;
+    const certificate = { by: CHAIN_SEARCH_NAME, solver: null, solverStatus: null, solverGap: null } as const;
+    if (search.proven && search.choice) {
+      return { answer: { choice: search.choice, bound: search.bound, status: 'optimal', infeasibleReason: null, certificate }, diagnostics };
+    }
+    if (search.proven) {
+      const reason = 'No allocation fits: no combination of the candidate widths meets the budget floors and ceilings together.';
+      return { answer: { choice: null, bound: Infinity, status: 'infeasible', infeasibleReason: reason, certificate }, diagnostics };
+    }
+    // Stopped unproven: whatever it found seeds the MILP (or is the answer, without one).
+    if (search.choice && search.cost < instant.cost) {
+      const status = isProvenOptimal(chain, search.cost, instant.bound) ? 'optimal' : 'feasible';
+      instant = { ...instant, choice: search.choice, cost: search.cost, status, infeasibleReason: null };
+      if (status === 'optimal') return { answer: instant, diagnostics };
+    }
+    if (!engine) {
+      if (instant.choice) return { answer: { ...instant, certificate: { ...certificate, by: 'Lagrangian bound' } }, diagnostics };
+      const reason = `The ${CHAIN_SEARCH_NAME} stopped (${search.stopped}) before finding an allocation; infeasibility is not proven.`;
+      return { answer: { choice: null, bound: instant.bound, status: 'unknown', infeasibleReason: reason, certificate: null }, diagnostics };
+    }
+  }
 
   const spread = costSpread(chain) || 1;
   const slack = 1e-9 * (Math.abs(instant.cost) + spread);
@@ -88,9 +143,9 @@ export async function solveExactChain(
     return { answer: { ...instant, status: 'optimal', bound: instant.cost }, diagnostics };
   }
 
-  const timeLimitS = options.timeLimitS ?? 10;
+  const milpLimitS = Math.max(0.05, timeLimitS - (nowMs() - started) / 1000);
   const start = (options.warmStart ?? true) && instant.choice ? model.encode(instant.choice) : undefined;
-  const run = await engine.solve(model.lp, { timeLimitS, start });
+  const run = await engine.solve(model.lp, { timeLimitS: milpLimitS, start });
   diagnostics.milp = run;
   const certificate = { by: engine.name, solver: engine.name, solverStatus: run.solverStatus, solverGap: run.solverGap };
 
@@ -107,7 +162,7 @@ export async function solveExactChain(
   if (run.status === 'optimal' && choice) {
     return { answer: { choice, bound: cost, status: 'optimal', infeasibleReason: null, certificate }, diagnostics };
   }
-  const hitTimeLimit = run.seconds >= timeLimitS * 0.99;
+  const hitTimeLimit = run.seconds >= milpLimitS * 0.99;
   if (!choice) {
     if (run.status === 'infeasible' || (run.status !== 'feasible' && !hitTimeLimit)) {
       const reason = 'No allocation fits: no combination of the candidate widths meets the budget floors and ceilings together.';

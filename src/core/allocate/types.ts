@@ -104,8 +104,11 @@ export type AllocationStatus = 'optimal' | 'feasible' | 'infeasible' | 'unknown'
 
 /** What stands behind a result's status and bound. */
 export interface AllocationCertificate {
-  /** The Lagrangian bound (instant path, or an exact solve the bound already closed), or the MILP solver that ran. */
-  by: 'Lagrangian bound' | 'HiGHS' | 'glpk.js';
+  /**
+   * The Lagrangian bound (instant path, or an exact solve the bound already closed), the chain's own branch and
+   * bound (exact path, chainSearch.ts), or the MILP solver that ran.
+   */
+  by: 'Lagrangian bound' | 'chain branch and bound' | 'HiGHS' | 'glpk.js';
   /** The MILP solver that ran (exact path), whether or not it proved the answer; null when none ran. */
   solver: 'HiGHS' | 'glpk.js' | null;
   /** That solver's own word for how it ended ("Optimal", "Time limit reached", "GLP_OPT"); null for the bound. */

@@ -125,6 +125,51 @@ export class ViterbiWorkspace {
     return marginals;
   }
 
+  /**
+   * backward[k] after pricing: the priced minimum over the units after option k's unit, given option k (pair
+   * terms included, option k's own term not). A fresh array.
+   */
+  backwardMinima(priceSize: number, priceBops: number): Float64Array {
+    const chain = this.chain;
+    const { offsets, width, pairWeight } = chain;
+    this.priceNodes(priceSize, priceBops);
+    const { node } = this;
+    const backward = new Float64Array(node.length);
+    for (let i = chain.unitCount - 2; i >= 0; i--) {
+      const weight = pairWeight[i];
+      for (let k = offsets[i]; k < offsets[i + 1]; k++) {
+        let best = Infinity;
+        for (let j = offsets[i + 1]; j < offsets[i + 2]; j++) {
+          const value = weight * Math.abs(width[k] - width[j]) + node[j] + backward[j];
+          if (value < best) best = value;
+        }
+        backward[k] = best;
+      }
+    }
+    return backward;
+  }
+
+  /** forward[k]: the same as backwardMinima for the units before option k's unit. A fresh array. */
+  forwardMinima(priceSize: number, priceBops: number): Float64Array {
+    const chain = this.chain;
+    const { offsets, width, pairWeight } = chain;
+    this.priceNodes(priceSize, priceBops);
+    const { node } = this;
+    const forward = new Float64Array(node.length);
+    for (let i = 1; i < chain.unitCount; i++) {
+      const weight = pairWeight[i - 1];
+      for (let k = offsets[i]; k < offsets[i + 1]; k++) {
+        let best = Infinity;
+        for (let j = offsets[i - 1]; j < offsets[i]; j++) {
+          const value = forward[j] + node[j] + weight * Math.abs(width[j] - width[k]);
+          if (value < best) best = value;
+        }
+        forward[k] = best;
+      }
+    }
+    return forward;
+  }
+
   /** After minMarginals: the priced minimum over allocations using option j of unit i and option k of unit i+1. */
   pairMinimum(i: number, j: number, k: number): number {
     const { width, pairWeight } = this.chain;

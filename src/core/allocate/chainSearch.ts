@@ -1,0 +1,580 @@
+/**
+ * An exact solver made for the chain (ENVIRONMENT.md, "Integer programming"): a breadth-first branch and bound
+ * over the units in chain order, one layer of partial allocations ("labels": cost, size and BOPs so far, last
+ * option) per unit, in the manner of label-setting algorithms for resource-constrained shortest paths.
+ *
+ * A label at unit i with option k is dropped when
+ * - it cannot meet a budget whatever the later units choose (their narrowest and widest widths);
+ * - a Lagrangian bound on its best completion is no better than the cutoff: for multipliers (μs, μo) with
+ *   the side each sign selects, cost + μs·size + μo·bops + back_μ[k] − μs·Bs − μo·Bo is at most the cost of
+ *   every completion meeting the budgets, where back_μ[k] is the priced minimum of the rest of the chain
+ *   after option k (a backward Viterbi pass). The Lagrangian optimum's multipliers come first; a grid around
+ *   them follows, so a label that spent more than its share of one budget meets a bound with that budget
+ *   priced higher (on bench/allocate.ts's problems the grid cuts the labels several times over);
+ * - another label at the same option is no worse in cost, size and BOPs (dominance; with floors, only a label
+ *   that meets the floors whatever comes next may drop others).
+ * Labels of one option are made in cost order (a merge of the previous layer's per-option lists, each in cost
+ * order), so dominance is one query on the staircase of the labels kept so far. Every allocation cheaper than
+ * the cutoff survives to the last layer: the cheapest complete label is optimal if there is one; otherwise
+ * every allocation costs at least the cutoff.
+ *
+ * The bound is loose until the search has passed the units where the Lagrangian optimum is fractional, so the
+ * passes run along the chain or against it (on the reversed chain), whichever has proved cheaper.
+ */
+import type { ChainProblem } from './chain';
+import { evaluateChoice, meetsBudgets } from './chain';
+import { costSpread } from './lagrangian';
+import { ViterbiWorkspace } from './viterbi';
+import { nowMs } from './clock';
+
+export interface ChainSearchOptions {
+  /** Give up (return `proven: false`) after this many milliseconds. Default 10 000. */
+  timeLimitMs?: number;
+  /** Give up on an order when one of its layers would hold more labels than this (memory). Default 400 000. */
+  maxLayerLabels?: number;
+  /** Directions the passes may take (each pass the one that was cheaper so far); default both. */
+  orders?: readonly SearchOrder[];
+}
+
+/** Along the chain (from its first unit) or against it (from its last). */
+export type SearchOrder = 'forward' | 'backward';
+
+/** What the search takes from the Lagrangian optimum. */
+export interface LagrangianStart {
+  priceSize: number;
+  priceBops: number;
+  /** The certified lower bound there. */
+  bound: number;
+}
+
+export interface ChainSearchResult {
+  /** True when the search ran to the end: `choice` is optimal (or, when null, no allocation meets the budgets). */
+  proven: boolean;
+  /** The best allocation known at the end: the incumbent or a cheaper one found by the search. */
+  choice: Int32Array | null;
+  cost: number;
+  /** Certified lower bound on the cost of every allocation meeting the budgets (+Infinity: none does). */
+  bound: number;
+  /** Labels kept (after the feasibility, bound and dominance tests) over all layers of all passes. */
+  labels: number;
+  /** The largest layer. */
+  widestLayer: number;
+  /** Passes of the deepening cutoff (each order run counts). */
+  passes: number;
+  /** The order of the pass that settled it. */
+  order: SearchOrder;
+  /** Why it stopped early, when it did. */
+  stopped: 'time limit' | 'label limit' | null;
+  ms: number;
+}
+
+/** Growth of the cutoff's distance from the bound per pass: small, so the last pass overshoots the optimum little. */
+const DEEPENING_RATIO = 1.5;
+
+/**
+ * Runs the search from an incumbent (a feasible allocation and its cost, or null) and the Lagrangian optimum.
+ * Exact when `proven` is true.
+ *
+ * The number of labels grows steeply with the cutoff, so the search deepens it: passes with the cutoff at
+ * bound + d, d growing by DEEPENING_RATIO from a small part of the gap, up to the incumbent's cost. A pass that
+ * ends with a complete label has found the optimum (everything it dropped is no cheaper than its cutoff); a
+ * pass that ends empty proves every allocation costs at least its cutoff, which becomes the bound.
+ */
+export function searchChain(
+  chain: ChainProblem,
+  incumbent: { choice: Int32Array; cost: number } | null,
+  start: LagrangianStart,
+  options: ChainSearchOptions = {},
+  workspace = new ViterbiWorkspace(chain),
+): ChainSearchResult {
+  const started = nowMs();
+  const timeLimitMs = options.timeLimitMs ?? 10_000;
+  const maxLayerLabels = options.maxLayerLabels ?? 400_000;
+  const spread = costSpread(chain) || 1;
+
+  let bestCost = incumbent ? incumbent.cost : Infinity;
+  let bestChoice: Int32Array | null = incumbent ? Int32Array.from(incumbent.choice) : null;
+  // The incumbent's cutoff: a label is dropped when its bound reaches the incumbent's cost, so a proof leaves
+  // the bound at that cost exactly (gap 0, as the MILP solvers report theirs), not merely within tolerance.
+  const finalCutoff = bestCost;
+  let provenBound = Number.isFinite(start.bound) ? start.bound : -Infinity;
+
+  const orders = options.orders ?? ['forward', 'backward'];
+  const ways: Way[] = [];
+  if (orders.includes('forward')) ways.push(prepareWay(chain, start, workspace, 'forward'));
+  if (orders.includes('backward') || ways.length === 0) ways.push(prepareWay(reverseChain(chain), start, null, 'backward'));
+
+  let labels = 0;
+  let widest = 0;
+  let passes = 0;
+  let settledBy: SearchOrder = ways[0].order;
+  const finish = (proven: boolean, stopped: ChainSearchResult['stopped']): ChainSearchResult => ({
+    proven,
+    choice: bestChoice,
+    cost: bestCost,
+    bound: proven ? Math.min(bestCost, provenBound) : provenBound,
+    labels,
+    widestLayer: widest,
+    passes,
+    order: settledBy,
+    stopped,
+    ms: nowMs() - started,
+  });
+
+  const base = provenBound;
+  let step = Number.isFinite(bestCost) && Number.isFinite(base) ? (bestCost - base) / 48 : 1e-4 * (Math.abs(base) + 1e-3 * spread);
+  let stopped: ChainSearchResult['stopped'] = null;
+  for (;;) {
+    let cutoff = Number.isFinite(base) ? base + step : finalCutoff;
+    const last = !(cutoff < finalCutoff) || !Number.isFinite(cutoff) || step > 1e6 * spread;
+    if (last) cutoff = finalCutoff;
+    // Each pass in the direction that was cheaper last time; the other too while within a factor 2 of it (both
+    // prove the same, and which is cheaper shows only by running them).
+    const order = ways.filter((w) => !w.stopped).sort((a, b) => a.lastLabels - b.lastLabels);
+    if (order.length === 0) return finish(false, stopped);
+    let settled = false;
+    for (const way of order) {
+      if (settled && way.lastLabels > 2 * order[0].lastLabels) break;
+      passes++;
+      const pass = runPass(way, cutoff, { deadline: started + timeLimitMs, maxLayerLabels });
+      labels += pass.labels;
+      widest = Math.max(widest, pass.widest);
+      way.lastLabels = pass.labels;
+      if (pass.stopped) {
+        way.stopped = true;
+        stopped = pass.stopped;
+        if (pass.stopped === 'time limit') return finish(false, stopped);
+        continue;
+      }
+      if (settled) continue;
+      settled = true;
+      settledBy = way.order;
+      if (pass.choice) {
+        const choice = way.order === 'forward' ? pass.choice : unreverseChoice(chain, pass.choice);
+        // Re-scored from scratch: accept only what the chain's own sums agree with.
+        const score = evaluateChoice(chain, choice);
+        if (!meetsBudgets(chain, score.size, score.bops)) return finish(false, null);
+        if (score.cost < bestCost) {
+          bestCost = score.cost;
+          bestChoice = choice;
+        }
+        provenBound = Math.max(provenBound, Math.min(bestCost, pass.lowestDropped));
+        return finish(true, null);
+      }
+      // Nothing below the cutoff: every allocation costs at least what this pass dropped.
+      provenBound = Math.max(provenBound, pass.lowestDropped === Infinity ? cutoff : Math.min(cutoff, pass.lowestDropped));
+      if (last) {
+        if (!bestChoice) provenBound = Infinity;
+        return finish(true, null);
+      }
+    }
+    if (!settled) return finish(false, stopped);
+    step *= DEEPENING_RATIO;
+  }
+}
+
+/** One direction: the chain in that order and what its passes need. */
+interface Way {
+  order: SearchOrder;
+  chain: ChainProblem;
+  /** The bound's parts per multiplier pair m: μs, μo, −μs·Bs − μo·Bo, and back[m·options + k]. */
+  priceSize: Float64Array;
+  priceBops: Float64Array;
+  constant: Float64Array;
+  back: Float64Array;
+  /** Rounding margin taken off every bound. */
+  margin: number;
+  /** Narrowest and widest use of each budget by units i..L−1. */
+  restMinSize: Float64Array;
+  restMaxSize: Float64Array;
+  restMinBops: Float64Array;
+  restMaxBops: Float64Array;
+  lastLabels: number;
+  stopped: boolean;
+}
+
+/** Scalings of the Lagrangian optimum's multipliers that make up the grid of bounds (a tight grid measured best: fewer bounds per label, and most labels that survive the optimum's own bound fall to a neighbour). */
+const SCALES = [1, 0.97, 1.03, 0.9, 1.1, 0];
+
+function priceGrid(chain: ChainProblem, priceSize: number, priceBops: number): { size: number[]; bops: number[] } {
+  const spread = costSpread(chain) || 1;
+  const sideValues = (price: number, use: Float64Array, high: number, low: number) => {
+    if (price !== 0) return SCALES.map((s) => s * price);
+    // The optimum leaves this budget unpriced; a few prices on the sides that exist still help deep labels.
+    const values = [0];
+    let total = 0;
+    for (let i = 0; i < chain.unitCount; i++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let k = chain.offsets[i]; k < chain.offsets[i + 1]; k++) {
+        lo = Math.min(lo, use[k]);
+        hi = Math.max(hi, use[k]);
+      }
+      total += hi - lo;
+    }
+    const step = spread / (total || 1) / 16;
+    for (const s of [1, 4, 16]) {
+      if (Number.isFinite(high)) values.push(s * step);
+      if (Number.isFinite(low)) values.push(-s * step);
+    }
+    return values;
+  };
+  return {
+    size: sideValues(priceSize, chain.size, chain.limits.sizeHigh, chain.limits.sizeLow),
+    bops: sideValues(priceBops, chain.bops, chain.limits.bopsHigh, chain.limits.bopsLow),
+  };
+}
+
+function prepareWay(chain: ChainProblem, start: LagrangianStart, workspace: ViterbiWorkspace | null, order: SearchOrder): Way {
+  const { limits, offsets, unitCount } = chain;
+  const solver = workspace ?? new ViterbiWorkspace(chain);
+  const grid = priceGrid(chain, start.priceSize, start.priceBops);
+  const pairs: [number, number][] = [[start.priceSize, start.priceBops]];
+  for (const a of grid.size) for (const b of grid.bops) if (a !== start.priceSize || b !== start.priceBops) pairs.push([a, b]);
+  const optionCount = offsets[unitCount];
+  const priceSize = new Float64Array(pairs.length);
+  const priceBops = new Float64Array(pairs.length);
+  const constant = new Float64Array(pairs.length);
+  const back = new Float64Array(pairs.length * optionCount);
+  let magnitude = 0;
+  pairs.forEach(([a, b], m) => {
+    const sizeSide = a > 0 ? limits.sizeHigh : a < 0 ? limits.sizeLow : 0;
+    const bopsSide = b > 0 ? limits.bopsHigh : b < 0 ? limits.bopsLow : 0;
+    priceSize[m] = a;
+    priceBops[m] = b;
+    constant[m] = -a * sizeSide - b * bopsSide;
+    back.set(solver.backwardMinima(a, b), m * optionCount);
+    magnitude = Math.max(magnitude, 2 * Math.abs(constant[m]));
+  });
+  // The multiplier terms are large against the costs: a margin keeps the bound safe from rounding.
+  const margin = 1e-13 * (magnitude + (costSpread(chain) || 1)) * Math.max(1, Math.sqrt(unitCount));
+  const make = () => new Float64Array(unitCount + 1);
+  const way: Way = {
+    order,
+    chain,
+    priceSize,
+    priceBops,
+    constant,
+    back,
+    margin,
+    restMinSize: make(),
+    restMaxSize: make(),
+    restMinBops: make(),
+    restMaxBops: make(),
+    lastLabels: 0,
+    stopped: false,
+  };
+  for (let i = unitCount - 1; i >= 0; i--) {
+    let minS = Infinity;
+    let maxS = -Infinity;
+    let minO = Infinity;
+    let maxO = -Infinity;
+    for (let k = offsets[i]; k < offsets[i + 1]; k++) {
+      minS = Math.min(minS, chain.size[k]);
+      maxS = Math.max(maxS, chain.size[k]);
+      minO = Math.min(minO, chain.bops[k]);
+      maxO = Math.max(maxO, chain.bops[k]);
+    }
+    way.restMinSize[i] = way.restMinSize[i + 1] + minS;
+    way.restMaxSize[i] = way.restMaxSize[i + 1] + maxS;
+    way.restMinBops[i] = way.restMinBops[i + 1] + minO;
+    way.restMaxBops[i] = way.restMaxBops[i + 1] + maxO;
+  }
+  return way;
+}
+
+/** Growable struct-of-arrays for one layer of labels, grouped by option (bucket), each bucket in cost order. */
+class Layer {
+  cost: Float64Array;
+  size: Float64Array;
+  bops: Float64Array;
+  parent: Int32Array;
+  length = 0;
+  /** Labels of the unit's j-th option are bucketStart[j] .. bucketStart[j+1]−1. */
+  readonly bucketStart: Int32Array;
+
+  constructor(capacity: number, options: number) {
+    this.cost = new Float64Array(capacity);
+    this.size = new Float64Array(capacity);
+    this.bops = new Float64Array(capacity);
+    this.parent = new Int32Array(capacity);
+    this.bucketStart = new Int32Array(options + 1);
+  }
+
+  push(cost: number, size: number, bops: number, parent: number): void {
+    if (this.length === this.cost.length) this.grow();
+    const n = this.length++;
+    this.cost[n] = cost;
+    this.size[n] = size;
+    this.bops[n] = bops;
+    this.parent[n] = parent;
+  }
+
+  private grow(): void {
+    const capacity = this.cost.length * 2 + 16;
+    const f = (from: Float64Array) => {
+      const to = new Float64Array(capacity);
+      to.set(from);
+      return to;
+    };
+    const parent = new Int32Array(capacity);
+    parent.set(this.parent);
+    this.cost = f(this.cost);
+    this.size = f(this.size);
+    this.bops = f(this.bops);
+    this.parent = parent;
+  }
+}
+
+/**
+ * The Pareto staircase of the labels kept so far in one bucket, in (size, BOPs): sizes increasing, BOPs
+ * decreasing. A label is dominated when the step at or below its size uses no more BOPs.
+ */
+class Staircase {
+  size: Float64Array;
+  bops: Float64Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.size = new Float64Array(capacity);
+    this.bops = new Float64Array(capacity);
+  }
+
+  /** Index of the last step with size ≤ s, or −1. */
+  private below(s: number): number {
+    let low = 0;
+    let high = this.length - 1;
+    let found = -1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if (this.size[middle] <= s) {
+        found = middle;
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    return found;
+  }
+
+  dominates(s: number, o: number): boolean {
+    const at = this.below(s);
+    return at >= 0 && this.bops[at] <= o;
+  }
+
+  /** Adds a step the staircase does not dominate, dropping the steps it covers. */
+  insert(s: number, o: number): void {
+    if (this.length === this.size.length) {
+      const size = new Float64Array(this.length * 2 + 16);
+      const bops = new Float64Array(this.length * 2 + 16);
+      size.set(this.size);
+      bops.set(this.bops);
+      this.size = size;
+      this.bops = bops;
+    }
+    let at = this.below(s) + 1;
+    // A step of equal size and more BOPs is covered.
+    if (at > 0 && this.size[at - 1] === s) at--;
+    let end = at;
+    while (end < this.length && this.bops[end] >= o) end++;
+    const removed = end - at;
+    if (removed === 0) {
+      this.size.copyWithin(at + 1, at, this.length);
+      this.bops.copyWithin(at + 1, at, this.length);
+      this.length++;
+    } else if (removed > 1) {
+      this.size.copyWithin(at + 1, end, this.length);
+      this.bops.copyWithin(at + 1, end, this.length);
+      this.length -= removed - 1;
+    }
+    this.size[at] = s;
+    this.bops[at] = o;
+  }
+}
+
+interface PassResult {
+  /** The cheapest allocation below the cutoff, or null when there is none. */
+  choice: Int32Array | null;
+  /** The lowest bound (or cost) of any label dropped at the cutoff: every allocation not returned costs at least this. */
+  lowestDropped: number;
+  labels: number;
+  widest: number;
+  stopped: 'time limit' | 'label limit' | null;
+}
+
+/** One breadth-first pass along `way.chain`: every allocation meeting the budgets and cheaper than `cutoff`. */
+function runPass(way: Way, cutoff: number, limits: { deadline: number; maxLayerLabels: number }): PassResult {
+  const { chain, back, priceSize, priceBops, constant, margin } = way;
+  const { offsets, width, pairWeight, unitCount } = chain;
+  const optionCount = offsets[unitCount];
+  const priceCount = priceSize.length;
+  const budget = chain.limits;
+  let lowestDropped = Infinity;
+  let labels = 0;
+  let widest = 0;
+  const result = (choice: Int32Array | null, stopped: PassResult['stopped']): PassResult => ({ choice, lowestDropped, labels, widest, stopped });
+
+  const history: Layer[] = [];
+  // Before the first unit: one empty label.
+  let previous = new Layer(1, 1);
+  previous.push(0, 0, 0, -1);
+  previous.bucketStart[1] = 1;
+  const staircase = new Staircase(64);
+  let maxOptions = 0;
+  for (let i = 0; i < unitCount; i++) maxOptions = Math.max(maxOptions, offsets[i + 1] - offsets[i]);
+  const cursor = new Int32Array(Math.max(1, maxOptions));
+  const extra = new Float64Array(Math.max(1, maxOptions));
+  for (let i = 0; i < unitCount; i++) {
+    if (nowMs() > limits.deadline) return result(null, 'time limit');
+    const options = offsets[i + 1] - offsets[i];
+    const next = new Layer(Math.max(16, previous.length * 2), options);
+    const sizeLowRest = budget.sizeLow - way.restMaxSize[i + 1];
+    const sizeHighRest = budget.sizeHigh - way.restMinSize[i + 1];
+    const bopsLowRest = budget.bopsLow - way.restMaxBops[i + 1];
+    const bopsHighRest = budget.bopsHigh - way.restMinBops[i + 1];
+    // Only a label that meets the floors whatever comes next may dominate others.
+    const sizeSafe = budget.sizeLow - way.restMinSize[i + 1];
+    const bopsSafe = budget.bopsLow - way.restMinBops[i + 1];
+    const complete = i === unitCount - 1;
+    const weight = i > 0 ? pairWeight[i - 1] : 0;
+    const previousOptions = i > 0 ? offsets[i] - offsets[i - 1] : 1;
+    for (let j = 0; j < options; j++) {
+      const k = offsets[i] + j;
+      next.bucketStart[j] = next.length;
+      staircase.length = 0;
+      const unitCost = chain.cost[k];
+      const unitSize = chain.size[k];
+      const unitBops = chain.bops[k];
+      // Candidates in cost order: merge the previous layer's buckets (each in cost order, shifted by a constant).
+      for (let p = 0; p < previousOptions; p++) {
+        cursor[p] = previous.bucketStart[p];
+        extra[p] = (i > 0 ? weight * Math.abs(width[offsets[i - 1] + p] - width[k]) : 0) + unitCost;
+      }
+      for (;;) {
+        let pick = -1;
+        let c = Infinity;
+        for (let p = 0; p < previousOptions; p++) {
+          const n = cursor[p];
+          if (n < previous.bucketStart[p + 1]) {
+            const value = previous.cost[n] + extra[p];
+            if (pick < 0 || value < c) {
+              c = value;
+              pick = p;
+            }
+          }
+        }
+        if (pick < 0) break;
+        const parent = cursor[pick]++;
+        const s = previous.size[parent] + unitSize;
+        const o = previous.bops[parent] + unitBops;
+        if (s > sizeHighRest || s < sizeLowRest || o > bopsHighRest || o < bopsLowRest) continue;
+        let bound: number;
+        if (complete) {
+          if (!meetsBudgets(chain, s, o)) continue;
+          bound = c;
+        } else {
+          // The best of the grid's bounds, stopping as soon as one reaches the cutoff.
+          bound = -Infinity;
+          for (let m = 0, at = k; m < priceCount; m++, at += optionCount) {
+            const value = c + priceSize[m] * s + priceBops[m] * o + back[at] + constant[m] - margin;
+            if (value > bound) {
+              bound = value;
+              if (bound >= cutoff) break;
+            }
+          }
+        }
+        if (bound >= cutoff) {
+          // Later candidates cost more but may have lower bounds (less budget used): they are still tested.
+          if (bound < lowestDropped) lowestDropped = bound;
+          continue;
+        }
+        if (staircase.dominates(s, o)) continue;
+        next.push(c, s, o, parent);
+        if (s >= sizeSafe && o >= bopsSafe) staircase.insert(s, o);
+      }
+      if (next.length > limits.maxLayerLabels) {
+        labels += next.length;
+        widest = Math.max(widest, next.length);
+        return result(null, 'label limit');
+      }
+    }
+    next.bucketStart[options] = next.length;
+    labels += next.length;
+    widest = Math.max(widest, next.length);
+    if (next.length === 0) return result(null, null);
+    if (complete) {
+      let arg = 0;
+      for (let n = 1; n < next.length; n++) if (next.cost[n] < next.cost[arg]) arg = n;
+      for (let n = 0; n < next.length; n++) if (n !== arg && next.cost[n] < lowestDropped) lowestDropped = next.cost[n];
+      const choice = new Int32Array(unitCount);
+      let layer = next;
+      let at = arg;
+      for (let u = unitCount - 1; u >= 0; u--) {
+        choice[u] = offsets[u] + bucketOf(layer, at);
+        at = layer.parent[at];
+        if (u > 0) layer = history[u - 1];
+      }
+      return result(choice, null);
+    }
+    history.push(next);
+    previous = next;
+  }
+  return result(null, null);
+}
+
+/** The bucket (option position within its unit) that label n of `layer` belongs to. */
+function bucketOf(layer: Layer, n: number): number {
+  let j = 0;
+  while (layer.bucketStart[j + 1] <= n) j++;
+  return j;
+}
+
+/** The same chain with its units in reverse order (an allocation of it read backwards is one of the original). */
+export function reverseChain(chain: ChainProblem): ChainProblem {
+  const { unitCount, offsets } = chain;
+  const newOffsets = new Int32Array(unitCount + 1);
+  const map = new Int32Array(offsets[unitCount]);
+  let at = 0;
+  for (let r = 0; r < unitCount; r++) {
+    const i = unitCount - 1 - r;
+    newOffsets[r] = at;
+    for (let k = offsets[i]; k < offsets[i + 1]; k++) map[at++] = k;
+  }
+  newOffsets[unitCount] = at;
+  const pick = (values: Float64Array) => Float64Array.from(map, (k) => values[k]);
+  return {
+    ...chain,
+    offsets: newOffsets,
+    width: pick(chain.width),
+    cost: pick(chain.cost),
+    size: pick(chain.size),
+    bops: pick(chain.bops),
+    sizeBits: pick(chain.sizeBits),
+    bitOps: pick(chain.bitOps),
+    pairWeight: Float64Array.from(chain.pairWeight).reverse(),
+  };
+}
+
+/** Option indices of an allocation of `chain` in reverseChain(chain). */
+export function reverseChoice(chain: ChainProblem, choice: ArrayLike<number>): Int32Array {
+  const { unitCount, offsets } = chain;
+  const reversed = new Int32Array(unitCount);
+  let at = 0;
+  for (let r = 0; r < unitCount; r++) {
+    const i = unitCount - 1 - r;
+    reversed[r] = at + (choice[i] - offsets[i]);
+    at += offsets[i + 1] - offsets[i];
+  }
+  return reversed;
+}
+
+/** Option indices in `chain` of an allocation of reverseChain(chain). */
+export function unreverseChoice(chain: ChainProblem, reversed: ArrayLike<number>): Int32Array {
+  const { unitCount, offsets } = chain;
+  const choice = new Int32Array(unitCount);
+  let at = 0;
+  for (let r = 0; r < unitCount; r++) {
+    const i = unitCount - 1 - r;
+    choice[i] = offsets[i] + (reversed[r] - at);
+    at += offsets[i + 1] - offsets[i];
+  }
+  return choice;
+}
