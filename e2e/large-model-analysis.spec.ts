@@ -60,12 +60,21 @@ test('a large encoder’s analysis pauses segmenting with the reason, and segmen
   await page.screenshot({ path: testInfo.outputPath('1-paused.png') });
   await expect(view).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
   // Downloading at once works while the model goes back into the inference engine: the model stays ready.
+  // The export's check runs the encoder, so segmenting pauses again while it runs.
   const exportView = page.getByTestId('export-view');
   await exportView.getByRole('button', { name: 'Download quantized model' }).click();
+  await expect(page.getByTestId('stage-paused')).toHaveText(
+    /^Segmenting is paused while the export runs: the 1\d\d\.\d MB encoder does not fit in this tab’s memory twice\. It resumes when the export ends\.$/,
+    { timeout: 60_000 },
+  );
   await expect(exportView).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  // The check held one encoder at a time, so the encoder was not timed; quality is measured on request.
+  await expect(exportView.getByTestId('deployed-latency')).toContainText('Encoder not timed');
+  await expect(exportView.getByTestId('export-quality')).toHaveAttribute('data-state', 'unmeasured');
+  await expect(exportView.getByTestId('export-verification-detail')).toContainText('the encoder ships unchanged');
 
   // Resumed: the model is loaded into a fresh worker, the image encoded again and its prompts decoded.
-  await expect(stage).toHaveAttribute('data-paused', 'false');
+  await expect(stage).toHaveAttribute('data-paused', 'false', { timeout: 120_000 });
   await expect(page.getByTestId('stage-paused')).toHaveCount(0);
   await waitForEncodedImage(page);
   await expect.poll(async () => Number(await stage.getAttribute('data-decode-count')), { timeout: 60_000 }).toBeGreaterThan(decodes);

@@ -7,8 +7,8 @@ import { EtaEstimator, isCancelledError } from '../core/progress';
 import { startAnalysisWorker, type AnalysisClient } from '../workers/analysisClient';
 import { analysisOrder } from './analysisImages';
 import { calibrationImages, releaseQuantWorker } from './quantConnection';
-import { formatMegabytes } from '../core/displayUnits';
 import { ANALYSE_ALONE_ENCODER_BYTES } from '../core/analysis/analysisCost';
+import { aloneReason } from './aloneReason';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
 
@@ -62,10 +62,6 @@ export interface AnalysisSlice {
    * stopped, and nothing it still reports lands. The stored probe cache is kept.
    */
   resetAnalysis(): void;
-}
-
-function analysedAloneReason(encoderBytes: number): string {
-  return `Segmenting is paused while the analysis runs: the ${formatMegabytes(encoderBytes)} encoder does not fit in this tab’s memory twice. It resumes when the analysis ends.`;
 }
 
 /** The worker is a handle, not state; it is started on first use and kept for later runs. */
@@ -155,12 +151,12 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
       const used = analysisOrder(state.images).slice(0, settings.imageCount);
       const inputs: AnalysisInputs = { imageIds: used.map((image) => image.id), imageNames: used.map((image) => image.name), settings };
       set({ analysisStatus: 'running', analysisError: null, analysisProgress: null, analysisEtaMs: null });
-      const alone = encoderPart.sizeBytes >= ANALYSE_ALONE_ENCODER_BYTES;
-      if (alone) {
+      let pause: number | null = null;
+      if (encoderPart.sizeBytes >= ANALYSE_ALONE_ENCODER_BYTES) {
         state.cancelEvaluation();
         state.cancelExport();
         releaseQuantWorker();
-        state.pauseInference(analysedAloneReason(encoderPart.sizeBytes));
+        pause = state.pauseInference(aloneReason('analysis', encoderPart.sizeBytes));
       }
       const mine = ++run;
       const current = () => mine === run;
@@ -205,7 +201,7 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
         releaseWorker();
       } finally {
         // Segmenting comes back with the model reloaded (a model swap meanwhile has resumed it already).
-        if (alone) void get().resumeInference();
+        if (pause !== null) void get().resumeInference({ token: pause });
       }
     },
 

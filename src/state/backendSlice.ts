@@ -14,18 +14,26 @@ export interface BackendSlice {
   startBackend(): Promise<void>;
   /** Saves the choice, replaces the worker (thread count is fixed per worker) and reloads the model. */
   changeBackend(settings: BackendSettings): Promise<void>;
-  /** Why clicking to segment is paused (a large model's analysis holds the memory), or null. */
+  /** Why clicking to segment is paused (a large model's analysis or export holds the memory), or null. */
   inferencePause: string | null;
-  /** Ends the inference worker, giving its memory back, until resumeInference. */
-  pauseInference(reason: string): void;
   /**
-   * Starts a fresh inference worker; `reload` sends it the loaded model again (the model stays 'ready'
-   * meanwhile: its parts did not change) and then encodes the selected image.
+   * Ends the inference worker, giving its memory back, until every pause is resumed; returns this
+   * pause's token for resumeInference. Pauses nest (an export during an analysis): the latest reason shows.
    */
-  resumeInference(options?: { reload?: boolean }): Promise<void>;
+  pauseInference(reason: string): number;
+  /**
+   * Ends the pause `token` (without one: every pause, e.g. a model dropped meanwhile needs a worker). When
+   * none is left, starts a fresh inference worker; `reload` sends it the loaded model again (the model stays
+   * 'ready' meanwhile: its parts did not change) and then encodes the selected image.
+   */
+  resumeInference(options?: { reload?: boolean; token?: number }): Promise<void>;
 }
 
 export const createBackendSlice: StateCreator<StudioState, [], [], BackendSlice> = (set, get) => {
+  /** The pauses in force, by token, with their reasons (a handle on the worker, not state). */
+  const pauses = new Map<number, string>();
+  let lastPause = 0;
+
   async function initWorker(settings: BackendSettings): Promise<void> {
     set({ backendStarting: true, backendStatus: null });
     try {
@@ -51,24 +59,32 @@ export const createBackendSlice: StateCreator<StudioState, [], [], BackendSlice>
     inferencePause: null,
 
     pauseInference: (reason) => {
+      const token = ++lastPause;
+      pauses.set(token, reason);
       stopInference(reason);
       set({ inferencePause: reason });
+      return token;
     },
 
-    resumeInference: async ({ reload = true } = {}) => {
+    resumeInference: async ({ reload = true, token } = {}) => {
+      if (token === undefined) pauses.clear();
+      else pauses.delete(token);
+      if (pauses.size > 0) return set({ inferencePause: [...pauses.values()].at(-1)! });
       if (!inferenceStopped()) return;
       allowInference();
       // Segmenting stays paused until the fresh worker holds the model; a model dropped meanwhile replaces it.
       if (reload) set({ inferencePause: 'Loading the model into the inference engine again…' });
+      // Paused again meanwhile (an export right after an analysis): that pause ended this worker; it resumes later.
+      const pausedAgain = () => pauses.size > 0;
       try {
         await initWorker(get().backendSettings);
-        if (reload) await get().reloadWorkerModel();
+        if (reload && !pausedAgain()) await get().reloadWorkerModel();
       } catch (error) {
-        get().pushToast('error', 'The inference engine could not start', errorMessage(error));
+        if (!pausedAgain()) get().pushToast('error', 'The inference engine could not start', errorMessage(error));
       } finally {
-        set({ inferencePause: null });
+        if (!pausedAgain()) set({ inferencePause: null });
       }
-      if (reload) await get().encodeSelected();
+      if (reload && !pausedAgain()) await get().encodeSelected();
     },
 
     startBackend: async () => {

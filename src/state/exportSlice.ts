@@ -8,6 +8,8 @@ import type { StateCreator } from 'zustand';
 import type { SamVerification } from '../core/evaluate/verifySamExport';
 import { isCancelledError, type Progress } from '../core/progress';
 import type { ExportSizes } from '../core/quant/export';
+import { ANALYSE_ALONE_ENCODER_BYTES } from '../core/analysis/analysisCost';
+import { aloneReason } from './aloneReason';
 import { selectAllocation } from './budgetSlice';
 import { allocationKeyOf, type EvaluationOutcome } from './evaluateSlice';
 import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, evaluationSources, preparedQuantWorker, startQuantJob, type QuantJob } from './quantConnection';
@@ -143,6 +145,9 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
       const onProgress = (progress: Progress) => {
         if (mine === run) set({ exportProgress: progress });
       };
+      // A large encoder's export (its check runs the encoder) holds a WASM heap of its own: segmenting pauses.
+      const alone = encoderPart.sizeBytes >= ANALYSE_ALONE_ENCODER_BYTES;
+      const pause = alone ? state.pauseInference(aloneReason('export', encoderPart.sizeBytes)) : null;
       const profile = state.exportProfile;
       set({ exportStatus: 'running', exportError: null, exportProgress: { done: 0, total: 5, label: 'Preparing the quantized model…', etaMs: null } });
       const mineJob = startQuantJob('export');
@@ -190,7 +195,8 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
         });
         // What the files are worth: the allocation's mIoU, measured now unless it already was.
         const after = get();
-        if (!exportQuality(after.exported, after.evaluation) && after.evaluationStatus !== 'running' && after.evaluationStatus !== 'cancelling') {
+        // Not for a large encoder: Evaluate runs its encoder beside the inference worker's (the card offers it).
+        if (!alone && !exportQuality(after.exported, after.evaluation) && after.evaluationStatus !== 'running' && after.evaluationStatus !== 'cancelling') {
           void after.startEvaluation();
         }
       } catch (error) {
@@ -200,6 +206,7 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
         if (!cancelled) get().pushToast('error', 'The export stopped', errorMessage(error));
       } finally {
         if (job === mineJob) job = null;
+        if (pause !== null) void get().resumeInference({ token: pause });
       }
     },
 

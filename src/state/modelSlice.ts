@@ -273,7 +273,11 @@ export const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (
       workerTurn = Promise.resolve();
       return runLoad(true, async (isLatest) => {
         get().forgetEmbeddings();
-        for (const part of [get().encoderPart, get().decoderPart]) if (part) await loadPart(part.fileName, part.source, isLatest);
+        for (const part of [get().encoderPart, get().decoderPart]) {
+          // Paused again meanwhile: the next resume reloads (loadPart would end that pause, as for a dropped model).
+          if (inferenceStopped()) return;
+          if (part) await loadPart(part.fileName, part.source, isLatest);
+        }
       });
     },
 
