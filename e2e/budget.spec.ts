@@ -41,9 +41,9 @@ test('budget sliders re-solve live, columns lock, an unreachable budget is expla
   // The certificate line says who proved the allocation: the instant path's bound, or the exact solver that won.
   const certificate = page.getByTestId('allocation-certificate');
   if (first === 'optimal') {
-    await expect(certificate).toHaveText(/^(instant|exact MILP): proven optimal by (HiGHS \(Optimal, gap 0%\)|glpk\.js \(GLP_OPT, gap 0%\)|the Lagrangian bound) in /);
+    await expect(certificate).toHaveText(/^(instant|exact): proven optimal by (HiGHS \(Optimal, gap 0%\)|glpk\.js \(GLP_OPT, gap 0%\)|chain branch and bound|the Lagrangian bound) in /);
   } else {
-    await expect(certificate).toHaveText(/^exact MILP: (HiGHS|glpk\.js) stopped \(.+\) after .+; gap ≤ /);
+    await expect(certificate).toHaveText(/^exact: (HiGHS|glpk\.js) stopped \(.+\) after .+; gap ≤ /);
   }
   console.info(`certificate: "${await certificate.textContent()}"`);
   await expect(page.getByTestId('importance-chart')).toHaveAttribute('data-empty', 'false');

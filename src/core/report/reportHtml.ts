@@ -72,7 +72,7 @@ function summarySection(report: MixQsamReport): string {
   const status = statusText(report);
   const allocationEntries: [string, string][] = a
     ? [
-        ['Status', `<span class="badge badge-${status.tone}">${escapeHtml(status.text)}</span> (${a.method === 'exact' ? 'exact MILP' : 'instant path'}, ${num(a.solveMs, 3)} ms)`],
+        ['Status', `<span class="badge badge-${status.tone}">${escapeHtml(status.text)}</span> (${a.method === 'exact' ? 'exact path' : 'instant path'}, ${num(a.solveMs, 3)} ms)`],
         ['Objective', `${a.objectiveMode === 'paper' ? 'importance Ω (maximize Σ Ω·b − λ Σ Ŝ|Δb|)' : 'sensitivity σ (minimize Σ σ(b) + λ Σ Ŝ|Δb|)'}`],
         ['Value', `${num(a.objective, 6)} (bound ${num(a.bound, 6)})`],
         // The λ the objective multiplies Ŝ by; the page's slider may show it on the objective's scale.

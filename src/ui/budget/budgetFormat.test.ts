@@ -26,21 +26,21 @@ describe('certificate line', () => {
   it('names the solver that proved the allocation, with its own status and gap', () => {
     const highs = { by: 'HiGHS', solver: 'HiGHS', solverStatus: 'Optimal', solverGap: 0 } as const;
     expect(certificateText(result({ method: 'exact', status: 'optimal', gap: 0, elapsedMs: 412.4, certificate: highs }))).toBe(
-      'exact MILP: proven optimal by HiGHS (Optimal, gap 0%) in 412 ms',
+      'exact: proven optimal by HiGHS (Optimal, gap 0%) in 412 ms',
     );
     const glpk = { by: 'glpk.js', solver: 'glpk.js', solverStatus: 'GLP_OPT', solverGap: 0 } as const;
     expect(certificateText(result({ method: 'exact', status: 'optimal', gap: 0, elapsedMs: 1234, certificate: glpk }))).toBe(
-      'exact MILP: proven optimal by glpk.js (GLP_OPT, gap 0%) in 1234 ms',
+      'exact: proven optimal by glpk.js (GLP_OPT, gap 0%) in 1234 ms',
     );
     expect(certificateText(result({ method: 'exact', status: 'optimal', gap: 0, elapsedMs: 8, certificate: byBound }))).toBe(
-      'exact MILP: proven optimal by the Lagrangian bound in 8 ms',
+      'exact: proven optimal by the Lagrangian bound in 8 ms',
     );
   });
 
   it('says which solver stopped, and whose bound certifies the gap', () => {
     const stopped = { by: 'Lagrangian bound', solver: 'HiGHS', solverStatus: 'Time limit reached', solverGap: 2e-4 } as const;
     expect(certificateText(result({ method: 'exact', elapsedMs: 10_020, certificate: stopped }))).toBe(
-      'exact MILP: HiGHS stopped (Time limit reached, gap 0.02%) after 10.0 s; gap ≤ 0.03% by the Lagrangian bound',
+      'exact: HiGHS stopped (Time limit reached, gap 0.02%) after 10.0 s; gap ≤ 0.03% by the Lagrangian bound',
     );
     expect(certificateText(result({ method: 'exact', elapsedMs: 10_020, certificate: { ...stopped, by: 'HiGHS' } }))).toMatch(/by HiGHS's bound$/);
     expect(certificateText(result({ elapsedMs: 0.4, certificate: byBound }))).toBe('instant in <1 ms; gap ≤ 0.03% by the Lagrangian bound');

@@ -61,13 +61,13 @@ export function solveBadge(phase: AllocationPhase, answer: AllocationResult | nu
 const durationText = (ms: number) => (ms < 1 ? '<1 ms' : ms < 10_000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`);
 
 /**
- * The certificate line under the badge: which path answered, who proved the answer (the Lagrangian bound, HiGHS
- * or glpk.js, with the solver's own status word), and how long it took. E.g. "exact MILP: proven optimal by HiGHS
- * (Optimal, gap 0) in 412 ms"; "exact MILP: glpk.js stopped (GLP_FEAS) after 10.0 s; gap ≤ 0.02% by the
- * Lagrangian bound".
+ * The certificate line under the badge: which path answered, who proved the answer (the Lagrangian bound, the
+ * chain branch and bound, HiGHS or glpk.js, with a MILP solver's own status word), and how long it took. E.g.
+ * "exact: proven optimal by HiGHS (Optimal, gap 0) in 412 ms"; "exact: glpk.js stopped (GLP_FEAS) after 10.0 s;
+ * gap ≤ 0.02% by the Lagrangian bound".
  */
 export function certificateText(result: AllocationResult): string {
-  const path = result.method === 'exact' ? 'exact MILP' : 'instant';
+  const path = result.method === 'exact' ? 'exact' : 'instant';
   const time = durationText(result.elapsedMs);
   const certificate = result.certificate ?? null;
   const solverWords = certificate?.solverStatus
