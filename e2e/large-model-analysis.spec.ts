@@ -81,5 +81,7 @@ test('a large encoder’s analysis pauses segmenting with the reason, and segmen
   expect(await page.evaluate(() => [...new Set((window as unknown as { modelStatuses: string[] }).modelStatuses)])).toEqual(['ready']);
   await clickImagePixel(page, 200, 60);
   await expect(page.getByTestId('quant-preview')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  // The pauses and resumes blamed nothing on the user's files.
+  await expect(page.getByTestId('toast')).toHaveCount(0);
   await page.screenshot({ path: testInfo.outputPath('2-resumed.png') });
 });

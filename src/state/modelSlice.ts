@@ -147,10 +147,14 @@ export const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (
     state.pushToast('info', 'Another model is loaded', 'The analysis, budget, preview, evaluation and export of the previous model were cleared: run Analyze for this one.');
   }
 
-  /** Sends one part to the worker; returns null (after a toast naming the file) when it is no usable SAM part. */
-  function loadPart(fileName: string, source: Blob, isLatest: () => boolean): Promise<LoadedPart | null> {
+  /**
+   * Sends one part to the worker; returns null (after a toast naming the file) when it is no usable SAM part.
+   * `reload`: the loaded model going into a fresh worker; segmenting paused again meanwhile (a large encoder's
+   * export) ends it quietly — the file is fine, and the next resume loads it.
+   */
+  function loadPart(fileName: string, source: Blob, isLatest: () => boolean, reload = false): Promise<LoadedPart | null> {
     return inWorkerTurn(async () => {
-      if (!isLatest()) return null;
+      if (!isLatest() || (reload && inferenceStopped())) return null;
       try {
         // A model dropped while a large analysis paused segmenting: it gets a worker (the swap stops that analysis).
         if (inferenceStopped()) await get().resumeInference({ reload: false });
@@ -169,7 +173,7 @@ export const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (
         await settleModelHash(previousHash);
         return loaded;
       } catch (error) {
-        if (isLatest()) get().pushToast('error', `Could not use ${fileName}`, errorMessage(error));
+        if (isLatest() && !(reload && inferenceStopped())) get().pushToast('error', `Could not use ${fileName}`, errorMessage(error));
         return null;
       }
     });
@@ -273,11 +277,7 @@ export const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (
       workerTurn = Promise.resolve();
       return runLoad(true, async (isLatest) => {
         get().forgetEmbeddings();
-        for (const part of [get().encoderPart, get().decoderPart]) {
-          // Paused again meanwhile: the next resume reloads (loadPart would end that pause, as for a dropped model).
-          if (inferenceStopped()) return;
-          if (part) await loadPart(part.fileName, part.source, isLatest);
-        }
+        for (const part of [get().encoderPart, get().decoderPart]) if (part) await loadPart(part.fileName, part.source, isLatest, true);
       });
     },
 
