@@ -26,6 +26,8 @@ import { evaluateChoice, meetsBudgets } from './chain';
 import { costSpread } from './lagrangian';
 import { ViterbiWorkspace } from './viterbi';
 import { nowMs } from './clock';
+import { bucketOf, Layer, Staircase } from './chainLabels';
+import { reverseChain, unreverseChoice } from './chainReverse';
 
 export interface ChainSearchOptions {
   /** Give up (return `proven: false`) after this many milliseconds. Default 10 000. */
@@ -283,113 +285,6 @@ function prepareWay(chain: ChainProblem, start: LagrangianStart, workspace: Vite
   return way;
 }
 
-/** Growable struct-of-arrays for one layer of labels, grouped by option (bucket), each bucket in cost order. */
-class Layer {
-  cost: Float64Array;
-  size: Float64Array;
-  bops: Float64Array;
-  parent: Int32Array;
-  length = 0;
-  /** Labels of the unit's j-th option are bucketStart[j] .. bucketStart[j+1]−1. */
-  readonly bucketStart: Int32Array;
-
-  constructor(capacity: number, options: number) {
-    this.cost = new Float64Array(capacity);
-    this.size = new Float64Array(capacity);
-    this.bops = new Float64Array(capacity);
-    this.parent = new Int32Array(capacity);
-    this.bucketStart = new Int32Array(options + 1);
-  }
-
-  push(cost: number, size: number, bops: number, parent: number): void {
-    if (this.length === this.cost.length) this.grow();
-    const n = this.length++;
-    this.cost[n] = cost;
-    this.size[n] = size;
-    this.bops[n] = bops;
-    this.parent[n] = parent;
-  }
-
-  private grow(): void {
-    const capacity = this.cost.length * 2 + 16;
-    const f = (from: Float64Array) => {
-      const to = new Float64Array(capacity);
-      to.set(from);
-      return to;
-    };
-    const parent = new Int32Array(capacity);
-    parent.set(this.parent);
-    this.cost = f(this.cost);
-    this.size = f(this.size);
-    this.bops = f(this.bops);
-    this.parent = parent;
-  }
-}
-
-/**
- * The Pareto staircase of the labels kept so far in one bucket, in (size, BOPs): sizes increasing, BOPs
- * decreasing. A label is dominated when the step at or below its size uses no more BOPs.
- */
-class Staircase {
-  size: Float64Array;
-  bops: Float64Array;
-  length = 0;
-
-  constructor(capacity: number) {
-    this.size = new Float64Array(capacity);
-    this.bops = new Float64Array(capacity);
-  }
-
-  /** Index of the last step with size ≤ s, or −1. */
-  private below(s: number): number {
-    let low = 0;
-    let high = this.length - 1;
-    let found = -1;
-    while (low <= high) {
-      const middle = (low + high) >> 1;
-      if (this.size[middle] <= s) {
-        found = middle;
-        low = middle + 1;
-      } else high = middle - 1;
-    }
-    return found;
-  }
-
-  dominates(s: number, o: number): boolean {
-    const at = this.below(s);
-    return at >= 0 && this.bops[at] <= o;
-  }
-
-  /** Adds a step the staircase does not dominate, dropping the steps it covers. */
-  insert(s: number, o: number): void {
-    if (this.length === this.size.length) {
-      const size = new Float64Array(this.length * 2 + 16);
-      const bops = new Float64Array(this.length * 2 + 16);
-      size.set(this.size);
-      bops.set(this.bops);
-      this.size = size;
-      this.bops = bops;
-    }
-    let at = this.below(s) + 1;
-    // A step of equal size and more BOPs is covered.
-    if (at > 0 && this.size[at - 1] === s) at--;
-    let end = at;
-    while (end < this.length && this.bops[end] >= o) end++;
-    const removed = end - at;
-    if (removed === 0) {
-      this.size.copyWithin(at + 1, at, this.length);
-      this.bops.copyWithin(at + 1, at, this.length);
-      this.length++;
-    } else if (removed > 1) {
-      this.size.copyWithin(at + 1, end, this.length);
-      this.bops.copyWithin(at + 1, end, this.length);
-      this.length -= removed - 1;
-    }
-    this.size[at] = s;
-    this.bops[at] = o;
-  }
-}
-
 interface PassResult {
   /** The cheapest allocation below the cutoff, or null when there is none. */
   choice: Int32Array | null;
@@ -518,63 +413,4 @@ function runPass(way: Way, cutoff: number, limits: { deadline: number; maxLayerL
     previous = next;
   }
   return result(null, null);
-}
-
-/** The bucket (option position within its unit) that label n of `layer` belongs to. */
-function bucketOf(layer: Layer, n: number): number {
-  let j = 0;
-  while (layer.bucketStart[j + 1] <= n) j++;
-  return j;
-}
-
-/** The same chain with its units in reverse order (an allocation of it read backwards is one of the original). */
-export function reverseChain(chain: ChainProblem): ChainProblem {
-  const { unitCount, offsets } = chain;
-  const newOffsets = new Int32Array(unitCount + 1);
-  const map = new Int32Array(offsets[unitCount]);
-  let at = 0;
-  for (let r = 0; r < unitCount; r++) {
-    const i = unitCount - 1 - r;
-    newOffsets[r] = at;
-    for (let k = offsets[i]; k < offsets[i + 1]; k++) map[at++] = k;
-  }
-  newOffsets[unitCount] = at;
-  const pick = (values: Float64Array) => Float64Array.from(map, (k) => values[k]);
-  return {
-    ...chain,
-    offsets: newOffsets,
-    width: pick(chain.width),
-    cost: pick(chain.cost),
-    size: pick(chain.size),
-    bops: pick(chain.bops),
-    sizeBits: pick(chain.sizeBits),
-    bitOps: pick(chain.bitOps),
-    pairWeight: Float64Array.from(chain.pairWeight).reverse(),
-  };
-}
-
-/** Option indices of an allocation of `chain` in reverseChain(chain). */
-export function reverseChoice(chain: ChainProblem, choice: ArrayLike<number>): Int32Array {
-  const { unitCount, offsets } = chain;
-  const reversed = new Int32Array(unitCount);
-  let at = 0;
-  for (let r = 0; r < unitCount; r++) {
-    const i = unitCount - 1 - r;
-    reversed[r] = at + (choice[i] - offsets[i]);
-    at += offsets[i + 1] - offsets[i];
-  }
-  return reversed;
-}
-
-/** Option indices in `chain` of an allocation of reverseChain(chain). */
-export function unreverseChoice(chain: ChainProblem, reversed: ArrayLike<number>): Int32Array {
-  const { unitCount, offsets } = chain;
-  const choice = new Int32Array(unitCount);
-  let at = 0;
-  for (let r = 0; r < unitCount; r++) {
-    const i = unitCount - 1 - r;
-    choice[i] = offsets[i] + (reversed[r] - at);
-    at += offsets[i + 1] - offsets[i];
-  }
-  return choice;
 }
