@@ -10,7 +10,8 @@
  * only what is missing. With --queue redis://HOST:PORT the probes are measured by `npm run analysis-worker`s
  * on that queue instead (tools/queue/coordinator.ts: calibration here, once; what is missing enqueued in
  * chunks of --units-per-job units, each job tried --attempts times) and kept in Redis, so a rerun also
- * measures only what is missing; the results file is the one a single process writes. Without --images,
+ * measures only what is missing; the results file is the one a single process writes. --device cuda runs
+ * onnxruntime-node on the GPU (checked first), and a queued run's jobs go to the CUDA workers' queue. Without --images,
  * T = 8; without --image-files, the studio's sample scenes are used with their ground-truth boxes as prompts (images without boxes get a k×k point grid). The results file
  * (core/analysis/resultsFile.ts) also holds the calibration and model config: `npm run solve`, `npm run eval`
  * and the studio's import read it.
@@ -34,10 +35,11 @@ import { demoModelDir, imageFromFile, journalStore, loadModelFiles, sampleScenes
 import { connectRedis } from './queue/analysisJobs';
 import { distributeAnalysis } from './queue/coordinator';
 import { RedisAnalysisStore } from './queue/redisAnalysisStore';
+import { checkDevice, deviceSessionOptions, parseDevice } from './ortDevice';
 
 const usage = `usage: npm run analyze -- [--images N] [--prompts N] [--grid K] [--mode exact|fast] [--bits 2,3,4,5,6]
        [--fast-bits 3,5] [--scope all|decoder] [--model DIR | --encoder E.onnx --decoder D.onnx] [--image-files a.jpg,b.png]
-       [--out FILE.json] [--cache FILE.jsonl] [--top N] [--threads N] [--quiet]
+       [--out FILE.json] [--cache FILE.jsonl] [--top N] [--threads N] [--device cpu|cuda] [--quiet]
        [--queue redis://HOST:PORT [--units-per-job N] [--attempts N]]`;
 
 /**
@@ -158,6 +160,8 @@ async function main(): Promise<void> {
     // Absent for a full analysis, so its settings (and run key) stay those of earlier runs.
     ...(scope === 'decoder' ? { scope } : {}),
   });
+  const device = parseDevice(args.get('device'));
+  await checkDevice(ort as unknown as OrtModule, device);
   const files = await loadModelFiles({ dir: args.get('model'), encoder: args.get('encoder'), decoder: args.get('decoder') });
   const imageFiles = args.get('image-files')?.split(',').filter(Boolean);
   const images = imageFiles ? await Promise.all(imageFiles.map(imageFromFile)) : sampleScenes(settings.imageCount);
@@ -167,7 +171,7 @@ async function main(): Promise<void> {
   const redis = queueUrl ? await connectRedis(queueUrl) : null;
   const store: AnalysisStore = redis ? new RedisAnalysisStore(redis) : cachePath ? await journalStore(cachePath) : new MemoryAnalysisStore();
   const threads = args.get('threads');
-  const sessionOptions = threads ? { intraOpNumThreads: integer(threads, 'threads', 0) } : undefined;
+  const sessionOptions = deviceSessionOptions(device, threads ? integer(threads, 'threads', 0) : null);
   const quiet = args.has('quiet');
 
   const tty = process.stderr.isTTY === true;
@@ -182,6 +186,7 @@ async function main(): Promise<void> {
       images: imageFiles ? { files: imageFiles.map((file) => resolve(file)) } : { samples: settings.imageCount },
       ort: ort as unknown as OrtModule,
       sessionOptions,
+      device,
       unitsPerJob: atLeastOne(integer(args.get('units-per-job'), 'units-per-job', DEFAULT_UNITS_PER_JOB), 'units-per-job'),
       attempts: atLeastOne(integer(args.get('attempts'), 'attempts', 3), 'attempts'),
       onProgress,

@@ -7,8 +7,17 @@
  */
 import { Redis } from 'ioredis';
 import type { AnalysisSettings } from '../../src/core/analysis/settings';
+import type { Device } from '../ortDevice';
 
 export const ANALYSIS_QUEUE = 'mix-qsam-analysis';
+
+/**
+ * The queue of a run on `device`: CPU runs use ANALYSIS_QUEUE, CUDA runs their own, so that a run's probes all
+ * come from one kind of device (their last bits differ between devices) and a CPU worker never takes a GPU run.
+ */
+export function analysisQueueName(device: Device): string {
+  return device === 'cpu' ? ANALYSIS_QUEUE : `${ANALYSIS_QUEUE}-${device}`;
+}
 
 /** Model files by absolute path (tools/analyzeInputs.ts loadModelFiles). */
 export interface ModelSource {
@@ -41,6 +50,7 @@ export interface AnalysisJobResult {
   probesReused: number;
   elapsedMs: number;
   worker: string;
+  device: Device;
 }
 
 /** Progress a worker reports on its job (job.updateProgress). */

@@ -13,7 +13,8 @@ import { calibratePlan, probeEntryKeysOf, type AnalysisPlan } from '../../src/co
 import type { StoredValue } from '../../src/core/analysis/analysisStore';
 import type { OrtModule, SessionOptions } from '../../src/core/onnx/ort';
 import { estimateEtaMs } from '../../src/core/progress';
-import { ANALYSIS_QUEUE, analysisJobId, chunks, type AnalysisJobData, type AnalysisJobProgress, type AnalysisJobResult, type ImageSource, type ModelSource } from './analysisJobs';
+import type { Device } from '../ortDevice';
+import { analysisJobId, analysisQueueName, chunks, type AnalysisJobData, type AnalysisJobProgress, type AnalysisJobResult, type ImageSource, type ModelSource } from './analysisJobs';
 import { RedisAnalysisStore } from './redisAnalysisStore';
 
 export interface DistributeOptions {
@@ -24,6 +25,8 @@ export interface DistributeOptions {
   ort: OrtModule;
   /** Of the coordinator's calibration; its intraOpNumThreads also fixes every job's. */
   sessionOptions?: SessionOptions;
+  /** Where the calibration ran and the jobs must run: they go to that device's queue. */
+  device: Device;
   unitsPerJob: number;
   /** Tries per job before the analysis fails (exponential backoff from 1 s between them). */
   attempts: number;
@@ -64,10 +67,11 @@ export async function distributeAnalysis(options: DistributeOptions): Promise<Di
   const stats = (jobs: number): DistributeStats => ({ jobs, probesQueued, calibrated, elapsedMs: Date.now() - started });
   if (pending.length === 0) return stats(0);
 
-  const queue = new Queue<AnalysisJobData, AnalysisJobResult>(ANALYSIS_QUEUE, { connection: redis });
+  const queueName = analysisQueueName(options.device);
+  const queue = new Queue<AnalysisJobData, AnalysisJobResult>(queueName, { connection: redis });
   // QueueEvents reads a stream with blocking calls: it needs a connection of its own.
   const eventsConnection = redis.duplicate();
-  const events = new QueueEvents(ANALYSIS_QUEUE, { connection: eventsConnection });
+  const events = new QueueEvents(queueName, { connection: eventsConnection });
   try {
     await events.waitUntilReady();
     // Probes each job still has to measure, and how many of them its worker reported done.
@@ -92,7 +96,7 @@ export async function distributeAnalysis(options: DistributeOptions): Promise<Di
       doneByJob.set(id, 0);
       queuedByJob.set(id, missingOf(chunk.unitIds));
     }
-    log(`${pending.length} jobs of up to ${options.unitsPerJob} units enqueued on ${ANALYSIS_QUEUE}: ${probesQueued} probes to measure, ${total - probesQueued} stored`);
+    log(`${pending.length} jobs of up to ${options.unitsPerJob} units enqueued on ${queueName}: ${probesQueued} probes to measure, ${total - probesQueued} stored`);
 
     const alreadyDone = total - probesQueued;
     const progressStarted = Date.now();
@@ -121,7 +125,7 @@ export async function distributeAnalysis(options: DistributeOptions): Promise<Di
       queue
         .getWorkersCount()
         .then((count) => {
-          if (count === 0) log(`no worker is connected to ${ANALYSIS_QUEUE} yet: start npm run analysis-worker -- --queue URL`);
+          if (count === 0) log(`no worker is connected to ${queueName} yet: start npm run analysis-worker -- --queue URL${options.device === 'cpu' ? '' : ` --device ${options.device}`}`);
         })
         .catch(() => {});
     }, options.workerCheckMs ?? 10_000);
