@@ -68,14 +68,13 @@ export function prepareSam(files: SamModelFiles): PreparedSam {
   const adapter = createSamAdapter(encoderPart, decoderPart, files.config);
   const decoderIo = decoderIoOf(decoderPart, adapter.inputSize, files.config);
   const units = [...discoverUnits(encoder, { graph: 'encoder' }), ...discoverUnits(decoder, { graph: 'decoder' })];
-  const outputs = new Set((decoder.graph!.output ?? []).map((o) => o.name));
   return {
     encoder,
     decoder,
     adapter,
     encoderIo: encoderPart,
     decoderIo,
-    lowResOutput: outputs.has('low_res_masks') ? 'low_res_masks' : decoderPart.maskOutput,
+    lowResOutput: decoderPart.lowResOutput,
     iouOutput: decoderPart.iouOutput,
     probedUnits: units.filter((unit) => !unit.excludedByDefault),
     excludedUnits: units.filter((unit) => unit.excludedByDefault),

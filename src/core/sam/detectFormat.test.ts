@@ -58,10 +58,24 @@ describe('detectSamPart', () => {
       maskInputSize: 256,
       maskOutput: 'masks',
       iouOutput: 'iou_predictions',
+      lowResOutput: 'low_res_masks',
       masksAtImageSize: true,
       embeddingShape: [1, 256, 64, 64],
       promptBatch: 1,
     });
+  });
+
+  it("finds the low-res masks by rank where Meta's script names them in order (return_extra_metrics)", () => {
+    // Outputs as scripts/export_onnx_model.py --return-extra-metrics writes them: three names for five outputs,
+    // so "low_res_masks" labels the stability scores and the low-res masks get a generated name.
+    const extraMetrics = detectSamPart({
+      ...metaDecoder,
+      outputs: [f32('masks', ['a', 'b', 'c', 'd']), f32('iou_predictions', ['a', 4]), f32('low_res_masks', ['a', 'b']), f32('1582', ['a', 'b']), f32('masks.1', ['a', 'b', 'c', 'd'])],
+    });
+    expect(extraMetrics).toMatchObject({ maskOutput: 'masks', iouOutput: 'iou_predictions', lowResOutput: 'masks.1' });
+    // A low_res_masks output that states no shape is taken by its name.
+    const unshaped = detectSamPart({ ...metaDecoder, outputs: [f32('masks', [-1, -1, -1, -1]), f32('iou_predictions', [-1, 4]), f32('low_res_masks', [])] });
+    expect(unshaped).toMatchObject({ lowResOutput: 'low_res_masks' });
   });
 
   it('reads the prompt batch the graph accepts: fixed in official exports, symbolic in batched ones', () => {
@@ -79,7 +93,7 @@ describe('detectSamPart', () => {
       inputs: metaDecoder.inputs.filter((spec) => spec.name !== 'orig_im_size'),
       outputs: [f32('iou_predictions', [1, 4]), f32('low_res_masks', [1, 4, 256, 256])],
     });
-    expect(part).toMatchObject({ family: 'meta', maskOutput: 'low_res_masks', masksAtImageSize: false });
+    expect(part).toMatchObject({ family: 'meta', maskOutput: 'low_res_masks', lowResOutput: 'low_res_masks', masksAtImageSize: false });
   });
 
   it('recognizes a transformers.js prompt_encoder_mask_decoder', () => {

@@ -26,6 +26,8 @@ export interface DetectedDecoder {
   maskOutput: string;
   /** Name of the output holding predicted IoU per mask. */
   iouOutput: string;
+  /** Name of the output holding the low-res mask logits ([prompts, masks, h, w]); the analysis compares these. */
+  lowResOutput: string;
   /** True when the mask output is already at the original image size (Meta's `masks`, given orig_im_size). */
   masksAtImageSize: boolean;
   /** Shape of the image_embeddings input as the model states it. */
@@ -104,6 +106,7 @@ export function detectSamPart(signature: ModelSignature, fileName = 'This model'
         maskInputSize: inputs.has('mask_input') ? numericDim(inputs.get('mask_input')!.shape, 2) : null,
         maskOutput,
         iouOutput: 'iou_predictions',
+        lowResOutput: lowResMaskOutput(outputs, maskOutput),
         masksAtImageSize: maskOutput === 'masks' && hasOrigSize,
         embeddingShape,
         promptBatch: numericDim(inputs.get('point_coords')!.shape, 0),
@@ -118,12 +121,27 @@ export function detectSamPart(signature: ModelSignature, fileName = 'This model'
       maskInputSize: null,
       maskOutput: 'pred_masks',
       iouOutput: 'iou_scores',
+      lowResOutput: 'pred_masks',
       masksAtImageSize: false,
       embeddingShape,
       promptBatch: numericDim(inputs.get('input_points')!.shape, 1),
     };
   }
   throw new SamFormatError(`${quoteName(fileName)} is not a recognized SAM part. ${nearMiss(inputs, outputs)}It has ${describeSignature(signature)}. ${expectation}`);
+}
+
+/**
+ * The low-res mask logits of a Meta-style decoder: `low_res_masks` where it is a 4-D output (or states no
+ * shape), else another 4-D output than the upscaled masks, else the mask output itself. Meta's export script
+ * names its outputs in order, so with return_extra_metrics "low_res_masks" labels the stability scores
+ * ([prompts, masks]) and the low-res masks come out under a generated name ("masks.1"): the declared ranks
+ * tell them apart.
+ */
+function lowResMaskOutput(outputs: ReadonlyMap<string, TensorSpec>, maskOutput: string): string {
+  const rank = (name: string) => outputs.get(name)?.shape.length ?? 0;
+  const named = outputs.get('low_res_masks');
+  if (named && (rank('low_res_masks') === 4 || named.shape.length === 0)) return 'low_res_masks';
+  return [...outputs.keys()].find((name) => name !== maskOutput && rank(name) === 4) ?? maskOutput;
 }
 
 function metaStyleEncoder(input: TensorSpec, embeddingShape: readonly (number | string)[]): DetectedEncoder {
