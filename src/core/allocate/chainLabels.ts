@@ -113,3 +113,23 @@ export function bucketOf(layer: Layer, n: number): number {
   while (layer.bucketStart[j + 1] <= n) j++;
   return j;
 }
+
+/** Keeps the `beam` labels of `layer` with the lowest bounds (ties may keep a few more), in their order. */
+export function keepBest(layer: Layer, bounds: Float64Array, beam: number, options: number): void {
+  const sorted = bounds.slice(0, layer.length).sort();
+  const threshold = sorted[beam - 1];
+  let at = 0;
+  let j = 0;
+  const starts = Int32Array.from(layer.bucketStart);
+  for (let n = 0; n < layer.length; n++) {
+    while (j < options && starts[j] <= n) layer.bucketStart[j++] = at;
+    if (bounds[n] > threshold) continue;
+    layer.cost[at] = layer.cost[n];
+    layer.size[at] = layer.size[n];
+    layer.bops[at] = layer.bops[n];
+    layer.parent[at] = layer.parent[n];
+    at++;
+  }
+  while (j <= options) layer.bucketStart[j++] = at;
+  layer.length = at;
+}

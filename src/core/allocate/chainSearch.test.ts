@@ -83,6 +83,30 @@ describe('chain branch and bound', () => {
     },
   );
 
+  it('proves the brute-force optimum from the instant incumbent whatever the beam pass finds (beam of 2 labels, none)', () => {
+    let improved = 0;
+    let compared = 0;
+    for (let seed = 1; seed <= 120; seed++) {
+      const problem = smallProblem(seed, 8);
+      const chain = compileChain(problem);
+      const instant = solveInstantChain(chain);
+      if (!instant.lagrangian || !instant.choice || instant.status !== 'feasible') continue;
+      const best = bruteForce(problem)!;
+      const start = { priceSize: instant.lagrangian.priceSize, priceBops: instant.lagrangian.priceBops, bound: instant.bound };
+      for (const beam of [2, 0]) {
+        const search = searchChain(chain, { choice: instant.choice, cost: instant.cost }, start, { beam });
+        expect(search.proven, `seed ${seed}, beam ${beam}`).toBe(true);
+        const cost = evaluateChoice(chain, search.choice!).cost;
+        expect(chain.sign * cost, `seed ${seed}, beam ${beam}`).toBeCloseTo(best.objective, 9);
+        expect(isProvenOptimal(chain, cost, search.bound), `seed ${seed}, beam ${beam}`).toBe(true);
+        if (cost < instant.cost) improved++;
+      }
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(10);
+    expect(improved).toBeGreaterThan(0);
+  });
+
   it('is never optimal with a worse objective than brute force on mid-size problems both budgets bind (L = 11, K = 3)', async () => {
     let searched = 0;
     for (let seed = 1; seed <= 6; seed++) {

@@ -20,14 +20,21 @@
  *
  * The bound is loose until the search has passed the units where the Lagrangian optimum is fractional, so the
  * passes run along the chain or against it (on the reversed chain), whichever has proved cheaper.
+ *
+ * Most labels are in the last pass, whose cutoff is the incumbent's cost or the first deepened cutoff past the
+ * optimum. A beam pass first (each layer cut to the labels of lowest bound: a heuristic, proving nothing)
+ * usually finds an allocation near the optimum, so the last pass's cutoff is lower.
  */
 import type { ChainProblem } from './chain';
 import { evaluateChoice, meetsBudgets } from './chain';
 import { costSpread } from './lagrangian';
 import { ViterbiWorkspace } from './viterbi';
 import { nowMs } from './clock';
-import { bucketOf, Layer, Staircase } from './chainLabels';
+import { bucketOf, keepBest, Layer, Staircase } from './chainLabels';
+import { prepareWay, type LagrangianStart, type SearchOrder, type Way } from './chainWay';
 import { reverseChain, unreverseChoice } from './chainReverse';
+
+export type { LagrangianStart, SearchOrder } from './chainWay';
 
 export interface ChainSearchOptions {
   /** Give up (return `proven: false`) after this many milliseconds. Default 10 000. */
@@ -36,17 +43,8 @@ export interface ChainSearchOptions {
   maxLayerLabels?: number;
   /** Directions the passes may take (each pass the one that was cheaper so far); default both. */
   orders?: readonly SearchOrder[];
-}
-
-/** Along the chain (from its first unit) or against it (from its last). */
-export type SearchOrder = 'forward' | 'backward';
-
-/** What the search takes from the Lagrangian optimum. */
-export interface LagrangianStart {
-  priceSize: number;
-  priceBops: number;
-  /** The certified lower bound there. */
-  bound: number;
+  /** Labels per layer of the heuristic beam pass run first, for a better incumbent (0: none; default 512). */
+  beam?: number;
 }
 
 export interface ChainSearchResult {
@@ -73,12 +71,19 @@ export interface ChainSearchResult {
 /** Growth of the cutoff's distance from the bound per pass: small, so the last pass overshoots the optimum little. */
 const DEEPENING_RATIO = 1.5;
 
+/** Labels per layer of the heuristic beam pass (measured on bench/allocate.ts's L=200 K=5 and L=400 K=6 rows). */
+const BEAM_WIDTH = 512;
+
+/** The pass goes straight to the incumbent's cutoff once the deepened one would be past this part of the gap. */
+const JUMP_FRACTION = 0.8;
+
 /**
  * Runs the search from an incumbent (a feasible allocation and its cost, or null) and the Lagrangian optimum.
  * Exact when `proven` is true.
  *
  * The number of labels grows steeply with the cutoff, so the search deepens it: passes with the cutoff at
- * bound + d, d growing by DEEPENING_RATIO from a small part of the gap, up to the incumbent's cost. A pass that
+ * bound + d, d growing by DEEPENING_RATIO from a small part of the gap (the beam's incumbent's), up to the
+ * incumbent's cost, straight to it once d passes JUMP_FRACTION of the gap. A pass that
  * ends with a complete label has found the optimum (everything it dropped is no cheaper than its cutoff); a
  * pass that ends empty proves every allocation costs at least its cutoff, which becomes the bound.
  */
@@ -98,7 +103,7 @@ export function searchChain(
   let bestChoice: Int32Array | null = incumbent ? Int32Array.from(incumbent.choice) : null;
   // The incumbent's cutoff: a label is dropped when its bound reaches the incumbent's cost, so a proof leaves
   // the bound at that cost exactly (gap 0, as the MILP solvers report theirs), not merely within tolerance.
-  const finalCutoff = bestCost;
+  let finalCutoff = bestCost;
   let provenBound = Number.isFinite(start.bound) ? start.bound : -Infinity;
 
   const orders = options.orders ?? ['forward', 'backward'];
@@ -123,12 +128,31 @@ export function searchChain(
     ms: nowMs() - started,
   });
 
+  // A heuristic pass first (a beam: the labels of lowest bound per layer): an incumbent near the optimum lowers
+  // the last pass's cutoff, where most of the labels are.
+  const beam = options.beam ?? BEAM_WIDTH;
+  if (beam > 0 && Number.isFinite(bestCost)) {
+    for (const way of ways) {
+      const pass = runPass(way, bestCost, { deadline: started + timeLimitMs, maxLayerLabels, beam });
+      labels += pass.labels;
+      if (!pass.choice) continue;
+      const choice = way.order === 'forward' ? pass.choice : unreverseChoice(chain, pass.choice);
+      const score = evaluateChoice(chain, choice);
+      if (meetsBudgets(chain, score.size, score.bops) && score.cost < bestCost) {
+        bestCost = score.cost;
+        bestChoice = choice;
+      }
+    }
+    finalCutoff = bestCost;
+  }
   const base = provenBound;
   let step = Number.isFinite(bestCost) && Number.isFinite(base) ? (bestCost - base) / 48 : 1e-4 * (Math.abs(base) + 1e-3 * spread);
   let stopped: ChainSearchResult['stopped'] = null;
   for (;;) {
     let cutoff = Number.isFinite(base) ? base + step : finalCutoff;
-    const last = !(cutoff < finalCutoff) || !Number.isFinite(cutoff) || step > 1e6 * spread;
+    // A cutoff most of the way to the incumbent's is no cheaper than the incumbent's, and rarely finds a better one.
+    const last =
+      !(cutoff < finalCutoff) || !Number.isFinite(cutoff) || step > 1e6 * spread || cutoff - base > JUMP_FRACTION * (finalCutoff - base);
     if (last) cutoff = finalCutoff;
     // Each pass in the direction that was cheaper last time; the other too while within a factor 2 of it (both
     // prove the same, and which is cheaper shows only by running them).
@@ -175,116 +199,6 @@ export function searchChain(
   }
 }
 
-/** One direction: the chain in that order and what its passes need. */
-interface Way {
-  order: SearchOrder;
-  chain: ChainProblem;
-  /** The bound's parts per multiplier pair m: μs, μo, −μs·Bs − μo·Bo, and back[m·options + k]. */
-  priceSize: Float64Array;
-  priceBops: Float64Array;
-  constant: Float64Array;
-  back: Float64Array;
-  /** Rounding margin taken off every bound. */
-  margin: number;
-  /** Narrowest and widest use of each budget by units i..L−1. */
-  restMinSize: Float64Array;
-  restMaxSize: Float64Array;
-  restMinBops: Float64Array;
-  restMaxBops: Float64Array;
-  lastLabels: number;
-  stopped: boolean;
-}
-
-/** Scalings of the Lagrangian optimum's multipliers that make up the grid of bounds (a tight grid measured best: fewer bounds per label, and most labels that survive the optimum's own bound fall to a neighbour). */
-const SCALES = [1, 0.97, 1.03, 0.9, 1.1, 0];
-
-function priceGrid(chain: ChainProblem, priceSize: number, priceBops: number): { size: number[]; bops: number[] } {
-  const spread = costSpread(chain) || 1;
-  const sideValues = (price: number, use: Float64Array, high: number, low: number) => {
-    if (price !== 0) return SCALES.map((s) => s * price);
-    // The optimum leaves this budget unpriced; a few prices on the sides that exist still help deep labels.
-    const values = [0];
-    let total = 0;
-    for (let i = 0; i < chain.unitCount; i++) {
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let k = chain.offsets[i]; k < chain.offsets[i + 1]; k++) {
-        lo = Math.min(lo, use[k]);
-        hi = Math.max(hi, use[k]);
-      }
-      total += hi - lo;
-    }
-    const step = spread / (total || 1) / 16;
-    for (const s of [1, 4, 16]) {
-      if (Number.isFinite(high)) values.push(s * step);
-      if (Number.isFinite(low)) values.push(-s * step);
-    }
-    return values;
-  };
-  return {
-    size: sideValues(priceSize, chain.size, chain.limits.sizeHigh, chain.limits.sizeLow),
-    bops: sideValues(priceBops, chain.bops, chain.limits.bopsHigh, chain.limits.bopsLow),
-  };
-}
-
-function prepareWay(chain: ChainProblem, start: LagrangianStart, workspace: ViterbiWorkspace | null, order: SearchOrder): Way {
-  const { limits, offsets, unitCount } = chain;
-  const solver = workspace ?? new ViterbiWorkspace(chain);
-  const grid = priceGrid(chain, start.priceSize, start.priceBops);
-  const pairs: [number, number][] = [[start.priceSize, start.priceBops]];
-  for (const a of grid.size) for (const b of grid.bops) if (a !== start.priceSize || b !== start.priceBops) pairs.push([a, b]);
-  const optionCount = offsets[unitCount];
-  const priceSize = new Float64Array(pairs.length);
-  const priceBops = new Float64Array(pairs.length);
-  const constant = new Float64Array(pairs.length);
-  const back = new Float64Array(pairs.length * optionCount);
-  let magnitude = 0;
-  pairs.forEach(([a, b], m) => {
-    const sizeSide = a > 0 ? limits.sizeHigh : a < 0 ? limits.sizeLow : 0;
-    const bopsSide = b > 0 ? limits.bopsHigh : b < 0 ? limits.bopsLow : 0;
-    priceSize[m] = a;
-    priceBops[m] = b;
-    constant[m] = -a * sizeSide - b * bopsSide;
-    back.set(solver.backwardMinima(a, b), m * optionCount);
-    magnitude = Math.max(magnitude, 2 * Math.abs(constant[m]));
-  });
-  // The multiplier terms are large against the costs: a margin keeps the bound safe from rounding.
-  const margin = 1e-13 * (magnitude + (costSpread(chain) || 1)) * Math.max(1, Math.sqrt(unitCount));
-  const make = () => new Float64Array(unitCount + 1);
-  const way: Way = {
-    order,
-    chain,
-    priceSize,
-    priceBops,
-    constant,
-    back,
-    margin,
-    restMinSize: make(),
-    restMaxSize: make(),
-    restMinBops: make(),
-    restMaxBops: make(),
-    lastLabels: 0,
-    stopped: false,
-  };
-  for (let i = unitCount - 1; i >= 0; i--) {
-    let minS = Infinity;
-    let maxS = -Infinity;
-    let minO = Infinity;
-    let maxO = -Infinity;
-    for (let k = offsets[i]; k < offsets[i + 1]; k++) {
-      minS = Math.min(minS, chain.size[k]);
-      maxS = Math.max(maxS, chain.size[k]);
-      minO = Math.min(minO, chain.bops[k]);
-      maxO = Math.max(maxO, chain.bops[k]);
-    }
-    way.restMinSize[i] = way.restMinSize[i + 1] + minS;
-    way.restMaxSize[i] = way.restMaxSize[i + 1] + maxS;
-    way.restMinBops[i] = way.restMinBops[i + 1] + minO;
-    way.restMaxBops[i] = way.restMaxBops[i + 1] + maxO;
-  }
-  return way;
-}
-
 interface PassResult {
   /** The cheapest allocation below the cutoff, or null when there is none. */
   choice: Int32Array | null;
@@ -296,7 +210,7 @@ interface PassResult {
 }
 
 /** One breadth-first pass along `way.chain`: every allocation meeting the budgets and cheaper than `cutoff`. */
-function runPass(way: Way, cutoff: number, limits: { deadline: number; maxLayerLabels: number }): PassResult {
+function runPass(way: Way, cutoff: number, limits: { deadline: number; maxLayerLabels: number; beam?: number }): PassResult {
   const { chain, back, priceSize, priceBops, constant, margin } = way;
   const { offsets, width, pairWeight, unitCount } = chain;
   const optionCount = offsets[unitCount];
@@ -317,6 +231,8 @@ function runPass(way: Way, cutoff: number, limits: { deadline: number; maxLayerL
   for (let i = 0; i < unitCount; i++) maxOptions = Math.max(maxOptions, offsets[i + 1] - offsets[i]);
   const cursor = new Int32Array(Math.max(1, maxOptions));
   const extra = new Float64Array(Math.max(1, maxOptions));
+  const beam = limits.beam ?? 0;
+  let bounds = new Float64Array(beam > 0 ? 1024 : 0);
   for (let i = 0; i < unitCount; i++) {
     if (nowMs() > limits.deadline) return result(null, 'time limit');
     const options = offsets[i + 1] - offsets[i];
@@ -382,6 +298,14 @@ function runPass(way: Way, cutoff: number, limits: { deadline: number; maxLayerL
           continue;
         }
         if (staircase.dominates(s, o)) continue;
+        if (beam > 0) {
+          if (next.length === bounds.length) {
+            const grown = new Float64Array(bounds.length * 2);
+            grown.set(bounds);
+            bounds = grown;
+          }
+          bounds[next.length] = bound;
+        }
         next.push(c, s, o, parent);
         if (s >= sizeSafe && o >= bopsSafe) staircase.insert(s, o);
       }
@@ -392,6 +316,7 @@ function runPass(way: Way, cutoff: number, limits: { deadline: number; maxLayerL
       }
     }
     next.bucketStart[options] = next.length;
+    if (beam > 0 && !complete && next.length > beam) keepBest(next, bounds, beam, options);
     labels += next.length;
     widest = Math.max(widest, next.length);
     if (next.length === 0) return result(null, null);
