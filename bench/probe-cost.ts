@@ -115,7 +115,7 @@ async function memoryChild(job: MemoryJob): Promise<MemoryReading> {
 
 function runChild(job: MemoryJob): Promise<MemoryReading> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(job)], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(import.meta.url), [...process.argv.slice(2), '--child', JSON.stringify(job)], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let reading: MemoryReading | null = null;
     child.on('message', (message) => (reading = message as MemoryReading));
     child.on('error', reject);
@@ -270,7 +270,10 @@ const lines: string[] = [
   `\`npm run bench:probe-cost\`: onnxruntime-node, 1 intra-op thread, analysis session options (level basic, no pre-packing, no arena) for every session;`,
   `${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), load average at start ${loadavg().map((l) => l.toFixed(1)).join(' / ')}.`,
 ];
-for (const model of models) await timeModel(model, lines);
+for (const model of models) {
+  await timeModel(model, lines);
+  writeFileSync(out, lines.join('\n') + '\n');
+}
 if (!args.has('skip-memory')) {
   lines.push('\n## Peak memory (VmHWM of a child process)\n');
   lines.push(`Both children read and decode the same files first; "job peak" is the peak after a reset at that point. The analysis is runAnalysis with the settings above, stopped after ${probeLimit} probes.\n`);
