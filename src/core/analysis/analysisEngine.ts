@@ -7,7 +7,7 @@
  */
 import type { RgbaImage } from '../image/rgbaImage';
 import type { OrtModule, SessionOptions } from '../onnx/ort';
-import { decodeModel } from '../onnx/proto';
+import { decodeModel, encodeModelBytes } from '../onnx/proto';
 import { estimateEtaMs, CancelledError, type Progress } from '../progress';
 import type { QuantConfig } from '../quant/config';
 import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS } from '../quant/parametric';
@@ -144,6 +144,7 @@ export async function createProbeRunners(
   const decoder = await DecoderProbeRunner.create({
     ort,
     parametric: decoderParametric,
+    original: encodeModelBytes(sam.decoder),
     lowResName: sam.lowResOutput,
     iouName: sam.iouOutput,
     sessionOptions,
