@@ -10,7 +10,8 @@
  *   plain encoder / decoder   the original graphs, same session options as the analysis
  *   parametric encoder        the whole parametric encoder as one session, every gate off
  *   reference chain           EncoderProbeRunner.reference: the segment chain, values at the cuts kept
- *   parametric decoder        DecoderProbeRunner.run with config null
+ *   parametric decoder        the parametric decoder as one session, every gate off
+ *   engine FP decoder run     DecoderProbeRunner.run with config null (the reference, and after encoder probes)
  *   encoder-unit probe        EncoderProbeRunner.probe (W4A4) + the FP decoder run, for units at several
  *                             depths; against the original encoder from the same cut + the plain decoder
  *   decoder-unit probe        DecoderProbeRunner.run with a W4A4 config; against the plain decoder
@@ -159,6 +160,9 @@ async function timeModel(model: string, lines: string[]) {
   const encoderParametric = buildParametricModel(sam.encoder, encoderUnits, parametricOptionsOf(facts, widths));
   const parametricEncoder = await ort.InferenceSession.create(encoderParametric.bytes, sessionOptions);
   const gatesOff = toOrtFeeds(ort, encoderParametric.feedsFor({}));
+  const decoderParametric = buildParametricModel(sam.decoder, decoderUnits, parametricOptionsOf(facts, widths));
+  const parametricDecoder = await ort.InferenceSession.create(decoderParametric.bytes, sessionOptions);
+  const decoderGatesOff = toOrtFeeds(ort, decoderParametric.feedsFor({}));
   const only = (feeds: OrtFeeds, session: OrtSession) => Object.fromEntries(session.inputNames.map((n) => [n, feeds[n]]));
   const reference = await encoder.reference(image);
   const embeddingNames = sam.adapter.embeddingNames;
@@ -187,7 +191,8 @@ async function timeModel(model: string, lines: string[]) {
     { key: 'plainDec', label: 'plain decoder', run: () => runPromptRuns(ort, plainDecoder, prompts, reference.outputs) },
     { key: 'paramEnc', label: 'parametric encoder, one session, gates off', run: () => parametricEncoder.run(only({ ...image, ...gatesOff }, parametricEncoder), [...embeddingNames]) },
     { key: 'refChain', label: 'reference: segment chain, gates off, cuts kept', run: () => encoder.reference(image) },
-    { key: 'paramDec', label: 'parametric decoder, gates off', run: () => decoder.run(reference.outputs, prompts, null) },
+    { key: 'paramDec', label: 'parametric decoder, gates off', run: () => runPromptRuns(ort, parametricDecoder, prompts, { ...reference.outputs, ...decoderGatesOff }) },
+    { key: 'engineDec', label: 'engine FP decoder run (DecoderProbeRunner.run, config null)', run: () => decoder.run(reference.outputs, prompts, null) },
   ];
   for (const unit of chosen) {
     const config = probeConfig(unit, probe, BITS);
@@ -242,6 +247,7 @@ async function timeModel(model: string, lines: string[]) {
   row('parametric encoder, gates off (one session)', ['paramEnc'], ['plainEnc'], 1.1, 'plain encoder');
   row('reference chain (engine FP run)', ['refChain'], ['plainEnc'], 1.1, 'plain encoder');
   row('parametric decoder, gates off', ['paramDec'], ['plainDec'], 1.1, 'plain decoder');
+  row('engine FP decoder run (reference, after encoder probes)', ['engineDec'], ['plainDec'], 1.1, 'plain decoder');
   for (const unit of chosen) {
     const cut = segments.cutOfUnit.get(unit.id) ?? null;
     const where = cut ? `cut at node ${cut.position}/${segments.index.nodes.length}` : 'no cut: whole encoder';
@@ -254,7 +260,7 @@ async function timeModel(model: string, lines: string[]) {
 
   await encoder.release();
   await decoder.release();
-  for (const s of [plainEncoder, plainDecoder, parametricEncoder, ...plainSuffix.values()]) await s.release();
+  for (const s of [plainEncoder, plainDecoder, parametricEncoder, parametricDecoder, ...plainSuffix.values()]) await s.release();
 }
 
 if (args.has('child')) {
