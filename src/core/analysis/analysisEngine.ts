@@ -7,14 +7,14 @@
  */
 import type { RgbaImage } from '../image/rgbaImage';
 import type { OrtModule, SessionOptions } from '../onnx/ort';
-import { decodeModel } from '../onnx/proto';
+import { decodeModel, encodeModelBytes } from '../onnx/proto';
 import { estimateEtaMs, CancelledError, type Progress } from '../progress';
 import type { QuantConfig } from '../quant/config';
 import { buildParametricModel, PARAMETRIC_SESSION_OPTIONS } from '../quant/parametric';
 import type { QuantUnit } from '../quant/units';
 import { calibrationEntryKey, probeEntryKey } from './analysisKeys';
 import { imageFeeds, parametricOptionsOf, promptFeeds, type CalibrationFacts, type SamModelFiles } from './analysisModel';
-import { calibratePlan, planAnalysis } from './analysisPlan';
+import { calibratePlan, planAnalysis, type AnalysisPlan } from './analysisPlan';
 import { buildResults, type AnalysisResults } from './analysisResults';
 import type { AnalysisStore, StoredValue } from './analysisStore';
 import { singleMaskPrompts } from './calibrationFeeds';
@@ -90,7 +90,8 @@ export interface AnalysisRunStats {
   elapsedMs: number;
 }
 
-function probeConfig(unit: QuantUnit, probe: string, bits: number | null): QuantConfig {
+/** The configuration of one probe of `unit` (zero-ablation, or quantization at `bits`). */
+export function probeConfig(unit: QuantUnit, probe: string, bits: number | null): QuantConfig {
   if (probe === ablationProbe) return { [unit.id]: { wBits: null, aBits: null, ablate: true } };
   return { [unit.id]: { wBits: unit.kind === 'weight' ? bits : null, aBits: bits } };
 }
@@ -108,6 +109,47 @@ function lowResShape(dims: readonly number[]) {
  */
 export function analysisSessionOptions(extra?: SessionOptions): SessionOptions {
   return { ...PARAMETRIC_SESSION_OPTIONS, enableCpuMemArena: false, ...extra };
+}
+
+/**
+ * The probe sessions of a plan, as runAnalysis runs them: the parametric encoder as a chain of segments and
+ * the parametric decoder, quantizing with `facts`. `units` are the probed ones (a subset of the plan's scope).
+ */
+export async function createProbeRunners(
+  plan: AnalysisPlan,
+  facts: CalibrationFacts,
+  units: readonly QuantUnit[],
+  options: { ort: OrtModule; sessionOptions: SessionOptions },
+): Promise<{ encoder: EncoderProbeRunner; decoder: DecoderProbeRunner }> {
+  const { ort, sessionOptions } = options;
+  const { sam, settings, widths } = plan;
+  // Both graphs are made parametric even when only one has probed units: the other serves FP runs.
+  const byGraph = (graph: QuantUnit['graph']) => {
+    const selected = units.filter((unit) => unit.graph === graph);
+    return selected.length > 0 ? selected : sam.probedUnits.filter((unit) => unit.graph === graph).slice(0, 1);
+  };
+  const parametricOptions = parametricOptionsOf(facts, widths);
+  const encoderParametric = buildParametricModel(sam.encoder, byGraph('encoder'), parametricOptions);
+  const decoderParametric = buildParametricModel(sam.decoder, byGraph('decoder'), parametricOptions);
+  const encoder = await EncoderProbeRunner.create({
+    ort,
+    model: decodeModel(encoderParametric.bytes),
+    parametric: encoderParametric,
+    imageInputs: [sam.encoderIo.inputName],
+    outputNames: sam.adapter.embeddingNames,
+    // Without encoder probes (decoder-only analysis) the encoder only runs its FP reference: one segment.
+    maxSegments: units.some((unit) => unit.graph === 'encoder') ? settings.maxEncoderSegments : 0,
+    sessionOptions,
+  });
+  const decoder = await DecoderProbeRunner.create({
+    ort,
+    parametric: decoderParametric,
+    original: encodeModelBytes(sam.decoder),
+    lowResName: sam.lowResOutput,
+    iouName: sam.iouOutput,
+    sessionOptions,
+  });
+  return { encoder, decoder };
 }
 
 /** Measures what is missing for this model, these images and settings; returns all results. */
@@ -187,31 +229,7 @@ export async function runAnalysis(
   checkCancelled();
   progress({ phase: 'preparing', done: probesReused, total, label: 'Building the probe sessions', imageIndex: null, unitId: null });
   await options.yieldToEventLoop?.();
-  // Both graphs are made parametric even when only one has probed units: the other serves FP runs.
-  const byGraph = (graph: QuantUnit['graph']) => {
-    const selected = units.filter((unit) => unit.graph === graph);
-    return selected.length > 0 ? selected : sam.probedUnits.filter((unit) => unit.graph === graph).slice(0, 1);
-  };
-  const parametricOptions = parametricOptionsOf(facts, widths);
-  const encoderParametric = buildParametricModel(sam.encoder, byGraph('encoder'), parametricOptions);
-  const decoderParametric = buildParametricModel(sam.decoder, byGraph('decoder'), parametricOptions);
-  const encoder = await EncoderProbeRunner.create({
-    ort,
-    model: decodeModel(encoderParametric.bytes),
-    parametric: encoderParametric,
-    imageInputs: [sam.encoderIo.inputName],
-    outputNames: sam.adapter.embeddingNames,
-    // Without encoder probes (decoder-only analysis) the encoder only runs its FP reference: one segment.
-    maxSegments: units.some((unit) => unit.graph === 'encoder') ? settings.maxEncoderSegments : 0,
-    sessionOptions,
-  });
-  const decoder = await DecoderProbeRunner.create({
-    ort,
-    parametric: decoderParametric,
-    lowResName: sam.lowResOutput,
-    iouName: sam.iouOutput,
-    sessionOptions,
-  });
+  const { encoder, decoder } = await createProbeRunners(plan, facts, units, { ort, sessionOptions });
   stats.encoderSegments = encoder.segmentPlan.cuts.length;
 
   const toMeasure = total - probesReused;

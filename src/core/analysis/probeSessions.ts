@@ -201,13 +201,23 @@ export interface DecoderOutputs {
   iou: OrtTensor;
 }
 
+/**
+ * The decoder's probe sessions: the parametric decoder for decoder-unit probes and, when the original
+ * decoder is given, a session of it for every full-precision run (the reference and the decoder run
+ * after each encoder probe). Its outputs are bit for bit those of the parametric decoder with every gate
+ * off (PARAMETRIC_SESSION_OPTIONS), without the cost of the gates: on the demo decoder its ~140 If gates
+ * nearly double a run.
+ */
 export class DecoderProbeRunner {
   private readonly fullPrecisionFeeds: OrtFeeds;
+  /** Full-precision runs made by the original decoder's session (for tests and benches). */
+  plainRuns = 0;
 
   private constructor(
     private readonly ort: OrtModule,
     private readonly parametric: ParametricModel,
     private readonly session: OrtSession,
+    private readonly plainSession: OrtSession | null,
     private readonly lowResName: string,
     private readonly iouName: string,
   ) {
@@ -217,22 +227,33 @@ export class DecoderProbeRunner {
   static async create(args: {
     ort: OrtModule;
     parametric: ParametricModel;
+    /** The original decoder: full-precision runs use it instead of the parametric graph. */
+    original?: Uint8Array;
     lowResName: string;
     iouName: string;
     sessionOptions?: SessionOptions;
   }): Promise<DecoderProbeRunner> {
     const session = await args.ort.InferenceSession.create(args.parametric.bytes, args.sessionOptions);
-    return new DecoderProbeRunner(args.ort, args.parametric, session, args.lowResName, args.iouName);
+    const plainSession = args.original ? await args.ort.InferenceSession.create(args.original, args.sessionOptions) : null;
+    return new DecoderProbeRunner(args.ort, args.parametric, session, plainSession, args.lowResName, args.iouName);
   }
 
   /** All prompts of an image (one run, or one per prompt for fixed-batch decoders); `config` null runs full precision. */
   async run(embeddings: OrtFeeds, prompts: PromptRuns<OrtFeeds>, config: QuantConfig | null): Promise<DecoderOutputs> {
-    const configFeeds = config ? toOrtFeeds(this.ort, this.parametric.feedsFor(config)) : this.fullPrecisionFeeds;
-    const results = await runPromptRuns(this.ort, this.session, prompts, { ...embeddings, ...configFeeds }, [this.lowResName, this.iouName]);
+    const outputNames = [this.lowResName, this.iouName];
+    let results: OrtFeeds;
+    if (!config && this.plainSession) {
+      this.plainRuns++;
+      results = await runPromptRuns(this.ort, this.plainSession, prompts, embeddings, outputNames);
+    } else {
+      const configFeeds = config ? toOrtFeeds(this.ort, this.parametric.feedsFor(config)) : this.fullPrecisionFeeds;
+      results = await runPromptRuns(this.ort, this.session, prompts, { ...embeddings, ...configFeeds }, outputNames);
+    }
     return { lowRes: results[this.lowResName], iou: results[this.iouName] };
   }
 
   async release(): Promise<void> {
     await this.session.release();
+    await this.plainSession?.release();
   }
 }
