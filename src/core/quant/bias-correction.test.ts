@@ -171,3 +171,24 @@ describe.each(['matmul', 'conv'] as const)('bias correction of a random %s layer
     fpCorrected.forEach((y, f) => expect(y).toEqual(fp[f]));
   }, 60_000);
 });
+
+describe('units bias correction leaves alone', () => {
+  it('a MatMul without a bias Add and a ConvTranspose are skipped with their reason; a bias-less Gemm gets a C', () => {
+    const b = new GraphBuilder();
+    b.input('x', [4, K]);
+    b.init('w', [K, N], new Float32Array(K * N).fill(0.1));
+    b.init('g', [N, N], new Float32Array(N * N).fill(0.2));
+    const y = b.op('MatMul', ['x', 'w'], { name: '/plain/MatMul' });
+    b.op('Gemm', [y, 'g'], { name: '/head/Gemm', output: 'z', attributes: [intAttr('transB', 1)] });
+    b.output('z');
+    const model = b.toModel(17);
+    const index = new GraphIndex(model.graph!);
+    const units = discoverUnits(model, { graph: 'decoder' });
+    const matmul = biasSite(index, units.find((u) => u.op === 'MatMul')!);
+    expect('reason' in matmul && matmul.reason).toMatch(/without a bias Add/);
+    const gemm = biasSite(index, units.find((u) => u.op === 'Gemm')!);
+    expect('node' in gemm && gemm.values === null && gemm.input === 2 && gemm.inputChannels === N).toBe(true);
+    const transposed = biasSite(index, { ...units[0], op: 'ConvTranspose' });
+    expect('reason' in transposed && transposed.reason).toMatch(/transposed/);
+  });
+});
