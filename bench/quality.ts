@@ -9,6 +9,8 @@
  *        [--log2 on,off|on|off] [--weight-range mse|minmax] [--budgets W8A8,W6A6,W5A5,W4A4,W3A3] [--per-width ranges,tau|none]
  *        [--rounding nearest,gptq|nearest|gptq] [--migration α] [--big on] (FP-exact rewrites first: outlier
  *        migration of the encoder's LayerNorms, BIG on the decoder's token→image keys)
+ *        [--bias-correction on] (adds rows with each quantized unit's bias corrected for its mean output
+ *        shift beside the uncorrected ones; `only` scores the corrected ones alone)
  *
  * Defaults are the committed table's settings: all four budgets, the post-softmax log2 quantizer on and
  * off (one analysis each), about 20 minutes on 2 idle cores. METHOD.md's own defaults are --lambda 0.1
@@ -62,6 +64,9 @@ if (weightRange !== 'mse' && weightRange !== 'minmax') throw new Error(`--weight
 const budgetLabels = list('budgets', 'W8A8,W6A6,W5A5,W4A4,W3A3');
 const roundings = list('rounding', 'nearest,gptq') as WeightRounding[];
 for (const rounding of roundings) if (rounding !== 'nearest' && rounding !== 'gptq') throw new Error(`--rounding takes nearest and/or gptq, got "${rounding}".`);
+const biasCorrectionFlag = args.get('bias-correction') ?? 'off';
+if (!['off', 'on', 'only'].includes(biasCorrectionFlag)) throw new Error(`--bias-correction is off, on or only, got "${biasCorrectionFlag}".`);
+const biasCorrection = biasCorrectionFlag === 'on' ? [false, true] : biasCorrectionFlag === 'only' ? [true] : [false];
 const budgets = budgetLabels.map((label) => {
   const budget = STUDY_BUDGETS.find((b) => b.label === label);
   if (!budget) throw new Error(`Unknown budget "${label}"; the study knows ${STUDY_BUDGETS.map((b) => b.label).join(', ')}.`);
@@ -84,6 +89,7 @@ const settings: StudySettings = {
   log2PostSoftmax: list('log2', 'on,off').map((value) => value === 'on'),
   quantizer: { weightRange },
   roundings,
+  ...(biasCorrectionFlag === 'off' ? {} : { biasCorrection }),
 };
 
 async function main(): Promise<void> {
@@ -143,6 +149,11 @@ async function main(): Promise<void> {
         ? ` (GPTQ: Hessians from the ${calibrationImages} calibration scenes with FP inputs, dampening 0.01, block 128, natural column order; ${result.gptq.units.length} units rounded, ${result.gptq.nearest.length} kept nearest; allocations from σ measured with nearest rounding; ${(result.timings.gptqMs / 1000).toFixed(0)} s)`
         : ''
     }`,
+    ...(biasCorrectionFlag === 'off'
+      ? []
+      : [
+          `bias correction: ${biasCorrection.map((on) => (on ? 'on' : 'off')).join(' and ')} (b − δ per unit and width, δ = W_q·E[Q_a(x)] − W·E[x] from per-channel input means over the ${calibrationImages} calibration scenes with FP inputs, Conv taps with the channel mean; ${((result.timings.biasStatsMs ?? 0) / 1000).toFixed(0)} s)`,
+        ]),
     `time: GPTQ ${(result.timings.gptqMs / 1000).toFixed(0)} s, analysis ${(result.timings.analysisMs / 1000).toFixed(0)} s (${probesRun} probes run, ${probesReused} cached), allocation ${(result.timings.allocationMs / 1000).toFixed(1)} s, evaluation ${(result.timings.evaluationMs / 1000).toFixed(0)} s, total ${elapsedS.toFixed(0)} s`,
   ];
   const markdown = `${settingsText.map((line) => `- ${line}`).join('\n')}\n\n${markdownTable(result.rows)}\n\nTargets:\n${markdownTargets(targets)}\n`;

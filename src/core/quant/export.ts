@@ -19,9 +19,10 @@
  * onnxruntime-web's WebGPU backend runs, activations in float (export-webgpu.ts).
  */
 import { GraphBuilder } from '../onnx/builder.ts';
-import { GraphIndex, intAttr } from '../onnx/graph.ts';
+import { GraphIndex, intAttr, nodeReads } from '../onnx/graph.ts';
 import { upgradeOpset } from '../onnx/opset.ts';
-import { encodeModelBytes, type ModelProto, type NodeProto } from '../onnx/proto.ts';
+import { encodeModelBytes, type GraphProto, type ModelProto, type NodeProto } from '../onnx/proto.ts';
+import { correctedBiasTensor, type BiasCorrection } from './bias-correction.ts';
 import { storeWeightsAsHalf } from '../onnx/halfWeights.ts';
 import { removeDeadNodes, spliceNodes } from '../onnx/rewrite.ts';
 import { DataType, makeTensor } from '../onnx/tensor.ts';
@@ -58,7 +59,7 @@ export interface ExportOptions {
    * The simulation this export must reproduce: its weight tables are reused (no second MSE search)
    * and its quantizer options apply. Pass the ParametricModel the configuration was chosen with.
    */
-  simulation?: Pick<ParametricModel, 'weightBits' | 'weightTables' | 'quantizer'> & Partial<Pick<ParametricModel, 'roundedWeights'>>;
+  simulation?: Pick<ParametricModel, 'weightBits' | 'weightTables' | 'quantizer'> & Partial<Pick<ParametricModel, 'roundedWeights' | 'biasCorrection'>>;
   /** Calibrated ranges (needed when any activation is quantized). */
   ranges?: ActivationRanges;
   log2Tau?: Readonly<Record<string, number>>;
@@ -114,6 +115,7 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   }
   const upgraded = upgradeOpset(model, 21);
   const graph = upgraded.graph!;
+  if (simulation?.biasCorrection) writeCorrectedBiases(graph, units, config, simulation.biasCorrection);
   const index = new GraphIndex(graph);
   const byNode = new Map(units.map((u) => [u.nodeName, u]));
   const sites = sitesOf(units, quantizer);
@@ -294,6 +296,34 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   const bytes = encodeModelBytes(upgraded);
   sizes.fileBytes = bytes.byteLength;
   return { bytes, sizes, quantizedWeights, quantizedActivations: [...quantizedActivations] };
+}
+
+/**
+ * The simulation's corrected bias of each quantized unit's widths, as a new initializer read by the node's
+ * bias input (Conv B, Gemm C, or the MatMul's bias Add); units at full precision keep their bias.
+ */
+function writeCorrectedBiases(graph: GraphProto, units: readonly QuantUnit[], config: QuantConfig, correction: BiasCorrection): void {
+  const nodes = new Map((graph.node ?? []).map((n) => [n.name || (n.output?.[0] ?? ''), n]));
+  for (const unit of units) {
+    const table = correction.tables.get(unit.id);
+    const setting = config[unit.id];
+    if (!table || !setting) continue;
+    const row = correction.rowFor(unit.id, setting.wBits, setting.aBits);
+    if (row === 0) continue;
+    const node = nodes.get(table.site.node);
+    if (!node) throw new Error(`Bias correction of unit "${unit.id}" names node "${table.site.node}", which is not in this graph.`);
+    const tensor = correctedBiasTensor(table, row);
+    graph.initializer = [...(graph.initializer ?? []), tensor];
+    const inputs = [...(node.input ?? [])];
+    while (inputs.length < table.site.input) inputs.push('');
+    const replaced = inputs[table.site.input];
+    inputs[table.site.input] = tensor.name!;
+    node.input = inputs;
+    // The original bias, when no other node reads it, is dropped (onnxruntime would warn about it).
+    if (replaced && !(graph.node ?? []).some((n) => nodeReads(n).includes(replaced)) && !(graph.output ?? []).some((o) => o.name === replaced)) {
+      graph.initializer = graph.initializer.filter((t) => t.name !== replaced);
+    }
+  }
 }
 
 /** Integer codes of a weight laid out [outer, channels, inner], shifted into signed storage. */

@@ -14,7 +14,7 @@
  * fake quant. Log2 sites reuse the vectors as (scale, τ, –, levels).
  */
 import { GraphBuilder, valueInfo } from '../onnx/builder.ts';
-import { defaultOpset, GraphIndex, intAttr } from '../onnx/graph.ts';
+import { defaultOpset, GraphIndex, intAttr, nodeReads } from '../onnx/graph.ts';
 import type { SessionOptions } from '../onnx/ort.ts';
 import { cloneModel, encodeModelBytes, onnx, type AttributeProto, type GraphProto, type ModelProto, type NodeProto } from '../onnx/proto.ts';
 import { spliceNodes } from '../onnx/rewrite.ts';
@@ -26,6 +26,7 @@ import type { RoundedWeights, WeightCodes } from './rounded-weights.ts';
 import { foldWeight } from '../onnx/fold.ts';
 import type { QuantUnit } from './units.ts';
 import { channelBroadcastDims, weightTable, type WeightTable } from './weight-tables.ts';
+import { biasCorrectionTables, type BiasCorrection, type BiasCorrectionOptions } from './bias-correction.ts';
 
 export const DEFAULT_WEIGHT_BITS: readonly number[] = [2, 3, 4, 5, 6, 7, 8];
 
@@ -48,6 +49,11 @@ export interface ParametricOptions {
    * would round them) and dequantizes them; its other units round in the graph.
    */
   roundedWeights?: RoundedWeights;
+  /**
+   * Bias correction (quant/bias-correction.ts): input means per unit; each unit with them takes the corrected
+   * bias of its configuration's widths, selected by the mq_bc_row feed. Absent: no correction, graph unchanged.
+   */
+  biasCorrection?: BiasCorrectionOptions;
 }
 
 /** A feed as plain data; wrap with `new ort.Tensor(type, data, dims)` (see toOrtFeeds). */
@@ -67,6 +73,8 @@ export interface ParametricModel {
   weightTables: Map<string, WeightTable>;
   /** The rounded weights the graph selects (empty: every weight rounded to nearest). */
   roundedWeights: RoundedWeights;
+  /** The corrected biases the graph selects (null without bias correction). */
+  biasCorrection: BiasCorrection | null;
   /** The extra feeds selecting a configuration. Throws on unknown units, widths or missing ranges. */
   feedsFor(config: QuantConfig, overrides?: { ranges?: ActivationRanges; log2Tau?: Readonly<Record<string, number>> }): Record<string, FeedTensor>;
 }
@@ -92,6 +100,7 @@ export const PARAM_INPUTS = {
   siteQmin: 'mq_a_qmin',
   siteQmax: 'mq_a_qmax',
   ablate: 'mq_ablate',
+  biasRow: 'mq_bc_row',
 } as const;
 
 export function buildParametricModel(model: ModelProto, units: readonly QuantUnit[], options: ParametricOptions = {}): ParametricModel {
@@ -166,6 +175,11 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
   };
 
   const roundedWeights: RoundedWeights = options.roundedWeights ?? new Map();
+  const biasCorrection = options.biasCorrection ? biasCorrectionTables(index, weightUnits, tables, weightBits, roundedWeights, options.biasCorrection) : null;
+  const biasUnits = biasCorrection ? weightUnits.filter((u) => biasCorrection.tables.has(u.id)) : [];
+  const biasByNode = new Map(biasUnits.map((u, i) => [biasCorrection!.tables.get(u.id)!.site.node, { table: biasCorrection!.tables.get(u.id)!, i }]));
+  const replacedBiases = new Set<string>();
+  if (biasUnits.length > 0) overridable(P.biasRow, [biasUnits.length], new Int32Array(biasUnits.length), DataType.INT32);
   /**
    * The weight at the selected width from its codes: [widths, …dims] codes (each width's rounded codes, or
    * the nearest ones where none are given), dequantized as the quantizer's last step, (q − z)·s in float32.
@@ -195,6 +209,16 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
   spliceNodes(graph, b, {
     before(node: NodeProto) {
       const name = node.name || (node.output?.[0] ?? '');
+      const bias = biasByNode.get(name);
+      if (bias) {
+        // The corrected bias of the selected widths: row mq_bc_row[i] of [rows, …bias dims].
+        const { site, rows, rowCount } = bias.table;
+        const withBias = [...(node.input ?? [])];
+        while (withBias.length < site.input) withBias.push('');
+        if (withBias[site.input]) replacedBiases.add(withBias[site.input]);
+        withBias[site.input] = b.op('Gather', [b.init(b.fresh('bias_rows'), [rowCount, ...site.dims], rows), element(P.biasRow, bias.i)], { attributes: [intAttr('axis', 0)] });
+        node.input = withBias;
+      }
       const unit = unitByNode.get(name);
       if (!unit) return;
       const inputs = [...(node.input ?? [])];
@@ -237,6 +261,11 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
       });
     },
   });
+  // Biases the correction replaced (row 0 of its table holds them): dropped when nothing else reads them.
+  if (replacedBiases.size > 0) {
+    const read = new Set([...(graph.node ?? []).flatMap(nodeReads), ...(graph.output ?? []).map((o) => o.name ?? '')]);
+    graph.initializer = (graph.initializer ?? []).filter((t) => !replacedBiases.has(t.name ?? '') || read.has(t.name ?? ''));
+  }
   const bytes = encodeModelBytes(copy);
 
   return {
@@ -247,6 +276,7 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
     quantizer,
     weightTables: tables,
     roundedWeights,
+    biasCorrection,
     feedsFor(config, overrides = {}) {
       checkConfig(config, units, weightBits);
       let ranges = overrides.ranges ?? options.ranges;
@@ -285,7 +315,13 @@ export function buildParametricModel(model: ModelProto, units: readonly QuantUni
       });
       const ablate = Float32Array.from(units, (u) => (config[u.id]?.ablate ? 1 : 0));
       const f = (data: Float32Array): FeedTensor => ({ type: 'float32', data, dims: [data.length] });
+      const biasFeeds: Record<string, FeedTensor> = {};
+      if (biasUnits.length > 0) {
+        const rows = Int32Array.from(biasUnits, (u) => biasCorrection!.rowFor(u.id, config[u.id]?.wBits, config[u.id]?.aBits));
+        biasFeeds[P.biasRow] = { type: 'int32', data: rows, dims: [rows.length] };
+      }
       return {
+        ...biasFeeds,
         [P.weightOn]: f(wOn),
         [P.weightIndex]: { type: 'int32', data: wIdx, dims: [wIdx.length] },
         [P.siteOn]: f(on),

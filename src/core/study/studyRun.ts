@@ -24,6 +24,8 @@ import { studyRow, type ModelSpec, type StudyRow } from './table';
 import { promptsOfImage } from '../analysis/analysisKeys';
 import { samGptq, type SamGptqResult } from '../analysis/samGptq';
 import type { RoundedWeights } from '../quant/rounded-weights';
+import type { BiasCorrectionOptions } from '../quant/bias-correction';
+import { samBiasStats, type SamBiasStats } from '../analysis/samBiasCorrection';
 
 export interface StudySettings {
   /** Analysis on the calibration scenes: T = imageCount, prompts per image, measured widths. */
@@ -44,6 +46,11 @@ export interface StudySettings {
    * chosen widths with Hessians from the calibration scenes.
    */
   roundings?: readonly WeightRounding[];
+  /**
+   * Bias correction off and/or on (default off only): each setting scores every model of the plan with each
+   * rounding; the input means come from the calibration scenes (analysis/samBiasCorrection.ts).
+   */
+  biasCorrection?: readonly boolean[];
 }
 
 export type { WeightRounding };
@@ -65,6 +72,8 @@ export interface StudyInput {
 export interface StudyTimings {
   /** GPTQ's Hessians and rounding (0 without it). */
   gptqMs: number;
+  /** Bias correction's input means (0 without it). */
+  biasStatsMs?: number;
   analysisMs: number;
   allocationMs: number;
   evaluationMs: number;
@@ -127,9 +136,16 @@ export async function planModels(results: AnalysisResults, settings: StudySettin
 }
 
 /** Both parametric graphs with the study's quantizer options (evaluate/quantizedSam.ts builds them with the defaults). */
-function studyParametric(sam: PreparedSam, facts: CalibrationFacts, widths: readonly number[], quantizer: Partial<QuantizerOptions>, roundedWeights?: RoundedWeights): SamParametric {
+function studyParametric(
+  sam: PreparedSam,
+  facts: CalibrationFacts,
+  widths: readonly number[],
+  quantizer: Partial<QuantizerOptions>,
+  roundedWeights?: RoundedWeights,
+  biasCorrection?: BiasCorrectionOptions,
+): SamParametric {
   const weightBits = [...new Set(widths)].sort((a, b) => a - b);
-  const options = { ...parametricOptionsOf(facts, weightBits, quantizer), roundedWeights };
+  const options = { ...parametricOptionsOf(facts, weightBits, quantizer), roundedWeights, ...(biasCorrection ? { biasCorrection } : {}) };
   const build = (model: ModelProto, graph: GraphKind) => {
     const units = unitsOfGraph(sam, graph);
     return units.length > 0 ? buildParametricModel(model, units, options) : null;
@@ -150,9 +166,11 @@ export async function runQualityStudy(input: StudyInput): Promise<StudyResult> {
   const timings: StudyTimings = { gptqMs: 0, analysisMs: 0, allocationMs: 0, evaluationMs: 0 };
   const sam = prepareSam(input.files);
   const scores = new Map<string, Record<PromptKind, EvaluationResult>>();
-  const scoreKey = (log2: boolean, rounding: WeightRounding) => `${log2}|${rounding}`;
+  const scoreKey = (log2: boolean, rounding: WeightRounding, corrected: boolean) => `${log2}|${rounding}|${corrected}`;
   const analyses: StudyAnalysis[] = [];
   const roundings = settings.roundings ?? ['nearest'];
+  const corrections = settings.biasCorrection ?? [false];
+  const variants = roundings.flatMap((rounding) => corrections.map((corrected) => ({ rounding, corrected })));
   // GPTQ at every width a model of the plan can take, once: its Hessians see FP inputs, whatever the quantizers.
   let gptq: SamGptqResult | null = null;
   if (roundings.includes('gptq')) {
@@ -190,16 +208,27 @@ export async function runQualityStudy(input: StudyInput): Promise<StudyResult> {
     timings.allocationMs += clock() - started;
     analyses.push({ log2PostSoftmax: log2, results, stats, facts, models });
 
-    for (const rounding of roundings) {
+    const widths = [...new Set(models.flatMap((model) => model.bits ?? []))];
+    let biasStats: SamBiasStats | null = null;
+    if (corrections.includes(true)) {
       started = clock();
-      const tag = `${setting}, ${rounding === 'gptq' ? 'GPTQ' : 'nearest'} rounding`;
+      const items = input.calibration.slice(0, analysisSettings.imageCount).map((entry) => ({ image: entry.image, prompts: promptsOfImage(entry, analysisSettings) }));
+      biasStats = await samBiasStats({ ort, sam, items, units: sam.probedUnits, activationBits: widths.length > 0 ? widths : [8], facts, sessionOptions: input.sessionOptions, beforeStep: progress });
+      timings.biasStatsMs = (timings.biasStatsMs ?? 0) + clock() - started;
+      progress(`Bias correction (${setting}): input means of ${biasStats.stats.size} weight units (${biasStats.skipped.length} skipped) in ${(biasStats.timings.statsMs / 1000).toFixed(1)} s`);
+    }
+
+    for (const { rounding, corrected } of variants) {
+      started = clock();
+      const tag = `${setting}, ${rounding === 'gptq' ? 'GPTQ' : 'nearest'} rounding${corrected ? ', bias corrected' : ''}`;
       progress(`Evaluation (${tag}): building the quantized sessions`);
-      const widths = [...new Set(models.flatMap((model) => model.bits ?? []))];
-      const parametric = studyParametric(sam, facts, widths.length > 0 ? widths : [8], { ...settings.quantizer }, rounding === 'gptq' ? gptq!.weights : undefined);
+      const correction = corrected ? { stats: biasStats!.stats, activationBits: biasStats!.activationBits } : undefined;
+      const parametric = studyParametric(sam, facts, widths.length > 0 ? widths : [8], { ...settings.quantizer }, rounding === 'gptq' ? gptq!.weights : undefined, correction);
       const runner = await QuantizedSam.create(ort, sam, parametric, input.sessionOptions);
-      // FP does not depend on the rounding: scored with the first only.
+      // FP depends on neither the rounding nor the correction: scored with the first variant only.
+      const first = variants[0].rounding === rounding && variants[0].corrected === corrected;
       const plans: EvaluationPlan[] = models
-        .filter((model) => model.kind !== 'fp' || rounding === roundings[0])
+        .filter((model) => model.kind !== 'fp' || first)
         .map((model) => ({ id: model.kind, label: model.label, allocation: model.bits ? allocationFromBits(results, model.bits) : null }));
       try {
         const byKind = {} as Record<PromptKind, EvaluationResult>;
@@ -207,7 +236,7 @@ export async function runQualityStudy(input: StudyInput): Promise<StudyResult> {
           progress(`Evaluation (${tag}, ${kind} prompts): ${plans.length} models × ${input.heldOut.byKind[kind].length} images`);
           byKind[kind] = await evaluatePlans(runner, input.heldOut.byKind[kind], plans);
         }
-        scores.set(scoreKey(log2, rounding), byKind);
+        scores.set(scoreKey(log2, rounding, corrected), byKind);
       } finally {
         await runner.release();
       }
@@ -220,13 +249,13 @@ export async function runQualityStudy(input: StudyInput): Promise<StudyResult> {
   for (let k = 0; k < modelCount; k++) {
     for (const analysis of analyses) {
       const model = analysis.models[k];
-      for (const rounding of roundings) {
-        // FP does not depend on the quantizer or the rounding: one row.
-        if (model.kind === 'fp' && (analysis !== analyses[0] || rounding !== roundings[0])) continue;
-        const byKind = scores.get(scoreKey(analysis.log2PostSoftmax, rounding))!;
-        // Without the FP plan, the rounding's scores are one model shorter.
-        const at = rounding === roundings[0] ? k : k - 1;
-        const quantized = model.kind === 'fp' ? null : { log2: analysis.log2PostSoftmax, rounding };
+      for (const [v, { rounding, corrected }] of variants.entries()) {
+        // FP does not depend on the quantizer, the rounding or the correction: one row.
+        if (model.kind === 'fp' && (analysis !== analyses[0] || v !== 0)) continue;
+        const byKind = scores.get(scoreKey(analysis.log2PostSoftmax, rounding, corrected))!;
+        // Without the FP plan, the variant's scores are one model shorter.
+        const at = v === 0 ? k : k - 1;
+        const quantized = model.kind === 'fp' ? null : { log2: analysis.log2PostSoftmax, rounding, ...(corrected ? { biasCorrection: true } : {}) };
         rows.push(studyRow(model, quantized, { point: byKind.point.plans[at], box: byKind.box.plans[at] }, { point: byKind.point, box: byKind.box }));
       }
     }

@@ -40,6 +40,8 @@ export interface StudyRow {
   log2: boolean | null;
   /** How weights were rounded (nearest, or GPTQ); null for FP. */
   rounding: WeightRounding | null;
+  /** Present (true) on rows whose biases were corrected for the quantization's mean shift. */
+  biasCorrection?: boolean;
   averageWeightBits: number | null;
   bopsEquivalentBits: number | null;
   sizeBits: number | null;
@@ -63,6 +65,8 @@ function combine(point: number, pointCount: number, box: number, boxCount: numbe
 export interface RowQuantizer {
   log2: boolean;
   rounding: WeightRounding;
+  /** Bias correction on (quant/bias-correction.ts); off when absent. */
+  biasCorrection?: boolean;
 }
 
 /** A row from one model's scores on the point and box prompt sets (every held-out prompt has a truth). */
@@ -81,9 +85,10 @@ export function studyRow(
   const prompts = { point: runs.point.prompts, box: runs.box.prompts };
   const log2 = quantized?.log2 ?? null;
   const gptq = quantized?.rounding === 'gptq';
-  const suffix = log2 === null ? '' : `${log2 ? ' · log2' : ' · uniform softmax'}${gptq ? ' · GPTQ' : ''}`;
+  const corrected = quantized?.biasCorrection === true;
+  const suffix = log2 === null ? '' : `${log2 ? ' · log2' : ' · uniform softmax'}${gptq ? ' · GPTQ' : ''}${corrected ? ' · bias corrected' : ''}`;
   return {
-    id: log2 === null ? model.id : `${model.id}${log2 ? '-log2' : '-nolog2'}${gptq ? '-gptq' : ''}`,
+    id: log2 === null ? model.id : `${model.id}${log2 ? '-log2' : '-nolog2'}${gptq ? '-gptq' : ''}${corrected ? '-bc' : ''}`,
     label: `${model.label}${suffix}`,
     kind: model.kind,
     budget: model.budget?.label ?? null,
@@ -91,6 +96,7 @@ export function studyRow(
     mode: model.mode,
     log2,
     rounding: quantized?.rounding ?? null,
+    ...(corrected ? { biasCorrection: true } : {}),
     averageWeightBits: model.use?.averageWeightBits ?? null,
     bopsEquivalentBits: model.use?.bopsEquivalentBits ?? null,
     sizeBits: model.use?.sizeBits ?? null,
@@ -190,7 +196,7 @@ export function tableCells(row: StudyRow): string[] {
   return [
     row.kind === 'fp' ? 'FP32' : row.kind === 'uniform' ? `uniform ${row.budget}` : `mixed ${row.mode === 'paper' ? 'Ω (paper)' : 'σ (sensitivity)'} @ ${row.budget}`,
     row.log2 === null ? '—' : row.log2 ? 'log2' : 'uniform',
-    row.rounding === null ? '—' : row.rounding === 'gptq' ? 'GPTQ' : 'nearest',
+    row.rounding === null ? '—' : `${row.rounding === 'gptq' ? 'GPTQ' : 'nearest'}${row.biasCorrection ? ' + bias corr.' : ''}`,
     fixed(row.averageWeightBits),
     fixed(row.bopsEquivalentBits),
     percent(row.miouTruth.point),
