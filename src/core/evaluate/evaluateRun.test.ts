@@ -9,7 +9,11 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { calibrate, prepareSam, promptFeeds, type CalibrationFacts, type PreparedSam } from '../analysis/analysisModel';
 import { singleMaskPrompts } from '../analysis/calibrationFeeds';
+import { valueInfo } from '../onnx/builder';
+import { intAttr } from '../onnx/graph';
 import { REFERENCE_SESSION_OPTIONS, toOrtFeeds, type OrtModule } from '../onnx/ort';
+import { decodeModel, encodeModelBytes, onnx } from '../onnx/proto';
+import { DataType, makeTensor } from '../onnx/tensor';
 import { generateScene, MIN_VISIBLE_PIXELS } from '../synth/scene';
 import { evaluatePlans } from './evaluateRun';
 import { evaluationItems, type EvaluationItem, type EvaluationSource } from './evaluationItems';
@@ -150,5 +154,41 @@ describe('exported files', () => {
     expect(verification.decoder.maxAbsError).toBe(0);
     expect(verification.endToEnd.maxAbsError).toBe(0);
     expect(verification.maxAbsErrorAllOutputs).toBe(0);
+  }, 180_000);
+
+  it('are checked on every decoder output, integer ones too (the int64 mask areas of return_extra_metrics exports)', async () => {
+    // The demo decoder with an extra int64 output, as Meta's export script writes its mask areas.
+    const decoder = decodeModel(files.decoder);
+    const graph = decoder.graph!;
+    const positive = graph.node!.length;
+    graph.node!.push(
+      onnx.NodeProto.create({ opType: 'Greater', input: ['low_res_masks', 'areas_zero'], output: ['areas_positive'], name: `areas_${positive}_gt` }),
+      onnx.NodeProto.create({ opType: 'Cast', input: ['areas_positive'], output: ['areas_float'], name: 'areas_cast_f', attribute: [intAttr('to', DataType.FLOAT)] }),
+      onnx.NodeProto.create({ opType: 'ReduceSum', input: ['areas_float', 'areas_axes'], output: ['areas_sum'], name: 'areas_sum', attribute: [intAttr('keepdims', 0)] }),
+      onnx.NodeProto.create({ opType: 'Cast', input: ['areas_sum'], output: ['areas'], name: 'areas_cast_i', attribute: [intAttr('to', DataType.INT64)] }),
+    );
+    graph.initializer!.push(makeTensor('areas_zero', DataType.FLOAT, [], [0]), makeTensor('areas_axes', DataType.INT64, [2], BigInt64Array.from([2n, 3n])));
+    graph.output!.push(valueInfo('areas', DataType.INT64, ['prompts', 'masks']));
+    const withAreas = { ...files, decoder: encodeModelBytes(decoder) };
+    const samWithAreas = prepareSam(withAreas);
+    expect(samWithAreas.lowResOutput).toBe('low_res_masks');
+    const parametricWithAreas = buildSamParametric(samWithAreas, facts, [4]);
+    const allocation = uniform(4);
+    const exported = exportQuantizedSam(samWithAreas, parametricWithAreas, allocation, { encoder: files.encoder.byteLength, decoder: withAreas.decoder.byteLength });
+    const simulation = await QuantizedSam.create(ortModule, samWithAreas, parametricWithAreas, REFERENCE_SESSION_OPTIONS);
+    try {
+      const verification = await verifySamExport(simulation, { encoder: exported.encoder.bytes, decoder: exported.decoder.bytes }, allocation, items[1]);
+      expect(verification.maxAbsErrorAllOutputs).toBe(0);
+      expect(verification.endToEnd.maxAbsError).toBe(0);
+      // The areas really are compared: a file whose areas differ fails the check.
+      const areasOff = decodeModel(exported.decoder.bytes);
+      const initializers = areasOff.graph!.initializer!;
+      initializers[initializers.findIndex((t) => t.name === 'areas_zero')] = makeTensor('areas_zero', DataType.FLOAT, [], [-1e9]);
+      const broken = await verifySamExport(simulation, { encoder: exported.encoder.bytes, decoder: encodeModelBytes(areasOff) }, allocation, items[1]);
+      expect(broken.endToEnd.maxAbsError).toBe(0);
+      expect(broken.maxAbsErrorAllOutputs).toBeGreaterThan(0);
+    } finally {
+      await simulation.release();
+    }
   }, 180_000);
 });

@@ -98,7 +98,9 @@ export async function verifySamExport(
       const data = (feeds: OrtFeeds, name: string) => {
         const tensor = feeds[name];
         if (!tensor) throw new Error(`The exported model did not return "${name}".`);
-        return tensor.data as Float32Array;
+        // Integer outputs (the mask areas of Meta's return_extra_metrics export are int64) compare as numbers.
+        const values = tensor.data;
+        return values instanceof BigInt64Array || values instanceof BigUint64Array ? Float64Array.from(values, Number) : (values as ArrayLike<number>);
       };
       const maskOutput = sam.lowResOutput;
       const allOutputs = decoder.outputNames.filter((name) => simulatedMasks[name]).map((name) => compareOutputs(data(endToEnd, name), data(simulatedMasks, name), name));
