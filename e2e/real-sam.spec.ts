@@ -68,6 +68,9 @@ test('MobileSAM from its authors: full analysis under way, decoder-only analysis
   await exportView.getByRole('button', { name: 'Download quantized model' }).click();
   await expect(exportView).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
   await expect(exportView.getByTestId('export-verification')).toHaveText(/^Verified: max \|Δ\| = \S+ on \d+ prompts$/);
+  // A decoder-only allocation ships the original encoder: its row says so rather than "×1.0 smaller".
+  await expect(exportView.locator('tr[data-part="Encoder"]')).toContainText('unchanged');
+  await expect(exportView.locator('tr[data-part="Decoder"]')).toContainText(/×\d+\.\d smaller/);
   await exportView.scrollIntoViewIfNeeded();
   await shot('4-exported.png');
   await expect.poll(() => downloads.size, { timeout: 60_000 }).toBe(2);

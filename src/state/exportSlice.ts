@@ -28,6 +28,8 @@ export interface ExportedFile {
   fpFileBytes: number;
   quantizedWeights: number;
   quantizedActivations: number;
+  /** Nothing in this part was quantized: the model as it came (re-serialized, so a few bytes may differ). */
+  unchanged: boolean;
 }
 
 export interface ExportOutcome {
@@ -174,6 +176,7 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
           fpFileBytes: part.fpFileBytes,
           quantizedWeights: part.quantizedWeights.length,
           quantizedActivations: part.quantizedActivations.length,
+          unchanged: part.unchanged,
         });
         set({
           exportStatus: 'done',

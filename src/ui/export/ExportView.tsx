@@ -18,14 +18,22 @@ import { exportProfileInfo } from '../../core/quant/profiles';
 /** The check passes when the largest |Δ| of the mask logits is at most this fraction of their range. */
 export const VERIFY_TOLERANCE = 1e-3;
 
+/** "×3.2 smaller", "unchanged" (nothing in the part quantized: the model as it came), or "×1.1 larger". */
+function sizeChange({ sizes, fpFileBytes, unchanged }: ExportedFile): string {
+  const fileBytes = sizes.fileBytes;
+  const fpBytes = fpFileBytes;
+  if (unchanged) return 'unchanged';
+  if (fileBytes <= 0) return '—';
+  return fileBytes < fpBytes ? `×${(fpBytes / fileBytes).toFixed(1)} smaller` : `×${(fileBytes / fpBytes).toFixed(1)} larger`;
+}
+
 function SizeRow({ part, file }: { part: string; file: ExportedFile }) {
-  const ratio = file.sizes.fileBytes > 0 ? file.fpFileBytes / file.sizes.fileBytes : 0;
   return (
     <tr data-part={part} data-file-bytes={file.sizes.fileBytes} data-fp-bytes={file.fpFileBytes}>
       <td>{part}</td>
       <td className="number">{formatBytes(file.fpFileBytes)}</td>
       <td className="number">{formatBytes(file.sizes.fileBytes)}</td>
-      <td className="number">{ratio > 0 ? `×${ratio.toFixed(1)} smaller` : '—'}</td>
+      <td className="number">{sizeChange(file)}</td>
     </tr>
   );
 }
@@ -124,7 +132,7 @@ export function ExportView() {
               : `Under the reference session options the mask logits are max |Δ| ${formatDelta(verification.endToEnd.maxAbsError)} from the simulation's (range ${verification.endToEnd.range.toFixed(2)}) on ${exported.checkImage}`}
             ;{' '}
             {verification.encoderShared
-              ? 'the encoder ships unchanged (the original file: nothing in it quantized)'
+              ? 'the encoder ships unchanged (nothing in it quantized: the original graph and weights)'
               : `encoder embeddings max |Δ| = ${formatDelta(verification.encoder.maxAbsError)}`}{' '}
             · {exportProfileInfo(exported.profile).label} · weights rounded{' '}
             {exported.weightRounding === 'gptq' ? 'by GPTQ' : 'to nearest'} · {exported.backend} · {formatMs(exported.elapsedMs)}
