@@ -4,7 +4,8 @@
  * decoder in the chosen profile.
  *
  *   npm run export -- --allocation report.json --out DIR [--profile exact|fast-cpu|fast-webgpu] [--model DIR]
- *                     [--low-bit-weights nbits|int8] [--rounding nearest|gptq] [--calibration-images 8] [--image-files a.jpg,b.png]
+ *                     [--low-bit-weights nbits|int8] [--rounding nearest|gptq] [--bias-correction on|off]
+ *                     [--calibration-images 8] [--image-files a.jpg,b.png]
  *
  * The files are then checked as deployed (onnxruntime-node, default session options) on the first calibration
  * image: each prompt's mask against the simulation's, both against full precision, and the encoder timed
@@ -34,7 +35,7 @@ import { explainError } from '../src/core/userErrors';
 import { demoModelDir, imageFromFile, loadModelFiles, sampleScenes } from './analyzeInputs';
 
 const usage = `usage: npm run export -- --allocation FILE --out DIR [--profile ${EXPORT_PROFILES.join('|')}] [--model DIR]
-       [--low-bit-weights nbits|int8] [--rounding nearest|gptq] [--calibration-images N] [--image-files a.jpg,b.png] [--threads N] [--check on|off]`;
+       [--low-bit-weights nbits|int8] [--rounding nearest|gptq] [--bias-correction on|off] [--calibration-images N] [--image-files a.jpg,b.png] [--threads N] [--check on|off]`;
 
 class UsageError extends Error {}
 
@@ -48,7 +49,7 @@ function parseArgs(argv: string[]): Map<string, string> {
     else if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new UsageError(`--${flag} needs a value`);
     else args.set(flag, argv[++i]);
   }
-  const known = ['help', 'allocation', 'out', 'profile', 'model', 'low-bit-weights', 'rounding', 'calibration-images', 'image-files', 'threads', 'check'];
+  const known = ['help', 'allocation', 'out', 'profile', 'model', 'low-bit-weights', 'rounding', 'bias-correction', 'calibration-images', 'image-files', 'threads', 'check'];
   for (const flag of args.keys()) if (!known.includes(flag)) throw new UsageError(`unknown option --${flag}`);
   return args;
 }
@@ -92,6 +93,10 @@ async function main(): Promise<void> {
   // A studio report says how its model rounded weights; --rounding overrides it.
   const rounding = args.get('rounding') ?? allocation.weightRounding ?? 'nearest';
   if (rounding !== 'nearest' && rounding !== 'gptq') throw new UsageError(`--rounding must be nearest or gptq, got "${rounding}"`);
+  // Bias correction too (off unless the report or --bias-correction says on).
+  const correction = args.get('bias-correction') ?? (allocation.biasCorrection ? 'on' : 'off');
+  if (correction !== 'on' && correction !== 'off') throw new UsageError(`--bias-correction must be on or off, got "${correction}"`);
+  const biasCorrection = correction === 'on';
   const modelDir = args.get('model');
   const files = await loadModelFiles({ dir: modelDir });
   const imageFiles = args.get('image-files')?.split(',').filter(Boolean);
@@ -108,7 +113,7 @@ async function main(): Promise<void> {
   const sessionOptions = threads ? { intraOpNumThreads: positive(threads, 'threads', 1) } : undefined;
   const onStep = (label: string) => process.stderr.write(`[export] ${label}\n`);
   const ortModule = ort as unknown as OrtModule;
-  const calibrated = await calibrateForExport(ortModule, files, items, { weightRounding: rounding, sessionOptions, onStep, check: allocation.settings });
+  const calibrated = await calibrateForExport(ortModule, files, items, { weightRounding: rounding, biasCorrection, sessionOptions, onStep, check: allocation.settings });
   const exported = writeExport(calibrated, allocation.settings, { profile, lowBitWeights, onStep });
 
   await mkdir(out, { recursive: true });
@@ -117,7 +122,7 @@ async function main(): Promise<void> {
   // The folder stays loadable in the studio and by --model when the original had a model.json.
   await copyFile(manifest, join(out, 'model.json')).catch(() => {});
   const units = Object.keys(allocation.settings).length;
-  console.log(`${profile} export of ${units} unit${units === 1 ? '' : 's'} (from ${allocation.source === 'report' ? 'the report' : allocation.source === 'solve' ? "the solve's file" : 'the units file'}), weights rounded ${rounding === 'gptq' ? 'by GPTQ' : 'to nearest'}, calibrated on ${items.length} image${items.length === 1 ? '' : 's'} in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
+  console.log(`${profile} export of ${units} unit${units === 1 ? '' : 's'} (from ${allocation.source === 'report' ? 'the report' : allocation.source === 'solve' ? "the solve's file" : 'the units file'}), weights rounded ${rounding === 'gptq' ? 'by GPTQ' : 'to nearest'}${biasCorrection ? ', biases corrected' : ''}, calibrated on ${items.length} image${items.length === 1 ? '' : 's'} in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
   for (const part of [exported.encoder, exported.decoder]) {
     const ratio = part.sizes.fileBytes / part.fpFileBytes;
     console.log(`  ${part.graph}.onnx  ${megabytes(part.sizes.fileBytes)} (${ratio.toFixed(3)} × FP32 ${megabytes(part.fpFileBytes)}), ${part.quantizedWeights.length} weights quantized, activations of ${part.quantizedActivations.length} units`);

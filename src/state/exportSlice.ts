@@ -15,7 +15,7 @@ import { allocationKeyOf, type EvaluationOutcome } from './evaluateSlice';
 import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, evaluationSources, preparedQuantWorker, startQuantJob, type QuantJob } from './quantConnection';
 import type { StudioState } from './store';
 import { errorMessage } from './toastsSlice';
-import { weightRoundingOf, type WeightRounding } from '../core/analysis/settings';
+import { biasCorrectionOf, weightRoundingOf, type WeightRounding } from '../core/analysis/settings';
 import type { DeployedCheck } from '../core/evaluate/deployedCheck';
 import type { ExportProfile } from '../core/quant/profiles';
 
@@ -49,6 +49,8 @@ export interface ExportOutcome {
   allocationKey: string;
   /** How the weights were rounded (the analysis' setting when the files were written). */
   weightRounding: WeightRounding;
+  /** Whether the biases were corrected for each width's mean output shift (the analysis' setting then). */
+  biasCorrection: boolean;
   backend: string;
   elapsedMs: number;
   /** Increases with every export, so the page can start the downloads of a new one once. */
@@ -191,6 +193,7 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
             checkImage: check.name,
             allocationKey: allocationKeyOf(allocation.widthByUnit),
             weightRounding: weightRoundingOf(results.settings),
+            biasCorrection: biasCorrectionOf(results.settings),
             backend: result.backend,
             elapsedMs: result.elapsedMs,
             serial: ++serial,

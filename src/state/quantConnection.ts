@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import type { AnalysisImage } from '../core/analysis/analysisEngine';
 import type { EvaluationSource } from '../core/evaluate/evaluationItems';
 import { CancelledError, type Progress } from '../core/progress';
-import { weightRoundingOf } from '../core/analysis/settings';
+import { biasCorrectionOf, weightRoundingOf } from '../core/analysis/settings';
 import { DEFAULT_WEIGHT_BITS } from '../core/quant/parametric';
 import { startQuantWorker, type QuantClient } from '../workers/quantClient';
 import { analysisImageOf, analysisOrder } from './analysisImages';
@@ -96,7 +96,7 @@ export function preparedQuantWorker(state: StudioState, onProgress?: (progress: 
   const { modelHash } = state;
   if (!modelHash || !analysedLoadedModel(state)) return Promise.reject(new Error(ANALYSIS_OF_ANOTHER_MODEL));
   const modelKey = JSON.stringify([modelHash, state.modelConfig]);
-  const key = JSON.stringify([state.backendSettings, modelKey, results.runKey, weightRoundingOf(results.settings)]);
+  const key = JSON.stringify([state.backendSettings, modelKey, results.runKey, weightRoundingOf(results.settings), biasCorrectionOf(results.settings)]);
   if (pending?.key === key) return pending.work;
   const previous = pending?.work.catch(() => undefined);
   const work = (async (): Promise<PreparedWorker> => {
@@ -111,7 +111,8 @@ export function preparedQuantWorker(state: StudioState, onProgress?: (progress: 
       modelSent = modelKey;
     }
     const weightRounding = weightRoundingOf(results.settings);
-    const prepareKey = `${results.runKey}|${weightRounding}`;
+    const biasCorrection = biasCorrectionOf(results.settings);
+    const prepareKey = `${results.runKey}|${weightRounding}|${biasCorrection}`;
     if (preparedKey !== prepareKey) {
       const images = calibrationImages(state, results.settings.imageCount);
       await quant.api.prepare(
@@ -126,6 +127,7 @@ export function preparedQuantWorker(state: StudioState, onProgress?: (progress: 
             // Every width a candidate list, lock or uniform baseline can ask for (2..8): one build serves all.
             weightBits: [...DEFAULT_WEIGHT_BITS],
             weightRounding,
+            biasCorrection,
             scope: results.settings.scope ?? 'all',
           },
           images.map((entry) => entry.image.data.buffer as ArrayBuffer),

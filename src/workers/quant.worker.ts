@@ -174,7 +174,7 @@ const api = {
    * same key returns at once). Calibrates on `images` when the analysis stored no calibration.
    */
   prepare(request: QuantPrepareRequest, onProgress?: (progress: Progress) => void): Promise<QuantPrepared> {
-    const key = JSON.stringify([request.modelHash, request.runKey, request.weightBits, request.weightRounding, request.scope]);
+    const key = JSON.stringify([request.modelHash, request.runKey, request.weightBits, request.weightRounding, request.biasCorrection, request.scope]);
     if (prepared?.key === key) return Promise.resolve({ calibration: 'analysis', weightBits: prepared.parametric.weightBits, elapsedMs: 0 });
     const work = (async (): Promise<QuantPrepared> => {
       await preparing?.catch(() => undefined);
@@ -207,7 +207,8 @@ const api = {
       }
       const calibrated = facts;
       await releasePrepared();
-      const steps = request.weightRounding === 'gptq' ? ['Hessians of the encoder', 'Rounding the encoder', 'Hessians of the decoder', 'Rounding the decoder'] : [];
+      // The steps buildRoundedSamParametric announces: GPTQ's two per graph, bias correction's one per graph.
+      const steps = (request.weightRounding === 'gptq' ? 4 : 0) + (request.biasCorrection ? 2 : 0);
       let step = 0;
       const parametric = await serially(() =>
         buildRoundedSamParametric({
@@ -216,16 +217,17 @@ const api = {
           facts: calibrated,
           weightBits: request.weightBits,
           rounding: request.weightRounding,
+          biasCorrection: request.biasCorrection,
           items,
           sessionOptions,
           graphs: graphsOfScope(request.scope),
           beforeStep: async (label) => {
-            onProgress?.({ done: step++, total: steps.length + 1, label, etaMs: null });
+            onProgress?.({ done: Math.min(step++, steps), total: steps + 1, label, etaMs: null });
             await yieldToEventLoop();
           },
         }),
       );
-      onProgress?.({ done: steps.length, total: steps.length + 1, label: 'Building the quantized sessions', etaMs: null });
+      onProgress?.({ done: steps, total: steps + 1, label: 'Building the quantized sessions', etaMs: null });
       const runner = await serially(() => QuantizedSam.create(runtimeOrt, model, parametric, options));
       prepared = { key, parametric, runner, previewer: new MaskPreviewer(queuedRunner(runner), () => performance.now()) };
       return { calibration, weightBits: parametric.weightBits, elapsedMs: performance.now() - started };

@@ -42,6 +42,8 @@ export interface QuantPrepareRequest {
   weightBits: number[];
   /** How weights are rounded (GPTQ first measures Hessians on `images` and rounds every width). */
   weightRounding: WeightRounding;
+  /** Whether biases are corrected for each width's mean output shift (input means measured on `images`). */
+  biasCorrection: boolean;
   /** The analysis' scope: a decoder-only analysis keeps the encoder as the original model (no parametric encoder). */
   scope: AnalysisScope;
 }

@@ -32,5 +32,8 @@ describe('analysis settings', () => {
     // Weight rounding applies after the analysis (σ is measured with nearest rounding): same run, same probes.
     expect(settingsKey({ ...defaultAnalysisSettings, weightRounding: 'gptq' })).toBe(settingsKey({ ...defaultAnalysisSettings, weightRounding: 'nearest' }));
     expect(() => validateSettings({ ...defaultAnalysisSettings, weightRounding: 'optimal' as 'gptq' })).toThrow(/weight rounding must be "nearest" or "gptq", got "optimal"/);
+    // So does bias correction.
+    expect(settingsKey({ ...defaultAnalysisSettings, biasCorrection: true })).toBe(settingsKey(defaultAnalysisSettings));
+    expect(() => validateSettings({ ...defaultAnalysisSettings, biasCorrection: 'yes' as unknown as boolean })).toThrow(/bias correction must be on or off/);
   });
 });

@@ -49,6 +49,12 @@ export interface AnalysisSettings {
    * with nearest rounding either way, so this is not part of the run key. Nearest when absent.
    */
   weightRounding?: WeightRounding;
+  /**
+   * Whether each quantized weight unit's bias is corrected for the mean shift quantization puts on its output
+   * (quant/bias-correction.ts; input means over the calibration images), in the preview, Evaluate and Export.
+   * Like the weight rounding, σ is measured without it, so it is not part of the run key. Off when absent.
+   */
+  biasCorrection?: boolean;
 }
 
 export type AnalysisScope = 'all' | 'decoder';
@@ -59,6 +65,11 @@ export type WeightRounding = 'nearest' | 'gptq';
 /** The weight rounding of these settings (nearest unless GPTQ is chosen). */
 export function weightRoundingOf(settings: Pick<AnalysisSettings, 'weightRounding'>): WeightRounding {
   return settings.weightRounding === 'gptq' ? 'gptq' : 'nearest';
+}
+
+/** Whether the quantized model of these settings has its biases corrected (off unless chosen). */
+export function biasCorrectionOf(settings: Pick<AnalysisSettings, 'biasCorrection'>): boolean {
+  return settings.biasCorrection === true;
 }
 
 /** Whether these settings probe the units of this graph. */
@@ -142,6 +153,7 @@ export function validateSettings(settings: AnalysisSettings): AnalysisSettings {
     [settings.perWidthRanges, 'per-width ranges'],
     [settings.perWidthLog2Tau, 'per-width log2 τ'],
     [settings.log2PostSoftmax, 'the post-softmax log2 quantizer'],
+    [settings.biasCorrection, 'bias correction'],
   ] as const) {
     if (value !== undefined && typeof value !== 'boolean') problems.push(`${name} must be on or off (true or false), got ${String(value)}`);
   }

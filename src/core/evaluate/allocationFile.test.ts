@@ -18,6 +18,16 @@ describe('allocation file of the Node export', () => {
     });
   });
 
+  it("reads how the report's model was quantized: its weight rounding and bias correction, for the export to repeat", () => {
+    const report = (quantizer: object) => ({ format: REPORT_FORMAT, units: [{ id: 'encoder:/a/qkv/MatMul', kind: 'weight', bits: 4 }], analysis: { quantizer } });
+    expect(parseAllocationFile(report({ weightRounding: 'gptq', biasCorrection: true }))).toMatchObject({ weightRounding: 'gptq', biasCorrection: true });
+    expect(parseAllocationFile(report({ weightRounding: 'nearest', biasCorrection: false }))).toMatchObject({ weightRounding: 'nearest', biasCorrection: false });
+    // Older reports say neither: the export's own defaults apply.
+    const older = parseAllocationFile(report({}));
+    expect(older.weightRounding).toBeUndefined();
+    expect(older.biasCorrection).toBeUndefined();
+  });
+
   it('reads separate weight and activation widths, or one for both', () => {
     const file = { units: [{ id: 'x', wBits: 4, aBits: 8 }, { id: 'y', bits: 5 }, { id: 'z', wBits: null, aBits: null }] };
     expect(parseAllocationFile(file).settings).toEqual({ x: { wBits: 4, aBits: 8 }, y: { wBits: 5, aBits: 5 } });

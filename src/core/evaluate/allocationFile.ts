@@ -17,6 +17,8 @@ export interface AllocationFile {
   source: 'report' | 'solve' | 'units';
   /** The weight rounding a studio report says its model used (absent in other files and older reports). */
   weightRounding?: WeightRounding;
+  /** Whether a studio report says its model's biases were corrected (absent in other files and older reports). */
+  biasCorrection?: boolean;
 }
 
 const SHAPES = `Expected the studio's report.json (format "${REPORT_FORMAT}"), the output of npm run solve (format "${ALLOCATION_FILE_FORMAT}") or {"units": [{"id": "encoder:/blocks.0/attn/qkv/MatMul", "wBits": 4, "aBits": 8}, …]}.`;
@@ -62,6 +64,13 @@ export function parseAllocationFile(json: unknown): AllocationFile {
   if (Object.keys(settings).length === 0) {
     throw new Error(report ? 'The report holds no allocation (every unit at full precision): solve one in the studio before exporting.' : `No unit has a width. ${SHAPES}`);
   }
-  const rounding = report ? (json as { analysis?: { quantizer?: { weightRounding?: unknown } } }).analysis?.quantizer?.weightRounding : undefined;
-  return { settings, source: report ? 'report' : 'units', ...(rounding === 'gptq' || rounding === 'nearest' ? { weightRounding: rounding } : {}) };
+  const quantizer = report ? (json as { analysis?: { quantizer?: { weightRounding?: unknown; biasCorrection?: unknown } } }).analysis?.quantizer : undefined;
+  const rounding = quantizer?.weightRounding;
+  const corrected = quantizer?.biasCorrection;
+  return {
+    settings,
+    source: report ? 'report' : 'units',
+    ...(rounding === 'gptq' || rounding === 'nearest' ? { weightRounding: rounding } : {}),
+    ...(typeof corrected === 'boolean' ? { biasCorrection: corrected } : {}),
+  };
 }

@@ -12,6 +12,8 @@ import type { GraphKind } from '../quant/units';
 import type { RoundedWeights } from '../quant/rounded-weights';
 import type { WeightRounding } from '../analysis/settings';
 import { samGptq } from '../analysis/samGptq';
+import { samBiasStats } from '../analysis/samBiasCorrection';
+import type { BiasCorrectionOptions } from '../quant/bias-correction';
 import type { Allocation } from '../quant/config';
 import { allocationWidths, buildSamParametric, type SamParametric } from './quantizedSam';
 
@@ -26,6 +28,8 @@ export interface ExportAllocationOptions {
   log2PostSoftmax?: boolean;
   /** GPTQ rounds each quantized weight at its width with Hessians from the calibration images (default nearest). */
   weightRounding?: WeightRounding;
+  /** Correct each quantized weight unit's bias for its widths' mean output shift (input means from the calibration images). */
+  biasCorrection?: boolean;
   sessionOptions?: SessionOptions;
   onStep?: (label: string) => void;
 }
@@ -65,13 +69,15 @@ export interface CalibratedSam {
   log2PostSoftmax: boolean;
   /** GPTQ's codes of the weights the settings quantize, at their widths (absent: rounded to nearest). */
   roundedWeights?: RoundedWeights;
+  /** Input means of the weight units the settings quantize, at their activation widths (absent: biases as they are). */
+  biasCorrection?: BiasCorrectionOptions;
 }
 
 export async function calibrateForExport(
   ort: OrtModule,
   files: SamModelFiles,
   calibration: readonly CalibrationItem[],
-  options: Pick<ExportAllocationOptions, 'perWidth' | 'log2PostSoftmax' | 'weightRounding' | 'sessionOptions' | 'onStep'> & { check?: UnitSettings } = {},
+  options: Pick<ExportAllocationOptions, 'perWidth' | 'log2PostSoftmax' | 'weightRounding' | 'biasCorrection' | 'sessionOptions' | 'onStep'> & { check?: UnitSettings } = {},
 ): Promise<CalibratedSam> {
   const sam = prepareSam(files);
   // Bad settings are refused before the (long) calibration.
@@ -79,15 +85,19 @@ export async function calibrateForExport(
   if (calibration.length === 0) throw new Error('Calibration needs at least one image.');
   options.onStep?.(`Calibrating on ${calibration.length} image${calibration.length === 1 ? '' : 's'}`);
   const facts = await calibrate({ ort, sam, items: calibration, sessionOptions: options.sessionOptions, perWidth: options.perWidth, log2PostSoftmax: options.log2PostSoftmax, beforeStep: options.onStep });
+  // Only the widths the settings give weights (and their inputs); the export reads each unit's own.
+  const settings = options.check ? checkUnitSettings(sam, options.check) : {};
+  const weighted = sam.probedUnits.filter((unit) => settings[unit.id]?.wBits != null);
+  const widths = (pick: (setting: UnitConfig) => number | null) => [...new Set(weighted.flatMap((unit) => pick(settings[unit.id]) ?? []))].sort((a, b) => a - b);
+  const shared = { ort, sam, items: calibration, units: weighted, sessionOptions: options.sessionOptions, beforeStep: options.onStep };
   let roundedWeights: RoundedWeights | undefined;
-  if (options.weightRounding === 'gptq') {
-    // Only the widths the settings give weights; the export reads each unit's own.
-    const settings = options.check ? checkUnitSettings(sam, options.check) : {};
-    const widths = [...new Set(Object.values(settings).flatMap((s) => (s.wBits === null ? [] : [s.wBits])))].sort((a, b) => a - b);
-    const units = sam.probedUnits.filter((unit) => settings[unit.id]?.wBits != null);
-    if (widths.length > 0) roundedWeights = (await samGptq({ ort, sam, items: calibration, units, widths, sessionOptions: options.sessionOptions, beforeStep: options.onStep })).weights;
+  if (options.weightRounding === 'gptq' && weighted.length > 0) roundedWeights = (await samGptq({ ...shared, widths: widths((s) => s.wBits) })).weights;
+  let biasCorrection: BiasCorrectionOptions | undefined;
+  if (options.biasCorrection && weighted.length > 0) {
+    const stats = await samBiasStats({ ...shared, activationBits: widths((s) => s.aBits), facts });
+    biasCorrection = { stats: stats.stats, activationBits: stats.activationBits };
   }
-  return { sam, facts, fpFileBytes: { encoder: files.encoder.byteLength, decoder: files.decoder.byteLength }, log2PostSoftmax: options.log2PostSoftmax !== false, roundedWeights };
+  return { sam, facts, fpFileBytes: { encoder: files.encoder.byteLength, decoder: files.decoder.byteLength }, log2PostSoftmax: options.log2PostSoftmax !== false, roundedWeights, biasCorrection };
 }
 
 export function writeExport(
@@ -110,6 +120,7 @@ export function writeExport(
       lowBitWeights: options.lowBitWeights,
       quantizer: { log2PostSoftmax: calibrated.log2PostSoftmax },
       roundedWeights: calibrated.roundedWeights,
+      biasCorrection: calibrated.biasCorrection,
     });
     return { graph, ...result, fpFileBytes: calibrated.fpFileBytes[graph] };
   };
@@ -148,5 +159,5 @@ export function simulationOfSettings(calibrated: CalibratedSam, settings: UnitSe
   // A graph none of whose units is quantized ships, and is checked, as the original model.
   const units = new Map(calibrated.sam.probedUnits.map((unit) => [unit.id, unit.graph]));
   const graphs = [...new Set(Object.entries(allocation).flatMap(([id, bits]) => (bits === null ? [] : [units.get(id)!])))];
-  return { parametric: buildSamParametric(calibrated.sam, calibrated.facts, widths, { roundedWeights: calibrated.roundedWeights, graphs }), allocation };
+  return { parametric: buildSamParametric(calibrated.sam, calibrated.facts, widths, { roundedWeights: calibrated.roundedWeights, biasCorrection: calibrated.biasCorrection, graphs }), allocation };
 }

@@ -15,6 +15,8 @@ import type { GraphKind, QuantUnit } from '../quant/units';
 import type { RoundedWeights } from '../quant/rounded-weights';
 import type { AnalysisScope, WeightRounding } from '../analysis/settings';
 import { samGptq } from '../analysis/samGptq';
+import { samBiasStats } from '../analysis/samBiasCorrection';
+import type { BiasCorrectionOptions } from '../quant/bias-correction';
 
 /** The parametric graphs of both SAM parts (null: the part has no quantizable unit and runs as is). */
 export interface SamParametric {
@@ -41,6 +43,8 @@ export function allocationWidths(allocation: Allocation | null): number[] {
 export interface SamParametricOptions {
   /** Codes of rounded weights (GPTQ); default: weights rounded to nearest. */
   roundedWeights?: RoundedWeights;
+  /** Input means for bias correction (analysis/samBiasCorrection.ts); default: biases as they are. */
+  biasCorrection?: BiasCorrectionOptions;
   /**
    * The graphs that get a parametric graph (default both). A graph left out runs, and ships, as the
    * original model: a decoder-only analysis keeps the encoder at full precision, so building its
@@ -59,7 +63,8 @@ export function buildSamParametric(sam: PreparedSam, facts: CalibrationFacts, we
   const widths = [...new Set(weightBits)].sort((a, b) => a - b);
   if (widths.length === 0) throw new Error('At least one candidate width is needed to quantize.');
   // Per-width ranges and τ when the analysis calibrated per width, and its post-softmax quantizer.
-  const options = { ...parametricOptionsOf(facts, widths), roundedWeights: parametricOptions.roundedWeights };
+  const { roundedWeights, biasCorrection } = parametricOptions;
+  const options = { ...parametricOptionsOf(facts, widths), roundedWeights, ...(biasCorrection ? { biasCorrection } : {}) };
   const graphs = parametricOptions.graphs ?? ['encoder', 'decoder'];
   const build = (model: ModelProto, graph: GraphKind) => {
     const units = unitsOfGraph(sam, graph);
@@ -69,8 +74,10 @@ export function buildSamParametric(sam: PreparedSam, facts: CalibrationFacts, we
 }
 
 /**
- * Both parametric graphs with the analysis' weight rounding: for GPTQ, every quantized weight unit is
- * first rounded at each width with Hessians from the calibration items (analysis/samGptq.ts).
+ * Both parametric graphs with the analysis' weight rounding and bias correction: for GPTQ, every quantized
+ * weight unit is first rounded at each width with Hessians from the calibration items (analysis/samGptq.ts);
+ * for bias correction, the input means of every weight unit are measured on the same items, FP and at each
+ * width (analysis/samBiasCorrection.ts), and each width's bias comes corrected for the rounding used.
  */
 export async function buildRoundedSamParametric(args: {
   ort: OrtModule;
@@ -78,6 +85,8 @@ export async function buildRoundedSamParametric(args: {
   facts: CalibrationFacts;
   weightBits: readonly number[];
   rounding: WeightRounding;
+  /** Correct every weight unit's bias for its mean output shift (default off). */
+  biasCorrection?: boolean;
   items: readonly CalibrationItem[];
   sessionOptions?: SessionOptions;
   beforeStep?: (label: string) => Promise<void> | void;
@@ -86,11 +95,16 @@ export async function buildRoundedSamParametric(args: {
 }): Promise<SamParametric> {
   const widths = [...new Set(args.weightBits)].sort((a, b) => a - b);
   const graphs = args.graphs;
-  if (args.rounding === 'nearest') return buildSamParametric(args.sam, args.facts, widths, { graphs });
-  if (args.items.length === 0) throw new Error('GPTQ rounding needs the calibration images: add at least one image.');
+  const corrected = args.biasCorrection === true;
+  if (args.rounding === 'nearest' && !corrected) return buildSamParametric(args.sam, args.facts, widths, { graphs });
+  if (args.items.length === 0) throw new Error(`${args.rounding === 'gptq' ? 'GPTQ rounding' : 'Bias correction'} needs the calibration images: add at least one image.`);
   const units = args.sam.probedUnits.filter((unit) => (graphs ?? ['encoder', 'decoder']).includes(unit.graph));
-  const gptq = await samGptq({ ort: args.ort, sam: args.sam, items: args.items, units, widths, sessionOptions: args.sessionOptions, beforeStep: args.beforeStep });
-  return buildSamParametric(args.sam, args.facts, widths, { roundedWeights: gptq.weights, graphs });
+  const shared = { ort: args.ort, sam: args.sam, items: args.items, units, sessionOptions: args.sessionOptions, beforeStep: args.beforeStep };
+  const roundedWeights = args.rounding === 'gptq' ? (await samGptq({ ...shared, widths })).weights : undefined;
+  // Activations share the weights' widths in every allocation, so the means are taken at the same widths.
+  const stats = corrected ? await samBiasStats({ ...shared, activationBits: widths, facts: args.facts }) : null;
+  const biasCorrection = stats ? { stats: stats.stats, activationBits: stats.activationBits } : undefined;
+  return buildSamParametric(args.sam, args.facts, widths, { roundedWeights, biasCorrection, graphs });
 }
 
 /** True when the parametric graphs can run every width of the allocation. */

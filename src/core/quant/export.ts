@@ -22,7 +22,7 @@ import { GraphBuilder } from '../onnx/builder.ts';
 import { GraphIndex, intAttr, nodeReads } from '../onnx/graph.ts';
 import { upgradeOpset } from '../onnx/opset.ts';
 import { encodeModelBytes, type GraphProto, type ModelProto, type NodeProto } from '../onnx/proto.ts';
-import { correctedBiasTensor, type BiasCorrection } from './bias-correction.ts';
+import { biasCorrectionTables, correctedBiasTensor, type BiasCorrection, type BiasCorrectionOptions } from './bias-correction.ts';
 import { storeWeightsAsHalf } from '../onnx/halfWeights.ts';
 import { removeDeadNodes, spliceNodes } from '../onnx/rewrite.ts';
 import { DataType, makeTensor } from '../onnx/tensor.ts';
@@ -81,6 +81,11 @@ export interface ExportOptions {
    * simulation's tables hold; the simulation's own rounded weights are used when this is absent.
    */
   roundedWeights?: RoundedWeights;
+  /**
+   * Input means for bias correction when there is no simulation to take the corrected biases from: each
+   * quantized weight unit's bias is corrected for its configured widths, on the grids this export computes.
+   */
+  biasCorrection?: BiasCorrectionOptions;
 }
 
 export type LowBitWeights = 'nbits' | 'int8';
@@ -115,7 +120,8 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   }
   const upgraded = upgradeOpset(model, 21);
   const graph = upgraded.graph!;
-  if (simulation?.biasCorrection) writeCorrectedBiases(graph, units, config, simulation.biasCorrection);
+  const correction = simulation?.biasCorrection ?? (options.biasCorrection ? configBiasCorrection(new GraphIndex(graph), units, config, quantizer, options) : null);
+  if (correction) writeCorrectedBiases(graph, units, config, correction);
   const index = new GraphIndex(graph);
   const byNode = new Map(units.map((u) => [u.nodeName, u]));
   const sites = sitesOf(units, quantizer);
@@ -302,6 +308,14 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
  * The simulation's corrected bias of each quantized unit's widths, as a new initializer read by the node's
  * bias input (Conv B, Gemm C, or the MatMul's bias Add); units at full precision keep their bias.
  */
+/** The corrected biases of the configuration's weight units at its own widths (weight grids as this export computes them). */
+function configBiasCorrection(index: GraphIndex, units: readonly QuantUnit[], config: QuantConfig, quantizer: QuantizerOptions, options: ExportOptions): BiasCorrection {
+  const weighted = units.filter((unit) => unit.kind === 'weight' && unit.weight && config[unit.id]?.wBits != null);
+  const widths = [...new Set(weighted.map((unit) => config[unit.id]!.wBits!))].sort((a, b) => a - b);
+  const tables = new Map(weighted.map((unit) => [unit.id, weightTable(index, unit, widths, quantizer)]));
+  return biasCorrectionTables(index, weighted, tables, widths, options.roundedWeights ?? options.simulation?.roundedWeights ?? new Map(), options.biasCorrection!);
+}
+
 function writeCorrectedBiases(graph: GraphProto, units: readonly QuantUnit[], config: QuantConfig, correction: BiasCorrection): void {
   const nodes = new Map((graph.node ?? []).map((n) => [n.name || (n.output?.[0] ?? ''), n]));
   for (const unit of units) {

@@ -3,7 +3,7 @@ import { allocationSizes } from '../allocate/storedBits';
 import type { AllocationProblem, AllocationResult } from '../allocate';
 import type { AnalysisResults } from '../analysis/analysisResults';
 import { REPORT_FORMAT, REPORT_VERSION, type MixQsamReport, type ReportAllocation, type ReportEvaluation, type ReportExport, type ReportUnit } from './reportSchema';
-import { usesLog2PostSoftmax, weightRoundingOf } from '../analysis/settings';
+import { biasCorrectionOf, usesLog2PostSoftmax, weightRoundingOf } from '../analysis/settings';
 
 export interface ReportInput {
   analysis: AnalysisResults;
@@ -144,6 +144,7 @@ export function buildReport(input: ReportInput): MixQsamReport {
         softmaxV: usesLog2PostSoftmax(analysis.settings) ? 'log2' : 'uniform',
         perWidthCalibration: !!analysis.settings.perWidthRanges || !!analysis.settings.perWidthLog2Tau,
         weightRounding: weightRoundingOf(analysis.settings),
+        biasCorrection: biasCorrectionOf(analysis.settings),
         scope: analysis.settings.scope ?? 'all',
         gridSize: analysis.settings.gridSize,
       },

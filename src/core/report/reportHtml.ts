@@ -138,7 +138,7 @@ function quantizerEntries(q: MixQsamReport['analysis']['quantizer']): [string, s
   if (!q) return [];
   const rounding = q.weightRounding === 'gptq' ? 'GPTQ (error-compensated, Hessians from the calibration images)' : 'to nearest';
   return [
-    ['Quantizer', `softmax·v ${q.softmaxV === 'log2' ? 'log2 (PTQ4SAM)' : 'uniform'}; ${q.perWidthCalibration ? 'ranges and τ calibrated per width' : 'one range and τ for every width'}; weights rounded ${rounding}`],
+    ['Quantizer', `softmax·v ${q.softmaxV === 'log2' ? 'log2 (PTQ4SAM)' : 'uniform'}; ${q.perWidthCalibration ? 'ranges and τ calibrated per width' : 'one range and τ for every width'}; weights rounded ${rounding}; ${q.biasCorrection ? 'biases corrected for each width’s mean output shift (input means from the calibration images)' : 'biases as in the model'}`],
     ['Units probed', q.scope === 'decoder' ? 'decoder only (encoder kept at full precision)' : 'encoder and decoder'],
   ];
 }

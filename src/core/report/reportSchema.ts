@@ -101,7 +101,7 @@ export interface MixQsamReport {
      * How the quantized model quantizes (with the images and prompts, what reproduces it): the softmax·v
      * quantizer, per-width calibration, weight rounding, and which units were probed. Absent in older reports.
      */
-    quantizer?: { softmaxV: 'log2' | 'uniform'; perWidthCalibration: boolean; weightRounding: 'nearest' | 'gptq'; scope: 'all' | 'decoder'; gridSize: number };
+    quantizer?: { softmaxV: 'log2' | 'uniform'; perWidthCalibration: boolean; weightRounding: 'nearest' | 'gptq'; biasCorrection?: boolean; scope: 'all' | 'decoder'; gridSize: number };
     /** Widths of each unit's `sensitivity` list. */
     widths: number[];
     /** Widths measured; the others estimated by σ(b) ∝ 4^(−b). */

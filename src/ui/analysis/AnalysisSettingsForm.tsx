@@ -1,4 +1,4 @@
-import { defaultFastBits, perWidthCalibrationBits, usesLog2PostSoftmax, weightRoundingOf, type AnalysisSettings } from '../../core/analysis/settings';
+import { biasCorrectionOf, defaultFastBits, perWidthCalibrationBits, usesLog2PostSoftmax, weightRoundingOf, type AnalysisSettings } from '../../core/analysis/settings';
 import { GuideLink } from '../guide/GuideLink';
 import { NumberField } from '../NumberField';
 import { perWidthPatch, softmaxQuantizerPatch } from './settingsPatches';
@@ -98,6 +98,14 @@ export function AnalysisSettingsForm({
           <option value="nearest">nearest</option>
           <option value="gptq">GPTQ (error-compensated)</option>
         </select>
+      </label>
+      <label
+        className="analysis-check"
+        title="Correct each quantized layer's bias for the mean shift that quantizing its weights and input puts on its output (input means from the calibration images, FP and at each width): a few seconds before the first preview, the corrected biases are written into the downloaded file, nothing added. σ is measured without it."
+      >
+        <input type="checkbox" checked={biasCorrectionOf(settings)} aria-label="Bias correction" onChange={(event) => onChange({ biasCorrection: event.target.checked ? true : undefined })} />
+        Bias correction
+        <GuideLink section="calibration" term="bias correction" />
       </label>
       <label className="analysis-check" title={`Choose the activation ranges and the log2 quantizer's τ anew at each width from ${perWidthLabel} bits (the quality study's setting); off: one range and τ serve every width`}>
         <input

@@ -4,7 +4,8 @@ import type { ResultsDrift } from '../../state/analysisSlice';
 function settingsInWords(settings: ResultsDrift['inputs']['settings']): string {
   const mode = settings.sensitivityMode === 'fast' ? `fast (σ at ${settings.fastProbeBits.join(', ')})` : 'exact';
   const rounding = settings.weightRounding === 'gptq' ? ', GPTQ rounding' : '';
-  return `T = ${settings.imageCount}, ${settings.promptsPerImage} prompt${settings.promptsPerImage === 1 ? '' : 's'}, ${mode}${rounding}`;
+  const corrected = settings.biasCorrection === true ? ', bias corrected' : '';
+  return `T = ${settings.imageCount}, ${settings.promptsPerImage} prompt${settings.promptsPerImage === 1 ? '' : 's'}, ${mode}${rounding}${corrected}`;
 }
 
 /**

@@ -135,7 +135,8 @@ export function ExportView() {
               ? 'the encoder ships unchanged (nothing in it quantized: the original graph and weights)'
               : `encoder embeddings max |Δ| = ${formatDelta(verification.encoder.maxAbsError)}`}{' '}
             · {exportProfileInfo(exported.profile).label} · weights rounded{' '}
-            {exported.weightRounding === 'gptq' ? 'by GPTQ' : 'to nearest'} · {exported.backend} · {formatMs(exported.elapsedMs)}
+            {exported.weightRounding === 'gptq' ? 'by GPTQ' : 'to nearest'}
+            {exported.biasCorrection ? ' · biases corrected' : ''} · {exported.backend} · {formatMs(exported.elapsedMs)}
           </p>
           <table className="quant-table" data-testid="export-sizes">
             <thead>
