@@ -1,7 +1,7 @@
 /**
- * Bias correction as a person chooses it: ticked in the analysis form, the export is verified against its
+ * Bias correction as a person meets it: ticked by default in the analysis form, the export is verified against its
  * (corrected) simulation in the browser, says that its biases are corrected, and its downloaded biases are
- * the ones Node's own correction gives from the same calibration image; an export without it has none.
+ * the ones Node's own correction gives from the same calibration image; unticked, the export has none.
  */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
@@ -43,25 +43,27 @@ async function exportOnce(page: Page, testInfo: TestInfo, shot: string): Promise
   return { encoder: file('encoder.mixed-precision.onnx'), decoder: file('decoder.mixed-precision.onnx'), allocation, detail };
 }
 
-test('bias correction ticked in the form: its export is verified, says so, and carries the biases Node’s correction gives', async ({ page }, testInfo) => {
+test('bias correction, on by default: its export is verified, says so, and carries the biases Node’s correction gives', async ({ page }, testInfo) => {
   test.skip(testInfo.project.name !== 'wasm', 'the same worker code on every backend');
   test.setTimeout(900_000);
   await openStudio(page, 'wasm');
   const view = page.getByTestId('analysis-view');
+  const checkbox = view.getByRole('checkbox', { name: 'Bias correction' });
   await chooseFastAnalysis(page, 1, 4);
-  await view.getByRole('checkbox', { name: 'Bias correction' }).check();
+  await expect(checkbox).toBeChecked();
   await view.getByRole('button', { name: 'Analyze' }).click();
   await expect(view).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
-  await view.getByRole('checkbox', { name: 'Bias correction' }).scrollIntoViewIfNeeded();
-  await page.screenshot({ path: testInfo.outputPath('1-bias-correction-chosen.png') });
+  await checkbox.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: testInfo.outputPath('1-bias-correction-default.png') });
   const corrected = await exportOnce(page, testInfo, '2-corrected-exported.png');
   expect(corrected.detail).toContain('biases corrected');
 
-  // Off again: the results say their settings changed; Analyze again reads every probe from the store.
-  await view.getByRole('checkbox', { name: 'Bias correction' }).uncheck();
+  // Off: the results say their settings changed; Analyze again reads every probe from the store.
+  await checkbox.uncheck();
   await expect(page.getByTestId('analysis-drift-note')).toContainText('bias corrected');
   await view.getByRole('button', { name: 'Analyze' }).click();
   await expect(view).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(page.getByTestId('analysis-drift-note')).toHaveCount(0);
   const plain = await exportOnce(page, testInfo, '3-uncorrected-exported.png');
   expect(plain.detail).not.toContain('biases corrected');
   expect(plain.allocation).toEqual(corrected.allocation);

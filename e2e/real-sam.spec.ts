@@ -48,8 +48,10 @@ test('MobileSAM from its authors: full analysis under way, decoder-only analysis
   await view.getByRole('button', { name: 'Cancel' }).click();
   await expect(view).toHaveAttribute('data-status', 'cancelled', { timeout: 300_000 });
 
-  // Decoder only: the encoder stays FP and is never probed; this run finishes.
+  // Decoder only: the encoder stays FP and is never probed; this run finishes. Node checks the download below
+  // against a simulation rebuilt from the stored calibration alone, so the biases stay uncorrected.
   await view.getByLabel('Units to probe').selectOption('decoder');
+  await view.getByRole('checkbox', { name: 'Bias correction' }).uncheck();
   await view.getByRole('button', { name: 'Analyze' }).click();
   await expect(view).toHaveAttribute('data-status', 'done', { timeout: 900_000 });
   await shot('2-decoder-only.png');
@@ -81,7 +83,8 @@ test('MobileSAM from its authors: full analysis under way, decoder-only analysis
     encoder: new Uint8Array(readFileSync(downloads.get('encoder.mixed-precision.onnx')!)),
     decoder: new Uint8Array(readFileSync(downloads.get('decoder.mixed-precision.onnx')!)),
   };
-  // Decoder-only: the encoder ships at full precision, the decoder quantized.
+  // Decoder-only: the encoder ships at full precision (the user's own file, byte for byte), the decoder quantized.
+  expect(Buffer.compare(files.encoder, encoder.bytes)).toBe(0);
   expect(files.decoder.byteLength).toBeLessThan(decoder.bytes.byteLength);
   const sam = prepareSam({ encoder: encoder.bytes, decoder: decoder.bytes, config: {} });
   const simulation = await QuantizedSam.create(ort as unknown as OrtModule, sam, buildSamParametric(sam, await storedCalibration(page), DEFAULT_WEIGHT_BITS), REFERENCE_SESSION_OPTIONS);

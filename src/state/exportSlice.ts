@@ -14,6 +14,7 @@ import { selectAllocation } from './budgetSlice';
 import { allocationKeyOf, type EvaluationOutcome } from './evaluateSlice';
 import { analysedLoadedModel, ANALYSIS_OF_ANOTHER_MODEL, evaluationSources, preparedQuantWorker, startQuantJob, type QuantJob } from './quantConnection';
 import type { StudioState } from './store';
+import type { ModelPartCard } from './modelSlice';
 import { errorMessage } from './toastsSlice';
 import { biasCorrectionOf, weightRoundingOf, type WeightRounding } from '../core/analysis/settings';
 import type { DeployedCheck } from '../core/evaluate/deployedCheck';
@@ -28,7 +29,7 @@ export interface ExportedFile {
   fpFileBytes: number;
   quantizedWeights: number;
   quantizedActivations: number;
-  /** Nothing in this part was quantized: the model as it came (re-serialized, so a few bytes may differ). */
+  /** Nothing in this part was quantized: the blob is the file the user gave, byte for byte. */
   unchanged: boolean;
 }
 
@@ -171,10 +172,12 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
           mineJob.cancelled,
         ]);
         if (mine !== run) return set({ exportStatus: 'idle' });
-        const file = (part: typeof result.encoder, name: string): ExportedFile => ({
-          fileName: quantizedFileName(name, profile),
-          blob: new Blob([part.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
-          sizes: part.sizes,
+        // A part with nothing quantized downloads as the user's own file, byte for byte (the worker's copy is
+        // the same graph re-serialized, which may differ in a few bytes).
+        const file = (part: typeof result.encoder, source: ModelPartCard): ExportedFile => ({
+          fileName: quantizedFileName(source.fileName, profile),
+          blob: part.unchanged ? source.source : new Blob([part.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
+          sizes: part.unchanged ? { ...part.sizes, fileBytes: source.source.size } : part.sizes,
           fpFileBytes: part.fpFileBytes,
           quantizedWeights: part.quantizedWeights.length,
           quantizedActivations: part.quantizedActivations.length,
@@ -185,8 +188,8 @@ export const createExportSlice: StateCreator<StudioState, [], [], ExportSlice> =
           exported: {
             modelHash: results.modelHash,
             runKey: results.runKey,
-            encoder: file(result.encoder, encoderPart.fileName),
-            decoder: file(result.decoder, decoderPart.fileName),
+            encoder: file(result.encoder, encoderPart),
+            decoder: file(result.decoder, decoderPart),
             profile,
             verification: result.verification,
             deployed: result.deployed,

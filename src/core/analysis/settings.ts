@@ -52,7 +52,9 @@ export interface AnalysisSettings {
   /**
    * Whether each quantized weight unit's bias is corrected for the mean shift quantization puts on its output
    * (quant/bias-correction.ts; input means over the calibration images), in the preview, Evaluate and Export.
-   * Like the weight rounding, σ is measured without it, so it is not part of the run key. Off when absent.
+   * Like the weight rounding, σ is measured without it, so it is not part of the run key. On in the studio's
+   * defaults (quality study, 1008 held-out prompts: mixed σ W3A3 66.1 → 82.9 % of FP, uniform W4A4 87.8 → 91.0 %,
+   * W6A6 and mixed σ W4A4 within ±0.1); off when absent (runs and reports from before the setting).
    */
   biasCorrection?: boolean;
 }
@@ -112,6 +114,7 @@ export const defaultAnalysisSettings: AnalysisSettings = {
   distributionEpsilon: 1e-6,
   synergyEpsilon: 1e-6,
   maxEncoderSegments: 16,
+  biasCorrection: true,
 };
 
 /** Checks settings and says in words what is wrong; returns a normalized copy (widths sorted, unique). */

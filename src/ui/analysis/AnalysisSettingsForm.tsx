@@ -101,9 +101,9 @@ export function AnalysisSettingsForm({
       </label>
       <label
         className="analysis-check"
-        title="Correct each quantized layer's bias for the mean shift that quantizing its weights and input puts on its output (input means from the calibration images, FP and at each width): a few seconds before the first preview, the corrected biases are written into the downloaded file, nothing added. σ is measured without it."
+        title="Correct each quantized layer's bias for the mean shift that quantizing its weights and input puts on its output (input means from the calibration images, FP and at each width): a few seconds before the first preview; the corrected biases are written into the downloaded file, nothing added. On by default: in the quality study it lifts mixed 3-bit models from 66 to 83 % of full precision and uniform 4-bit from 88 to 91 %, and changes 6-bit models by less than 0.1 point. σ is measured without it."
       >
-        <input type="checkbox" checked={biasCorrectionOf(settings)} aria-label="Bias correction" onChange={(event) => onChange({ biasCorrection: event.target.checked ? true : undefined })} />
+        <input type="checkbox" checked={biasCorrectionOf(settings)} aria-label="Bias correction" onChange={(event) => onChange({ biasCorrection: event.target.checked })} />
         Bias correction
         <GuideLink section="calibration" term="bias correction" />
       </label>

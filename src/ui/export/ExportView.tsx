@@ -132,7 +132,7 @@ export function ExportView() {
               : `Under the reference session options the mask logits are max |Δ| ${formatDelta(verification.endToEnd.maxAbsError)} from the simulation's (range ${verification.endToEnd.range.toFixed(2)}) on ${exported.checkImage}`}
             ;{' '}
             {verification.encoderShared
-              ? 'the encoder ships unchanged (nothing in it quantized: the original graph and weights)'
+              ? 'the encoder ships unchanged (nothing in it quantized: your own file, byte for byte)'
               : `encoder embeddings max |Δ| = ${formatDelta(verification.encoder.maxAbsError)}`}{' '}
             · {exportProfileInfo(exported.profile).label} · weights rounded{' '}
             {exported.weightRounding === 'gptq' ? 'by GPTQ' : 'to nearest'}

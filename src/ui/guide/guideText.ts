@@ -80,7 +80,7 @@ export const guideSections: readonly GuideSection[] = [
     paragraphs: [
       'Activations are quantized with a range measured on the calibration images. The attention probabilities after softmax can use a log2 quantizer (PTQ4SAM), whose steps are finer near zero; its τ ∈ {1, 2, 4} sets how fine.',
       '“Calibrate per width” picks the ranges and τ anew for every width instead of once for all; it costs more calibration and fits low widths better. Both settings change the quantized model itself, so preview, Evaluate and Export use them too.',
-      '“Bias correction” measures, on the same images, the mean of every weighted layer’s input before and after its activation quantizer, and subtracts from the layer’s bias the mean shift that rounding its weights and inputs puts on its output, for each width. The corrected biases are written into the downloaded file; nothing is added to it. Like the weight rounding it is applied after the analysis: σ is measured without it.',
+      '“Bias correction” measures, on the same images, the mean of every weighted layer’s input before and after its activation quantizer, and subtracts from the layer’s bias the mean shift that rounding its weights and inputs puts on its output, for each width. The corrected biases are written into the downloaded file; nothing is added to it. Like the weight rounding it is applied after the analysis: σ is measured without it. It is on by default: in the quality study it lifts mixed 3-bit models from 66 to 83 % of full precision and changes 6-bit ones by less than 0.1 point.',
     ],
   },
 ];
