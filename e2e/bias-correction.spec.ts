@@ -64,6 +64,8 @@ test('bias correction, on by default: its export is verified, says so, and carri
   await view.getByRole('button', { name: 'Analyze' }).click();
   await expect(view).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   await expect(page.getByTestId('analysis-drift-note')).toHaveCount(0);
+  // The corrected export was of another quantized model: the card no longer shows it.
+  await expect(page.getByTestId('export-view')).not.toHaveAttribute('data-status', 'done');
   const plain = await exportOnce(page, testInfo, '3-uncorrected-exported.png');
   expect(plain.detail).not.toContain('biases corrected');
   expect(plain.allocation).toEqual(corrected.allocation);

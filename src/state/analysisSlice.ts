@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import type { StateCreator } from 'zustand';
 import type { AnalysisImage, AnalysisProgress, AnalysisRunStats } from '../core/analysis/analysisEngine';
 import { rankByImportance, type AnalysisResults, type UnitAnalysis } from '../core/analysis/analysisResults';
-import { defaultAnalysisSettings, validateSettings, type AnalysisSettings } from '../core/analysis/settings';
+import { defaultAnalysisSettings, quantizedModelKey, validateSettings, type AnalysisSettings } from '../core/analysis/settings';
 import { EtaEstimator, isCancelledError } from '../core/progress';
 import { startAnalysisWorker, type AnalysisClient } from '../workers/analysisClient';
 import { analysisOrder } from './analysisImages';
@@ -191,6 +191,12 @@ export const createAnalysisSlice: StateCreator<StudioState, [], [], AnalysisSlic
         // itself closes the progress line, so a finished run never shows a probing phase.
         const last = get().analysisProgress;
         const finished: AnalysisProgress | null = last && last.phase !== 'done' ? { ...last, phase: 'done', done: last.total, label: 'Done', imageIndex: null, unitId: null, etaMs: 0 } : last;
+        // Same run key, another quantized model (weight rounding, bias correction): its evaluation and export go.
+        const previous = get().analysisResults;
+        if (previous && previous.runKey === outcome.results.runKey && quantizedModelKey(previous.settings) !== quantizedModelKey(outcome.results.settings)) {
+          get().resetEvaluation();
+          get().resetExport();
+        }
         set({ analysisStatus: 'done', analysisProgress: finished, analysisResults: outcome.results, analysisInputs: inputs, analysisStats: outcome.stats, analysisEtaMs: null });
         releaseWorker();
       } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultAnalysisSettings, defaultFastBits, measuredBits, settingsKey, validateSettings } from './settings';
+import { defaultAnalysisSettings, defaultFastBits, measuredBits, quantizedModelKey, settingsKey, validateSettings } from './settings';
 
 describe('analysis settings', () => {
   it('picks the widths fast mode measures', () => {
@@ -35,5 +35,10 @@ describe('analysis settings', () => {
     // So does bias correction.
     expect(settingsKey({ ...defaultAnalysisSettings, biasCorrection: true })).toBe(settingsKey(defaultAnalysisSettings));
     expect(() => validateSettings({ ...defaultAnalysisSettings, biasCorrection: 'yes' as unknown as boolean })).toThrow(/bias correction must be on or off/);
+    // …but both change the quantized model: its key tells the models apart (absent = nearest, uncorrected).
+    const key = quantizedModelKey;
+    expect(key({ weightRounding: 'gptq', biasCorrection: true })).not.toBe(key({ weightRounding: 'gptq', biasCorrection: false }));
+    expect(key({ weightRounding: 'gptq' })).not.toBe(key({}));
+    expect(key({ weightRounding: 'nearest', biasCorrection: false })).toBe(key({}));
   });
 });

@@ -74,6 +74,14 @@ export function biasCorrectionOf(settings: Pick<AnalysisSettings, 'biasCorrectio
   return settings.biasCorrection === true;
 }
 
+/**
+ * What the quantized model takes from these settings beyond the run key (which holds what σ depends on): the
+ * weight rounding and the bias correction. Preview, evaluation and export of one key are not those of another.
+ */
+export function quantizedModelKey(settings: Pick<AnalysisSettings, 'weightRounding' | 'biasCorrection'>): string {
+  return JSON.stringify([weightRoundingOf(settings), biasCorrectionOf(settings)]);
+}
+
 /** Whether these settings probe the units of this graph. */
 export function probesGraph(settings: Pick<AnalysisSettings, 'scope'>, graph: 'encoder' | 'decoder'): boolean {
   return graph === 'decoder' || (settings.scope ?? 'all') === 'all';
