@@ -147,14 +147,15 @@ describe('report.html', () => {
 
   it('says how the model was quantized, so the run can be repeated: softmax·v quantizer, calibration, weight rounding, probed units', () => {
     const nearest = report();
-    expect(nearest.analysis.quantizer).toEqual({ softmaxV: 'log2', perWidthCalibration: false, weightRounding: 'nearest', biasCorrection: false, scope: 'all', gridSize: 4 });
+    // The studio's defaults: biases corrected.
+    expect(nearest.analysis.quantizer).toEqual({ softmaxV: 'log2', perWidthCalibration: false, weightRounding: 'nearest', biasCorrection: true, scope: 'all', gridSize: 4 });
     const settings = { ...analysis.settings, weightRounding: 'gptq' as const, biasCorrection: true, log2PostSoftmax: false, perWidthRanges: true, perWidthLog2Tau: true, scope: 'decoder' as const };
     const r = report({ ...analysis, settings });
     expect(r.analysis.quantizer).toEqual({ softmaxV: 'uniform', perWidthCalibration: true, weightRounding: 'gptq', biasCorrection: true, scope: 'decoder', gridSize: 4 });
     const html = renderReportHtml(r);
     expect(html).toContain('softmax·v uniform; ranges and τ calibrated per width; weights rounded GPTQ');
     expect(html).toContain('biases corrected for each width’s mean output shift');
-    expect(renderReportHtml(nearest)).toContain('biases as in the model');
+    expect(renderReportHtml(report({ ...analysis, settings: { ...analysis.settings, biasCorrection: false } }))).toContain('biases as in the model');
     expect(html).toContain('decoder only (encoder kept at full precision)');
   });
 
