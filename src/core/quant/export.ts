@@ -30,7 +30,7 @@ import { checkConfig, siteParams, sitesOf, type ActivationRanges, type QuantConf
 import { DEFAULT_QUANTIZER, quantizeCode, type QuantizerOptions, type UniformParams } from './quantizers.ts';
 import type { QuantUnit } from './units.ts';
 import type { ParametricModel } from './parametric.ts';
-import { weightTable } from './weight-tables.ts';
+import { weightTable, type WeightTable } from './weight-tables.ts';
 import { dequantizeCodes, type RoundedWeights } from './rounded-weights.ts';
 import { foldWeight } from '../onnx/fold.ts';
 import { tabulateRepeatedConstants } from '../onnx/constantTables.ts';
@@ -120,8 +120,11 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
   }
   const upgraded = upgradeOpset(model, 21);
   const graph = upgraded.graph!;
-  const correction = simulation?.biasCorrection ?? (options.biasCorrection ? configBiasCorrection(new GraphIndex(graph), units, config, quantizer, options) : null);
+  // Without a simulation to take corrected biases from, they are computed here on this export's own weight tables.
+  const own = !simulation?.biasCorrection && options.biasCorrection ? configBiasCorrection(new GraphIndex(graph), units, config, quantizer, options) : null;
+  const correction = simulation?.biasCorrection ?? own?.correction ?? null;
   if (correction) writeCorrectedBiases(graph, units, config, correction);
+  const tableSource = simulation ?? own;
   const index = new GraphIndex(graph);
   const byNode = new Map(units.map((u) => [u.nodeName, u]));
   const sites = sitesOf(units, quantizer);
@@ -139,8 +142,8 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
 
   const weightParams = (unit: QuantUnit, bits: number) => {
     const original = foldWeight(index, unit.weight!.value, unit.nodeName);
-    const table = simulation?.weightTables.get(unit.id);
-    const tableIndex = simulation?.weightBits.indexOf(bits) ?? -1;
+    const table = tableSource?.weightTables.get(unit.id);
+    const tableIndex = tableSource?.weightBits.indexOf(bits) ?? -1;
     const params = table && tableIndex >= 0 ? table.params[tableIndex] : weightTable(index, unit, [bits], quantizer).params[0];
     // Weights the simulation rounded otherwise (GPTQ): written as their dequantized values, whose nearest codes are GPTQ's.
     const rounded = (options.roundedWeights ?? simulation?.roundedWeights)?.get(unit.id)?.get(bits);
@@ -308,12 +311,22 @@ export function exportQuantizedModel(model: ModelProto, units: readonly QuantUni
  * The simulation's corrected bias of each quantized unit's widths, as a new initializer read by the node's
  * bias input (Conv B, Gemm C, or the MatMul's bias Add); units at full precision keep their bias.
  */
-/** The corrected biases of the configuration's weight units at its own widths (weight grids as this export computes them). */
-function configBiasCorrection(index: GraphIndex, units: readonly QuantUnit[], config: QuantConfig, quantizer: QuantizerOptions, options: ExportOptions): BiasCorrection {
+/**
+ * The corrected biases of the configuration's weight units at its own widths, with the weight tables they were
+ * computed on (the export then quantizes the weights on the same tables instead of searching their ranges again).
+ */
+function configBiasCorrection(
+  index: GraphIndex,
+  units: readonly QuantUnit[],
+  config: QuantConfig,
+  quantizer: QuantizerOptions,
+  options: ExportOptions,
+): { correction: BiasCorrection; weightTables: Map<string, WeightTable>; weightBits: number[] } {
   const weighted = units.filter((unit) => unit.kind === 'weight' && unit.weight && config[unit.id]?.wBits != null);
-  const widths = [...new Set(weighted.map((unit) => config[unit.id]!.wBits!))].sort((a, b) => a - b);
-  const tables = new Map(weighted.map((unit) => [unit.id, weightTable(index, unit, widths, quantizer)]));
-  return biasCorrectionTables(index, weighted, tables, widths, options.roundedWeights ?? options.simulation?.roundedWeights ?? new Map(), options.biasCorrection!);
+  const weightBits = [...new Set(weighted.map((unit) => config[unit.id]!.wBits!))].sort((a, b) => a - b);
+  const weightTables = new Map(weighted.map((unit) => [unit.id, weightTable(index, unit, weightBits, quantizer)]));
+  const correction = biasCorrectionTables(index, weighted, weightTables, weightBits, options.roundedWeights ?? options.simulation?.roundedWeights ?? new Map(), options.biasCorrection!);
+  return { correction, weightTables, weightBits };
 }
 
 function writeCorrectedBiases(graph: GraphProto, units: readonly QuantUnit[], config: QuantConfig, correction: BiasCorrection): void {
